@@ -1,0 +1,1 @@
+"""The event contract (v1): vocabulary, validation and the identifier guard."""

@@ -1,0 +1,138 @@
+"""Identifier guard: finds direct identifiers in an event and masks them with a keyed hash.
+
+What counts as a direct identifier (contract v1, "What must be refused"):
+- an 11-digit number that passes the check digits of a fødselsnummer, D-number (day + 40)
+  or H-number (month + 40), under the current rule or the rule from 2032 (first check digit
+  remainder 0-3, Skatteetaten: "Nytt fødselsnummer fra 2032"); synthetic test numbers
+  (month + 80) are treated the same way;
+- any identifier whose system is the national-ID or D-number OID;
+- a person's name, address or telecom: keys ``name``, ``address``, ``telecom`` anywhere in
+  the event, or a contained Patient/Person/RelatedPerson/Practitioner resource.
+
+A run of digits bordered by a hex letter is part of a hex token (the pseudonym, a UUID, a
+hashed id) and is not scanned: such tokens often hold 11 decimal digits in a row, about one
+in a hundred of which passes the check digits by chance, and refusing them would quarantine
+valid events. A number written next to ordinary text ("fnr 0101…", "id:0101…") is scanned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Iterator
+
+from pipelines.contract.vocabulary import NATIONAL_ID_SYSTEMS
+
+_K1_WEIGHTS = (3, 7, 6, 1, 8, 9, 4, 5, 2, 1)
+_K2_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
+_ELEVEN_DIGITS = re.compile(rb"(?<![0-9A-Fa-f])\d{11}(?![0-9A-Fa-f])")
+_PERSONAL_KEYS = frozenset({"name", "address", "telecom"})
+_PERSON_RESOURCES = frozenset({"Patient", "Person", "RelatedPerson", "Practitioner"})
+# For lines that are not JSON: string values after keys that carry personal data.
+_PERSONAL_VALUE_IN_TEXT = re.compile(
+    rb'"(?:name|family|given|text|line|city|postalCode|address|telecom|value)"\s*:\s*"((?:[^"\\]|\\.)*)"'
+)
+
+
+def is_national_identity_number(digits: str) -> bool:
+    """True for an 11-digit fødselsnummer, D-number or H-number under either check-digit rule."""
+    if len(digits) != 11 or not digits.isdigit():
+        return False
+    d = [int(c) for c in digits]
+    day = d[0] * 10 + d[1]
+    month = d[2] * 10 + d[3]
+    if day > 40:  # D-number
+        day -= 40
+    if month > 80:  # synthetic test numbers
+        month -= 80
+    elif month > 40:  # H-number
+        month -= 40
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return False
+    first = sum(w * x for w, x in zip(_K1_WEIGHTS, d[:10])) % 11
+    second = sum(w * x for w, x in zip(_K2_WEIGHTS, d)) % 11
+    return first in (0, 1, 2, 3) and second == 0
+
+
+def keyed_hash(value: str, key: bytes) -> str:
+    """The stand-in stored wherever an identifier was: not reversible without the key."""
+    return "[id:" + hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:16] + "]"
+
+
+def national_ids_in_text(raw: bytes) -> list[str]:
+    """Every 11-digit national identity number in the raw line, outside hex tokens."""
+    return [
+        digits
+        for digits in (m.group().decode("ascii") for m in _ELEVEN_DIGITS.finditer(raw))
+        if is_national_identity_number(digits)
+    ]
+
+
+def _strings(node: object) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+    elif isinstance(node, int) and not isinstance(node, bool):
+        yield str(node)
+
+
+def structural_identifiers(node: object) -> tuple[list[str], list[str]]:
+    """(what was found, the values to mask) from personal keys and national-ID identifiers."""
+    findings: list[str] = []
+    values: list[str] = []
+
+    def walk(item: object, path: str) -> None:
+        if isinstance(item, dict):
+            if item.get("system") in NATIONAL_ID_SYSTEMS:
+                findings.append(f"identifier with system {item['system']} at {path}")
+                values.extend(_strings(item.get("value")))
+            if item.get("resourceType") in _PERSON_RESOURCES and path:
+                findings.append(f"contained {item['resourceType']} at {path}")
+            for key, value in item.items():
+                child = f"{path}.{key}" if path else key
+                if key in _PERSONAL_KEYS:
+                    findings.append(f"personal field {child}")
+                    values.extend(_strings(value))
+                else:
+                    walk(value, child)
+        elif isinstance(item, list):
+            for index, value in enumerate(item):
+                walk(value, f"{path}[{index}]")
+
+    walk(node, "")
+    return findings, values
+
+
+def mask(raw: bytes, values: list[str], key: bytes, parsed: bool) -> bytes:
+    """The raw line with every national identity number and every given value hashed.
+
+    ``parsed`` is False for lines that are not JSON: their personal values cannot be found
+    by structure, so string values after personal keys are masked by pattern instead.
+    """
+    targets = set(national_ids_in_text(raw))
+    targets.update(v for v in values if v)
+    if not parsed:
+        for match in _PERSONAL_VALUE_IN_TEXT.finditer(raw):
+            targets.add(match.group(1).decode("utf-8", "replace"))
+    masked = raw
+    # Longest first, so a value containing another is replaced whole.
+    for value in sorted(targets, key=len, reverse=True):
+        if not value:
+            continue
+        encoded = value.encode("utf-8")
+        masked = masked.replace(encoded, keyed_hash(value, key).encode("ascii"))
+        escaped = _json_escaped(value)
+        if escaped != encoded:
+            masked = masked.replace(escaped, keyed_hash(value, key).encode("ascii"))
+    return masked
+
+
+def _json_escaped(value: str) -> bytes:
+    return json.dumps(value)[1:-1].encode("utf-8")

@@ -1,0 +1,288 @@
+"""Validates one NDJSON line against contract v1 and turns it into a warehouse row.
+
+Order of checks: JSON syntax → identifier guard → envelope (required fields, types, enums,
+patterns) → FHIR R4 structure (fhir.resources.R4B) → what the contract requires beyond
+structure (patient reference, entry id and version, a recognised type of critical
+information). The identifier guard runs before anything else reads the values, and every
+quarantined text is masked, whatever the reason.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+import orjson
+from pydantic import ValidationError
+
+from pipelines.contract import identifiers
+from pipelines.contract.vocabulary import (
+    CHANNELS,
+    EVENT_TYPES,
+    HEALTH_REGIONS,
+    ORGANISATION_TYPES,
+    PATIENT_REFERENCE_FIELD,
+    SEXES,
+    critical_information_types,
+)
+
+# Reason codes, stable for summaries; the detail text says exactly what was wrong.
+JSON_SYNTAX = "json_syntax"
+MISSING_FIELD = "missing_field"
+INVALID_VALUE = "invalid_value"
+FHIR_INVALID = "fhir_invalid"
+PATIENT_REFERENCE_MISMATCH = "patient_reference_mismatch"
+UNRECOGNISED_TYPE = "unrecognised_type"
+IDENTIFIER = "identifier"
+REASON_CODES = (
+    JSON_SYNTAX, MISSING_FIELD, INVALID_VALUE, FHIR_INVALID,
+    PATIENT_REFERENCE_MISMATCH, UNRECOGNISED_TYPE, IDENTIFIER,
+)
+
+_ORGANISATION_ID = re.compile(r"\d{9}")
+_MUNICIPALITY = re.compile(r"\d{4}")
+_PSEUDONYM = re.compile(r"[0-9a-f]{64}")
+MIN_BIRTH_YEAR = 1880
+
+
+@cache
+def _county_codes() -> frozenset[str]:
+    import csv
+
+    from pipelines.settings import SEEDS_DIR
+
+    with open(SEEDS_DIR / "counties.csv", newline="", encoding="utf-8") as f:
+        return frozenset(row["county_code"] for row in csv.DictReader(f))
+
+
+@cache
+def _fhir_model(resource_type: str):
+    module = __import__(f"fhir.resources.R4B.{resource_type.lower()}", fromlist=[resource_type])
+    return getattr(module, resource_type)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An accepted event, flattened to the columns of ``raw.events``."""
+
+    event_id: str
+    event_type: str
+    occurred_at: datetime
+    channel: str
+    organisation_type: str
+    organisation_id: str
+    organisation_health_region: str
+    organisation_municipality: str
+    source_system: str
+    patient_pseudonym: str
+    patient_birth_year: int
+    patient_sex: str
+    patient_municipality: str
+    resource_type: str
+    resource_id: str
+    resource_version: str
+    critical_information_type: str
+    resource_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    reason_code: str
+    reason: str
+    masked_text: str
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def _field(obj: dict, path: str):
+    node: object = obj
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node or node[part] is None:
+            raise _Refused(MISSING_FIELD, f"missing field {path}")
+        node = node[part]
+    return node
+
+
+def _string(obj: dict, path: str) -> str:
+    value = _field(obj, path)
+    if not isinstance(value, str):
+        raise _Refused(INVALID_VALUE, f"{path}: expected a string, got {type(value).__name__}")
+    return value
+
+
+def _enum(obj: dict, path: str, allowed: tuple[str, ...]) -> str:
+    value = _string(obj, path)
+    if value not in allowed:
+        raise _Refused(INVALID_VALUE, f"{path}: {value[:40]!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _pattern(obj: dict, path: str, pattern: re.Pattern, what: str) -> str:
+    value = _string(obj, path)
+    if not pattern.fullmatch(value):
+        raise _Refused(INVALID_VALUE, f"{path}: {value[:40]!r} is not {what}")
+    return value
+
+
+def _municipality(obj: dict, path: str) -> str:
+    value = _pattern(obj, path, _MUNICIPALITY, "a 4-digit municipality number")
+    if value[:2] not in _county_codes():
+        raise _Refused(INVALID_VALUE, f"{path}: {value!r} has no county {value[:2]!r} in the 2024 numbering")
+    return value
+
+
+def _occurred_at(obj: dict) -> datetime:
+    value = _string(obj, "occurred_at")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Refused(INVALID_VALUE, f"occurred_at: {value[:40]!r} is not an ISO 8601 date-time") from None
+    if parsed.tzinfo is None or "T" not in value:
+        raise _Refused(INVALID_VALUE, f"occurred_at: {value[:40]!r} has no UTC offset")
+    return parsed
+
+
+def _event_id(obj: dict) -> str:
+    value = _string(obj, "event_id")
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise _Refused(INVALID_VALUE, f"event_id: {value[:40]!r} is not a UUID") from None
+    if len(value) != 36:
+        raise _Refused(INVALID_VALUE, f"event_id: {value[:40]!r} is not in the canonical UUID form")
+    return value.lower()
+
+
+def _birth_year(obj: dict, occurred_at: datetime) -> int:
+    value = _field(obj, "patient.birth_year")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _Refused(INVALID_VALUE, f"patient.birth_year: expected an integer, got {type(value).__name__}")
+    if not MIN_BIRTH_YEAR <= value <= occurred_at.year:
+        raise _Refused(INVALID_VALUE, f"patient.birth_year: {value} is outside {MIN_BIRTH_YEAR}-{occurred_at.year}")
+    return value
+
+
+def _fhir_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or "(root)"
+    more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"FHIR R4 validation failed at {location}: {first['msg']}{more}"
+
+
+def _codes(concepts: object) -> set[str]:
+    codes = set()
+    for concept in concepts if isinstance(concepts, list) else [concepts]:
+        if isinstance(concept, dict):
+            codes.update(c.get("code") for c in concept.get("coding") or [] if isinstance(c, dict))
+        elif isinstance(concept, str):
+            codes.add(concept)
+    return codes
+
+
+def _category_codes(resource: dict, system: str) -> set[str]:
+    categories = resource.get("category") or []
+    if resource["resourceType"] == "AllergyIntolerance":
+        return {c for c in categories if isinstance(c, str)}
+    found = set()
+    for concept in categories if isinstance(categories, list) else [categories]:
+        for coding in (concept or {}).get("coding") or []:
+            if coding.get("system") == system:
+                found.add(coding.get("code"))
+    return found
+
+
+def classify(resource: dict) -> str | None:
+    """The type of critical information a resource carries, from the seed's recognition rules."""
+    resource_type = resource["resourceType"]
+    for kind in critical_information_types():
+        if kind.resource_type != resource_type:
+            continue
+        if not kind.category_codes or _category_codes(resource, kind.category_system) & set(kind.category_codes):
+            return kind.type_id
+    return None
+
+
+def _resource(obj: dict, pseudonym: str) -> tuple[str, str, str, str, str]:
+    resource = _field(obj, "resource")
+    if not isinstance(resource, dict):
+        raise _Refused(INVALID_VALUE, "resource: expected a JSON object")
+    resource_type = resource.get("resourceType")
+    if resource_type not in PATIENT_REFERENCE_FIELD:
+        raise _Refused(
+            INVALID_VALUE,
+            f"resource.resourceType: {str(resource_type)[:40]!r} is not one of {', '.join(PATIENT_REFERENCE_FIELD)}",
+        )
+    resource_json = orjson.dumps(resource)
+    try:
+        _fhir_model(resource_type).model_validate_json(resource_json)
+    except ValidationError as error:
+        raise _Refused(FHIR_INVALID, _fhir_error(error)) from None
+    resource_id = _string(obj, "resource.id")
+    version = _string(obj, "resource.meta.versionId")
+    reference_field = PATIENT_REFERENCE_FIELD[resource_type]
+    reference = (resource.get(reference_field) or {}).get("reference")
+    if reference != f"Patient/{pseudonym}":
+        raise _Refused(
+            PATIENT_REFERENCE_MISMATCH,
+            f"resource.{reference_field}.reference does not match Patient/<patient.pseudonym>",
+        )
+    kind = classify(resource)
+    if kind is None:
+        raise _Refused(UNRECOGNISED_TYPE, f"{resource_type} carries no recognised category of critical information")
+    return resource_type, resource_id, version, kind, resource_json.decode("utf-8")
+
+
+def validate_line(raw: bytes, hash_key: bytes = b"") -> Event | Rejection:
+    """Validate one line (without its line end). Never raises for bad input."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        return Rejection(JSON_SYNTAX, f"invalid JSON: {error}", _masked(raw, [], hash_key, parsed=False))
+    findings, values = identifiers.structural_identifiers(obj)
+    ids_in_text = identifiers.national_ids_in_text(raw)
+    if ids_in_text or findings:
+        what = (["national identity number"] if ids_in_text else []) + findings
+        return Rejection(IDENTIFIER, "direct identifier: " + "; ".join(what[:5]), _masked(raw, values, hash_key, parsed=True))
+    if not isinstance(obj, dict):
+        return Rejection(JSON_SYNTAX, f"not a JSON object but a {type(obj).__name__}", raw.decode("utf-8", "replace"))
+    try:
+        return _event(obj)
+    except _Refused as refused:
+        return Rejection(refused.code, refused.detail, raw.decode("utf-8", "replace"))
+    except (TypeError, AttributeError, ValueError) as error:
+        # A shape the explicit checks did not foresee (e.g. a list where an object belongs).
+        return Rejection(INVALID_VALUE, f"unexpected structure: {type(error).__name__}", raw.decode("utf-8", "replace"))
+
+
+def _masked(raw: bytes, values: list[str], key: bytes, parsed: bool) -> str:
+    return identifiers.mask(raw, values, key, parsed).decode("utf-8", "replace")
+
+
+def _event(obj: dict) -> Event:
+    event_id = _event_id(obj)
+    event_type = _enum(obj, "event_type", EVENT_TYPES)
+    occurred_at = _occurred_at(obj)
+    channel = _enum(obj, "channel", CHANNELS)
+    organisation_type = _enum(obj, "source.organisation_type", ORGANISATION_TYPES)
+    organisation_id = _pattern(obj, "source.organisation_id", _ORGANISATION_ID, "a 9-digit organisation number")
+    organisation_region = _enum(obj, "source.health_region", HEALTH_REGIONS)
+    organisation_municipality = _municipality(obj, "source.municipality")
+    source_system = _string(obj, "source.system")
+    pseudonym = _pattern(obj, "patient.pseudonym", _PSEUDONYM, "64 lowercase hex characters")
+    birth_year = _birth_year(obj, occurred_at)
+    sex = _enum(obj, "patient.sex", SEXES)
+    patient_municipality = _municipality(obj, "patient.municipality")
+    resource_type, resource_id, version, kind, resource_json = _resource(obj, pseudonym)
+    return Event(
+        event_id, event_type, occurred_at, channel, organisation_type, organisation_id,
+        organisation_region, organisation_municipality, source_system, pseudonym, birth_year,
+        sex, patient_municipality, resource_type, resource_id, version, kind, resource_json,
+    )
