@@ -40,6 +40,11 @@ class Paths:
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 
+    @property
+    def identifier_key_file(self) -> Path:
+        """Key of the hash that replaces any direct identifier found in input (never published)."""
+        return self.home / "secrets" / "identifier-hash.key"
+
     def ensure(self) -> "Paths":
         for folder in (self.home, self.landing, self.dagster_home):
             folder.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,13 @@
+-- Persons with critical information registered at each month end, per regional health authority
+-- of their latest known home municipality that day (the sum of its counties).
+select
+    period_end,
+    health_region,
+    health_region_name,
+    sum(persons_with_critical_info) as persons_with_critical_info,
+    sum(population) as population,
+    sum(population) * {{ var('estimated_need_share') }} as estimated_need,
+    100.0 * sum(persons_with_critical_info) / sum(population) as coverage_pct_population,
+    100.0 * sum(persons_with_critical_info) / (sum(population) * {{ var('estimated_need_share') }}) as coverage_pct_need
+from {{ ref('coverage_by_county_month') }}
+group by period_end, health_region, health_region_name

@@ -1,0 +1,38 @@
+-- New entries of critical information per complete month, regional health authority of the
+-- registering organisation and channel, with each channel's share of the region's new entries.
+with months as (
+    select cast(date_trunc('month', period_end) as date) as period_month
+    from {{ ref('int_month_ends') }}
+),
+
+channels as (
+    select channel from (values ('api'), ('portal')) as channels(channel)
+),
+
+creations as (
+    select created_month, health_region, channel, count(*) as new_entries
+    from {{ ref('int_entry_creations') }}
+    group by all
+),
+
+counted as (
+    select
+        months.period_month,
+        regions.health_region,
+        regions.name as health_region_name,
+        channels.channel,
+        coalesce(creations.new_entries, 0) as new_entries
+    from months
+    cross join {{ ref('health_regions') }} as regions
+    cross join channels
+    left join creations
+        on creations.created_month = months.period_month
+        and creations.health_region = regions.health_region
+        and creations.channel = channels.channel
+)
+
+select
+    *,
+    sum(new_entries) over (partition by period_month, health_region) as region_new_entries,
+    100.0 * new_entries / nullif(sum(new_entries) over (partition by period_month, health_region), 0) as channel_share_pct
+from counted

@@ -1,0 +1,10 @@
+-- New entries of critical information per complete month in all of Norway, and the share that
+-- arrived automatically through the API.
+select
+    period_month,
+    sum(new_entries) as new_entries,
+    sum(new_entries) filter (where channel = 'api') as api_entries,
+    sum(new_entries) filter (where channel = 'portal') as portal_entries,
+    100.0 * sum(new_entries) filter (where channel = 'api') / nullif(sum(new_entries), 0) as api_share_pct
+from {{ ref('registrations_by_channel_month') }}
+group by period_month

@@ -1,0 +1,71 @@
+"""The warehouse's raw schema: accepted events, quarantine, duplicate deliveries, file log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+RAW_SCHEMA_DDL = """
+create schema if not exists raw;
+
+create table if not exists raw.events (
+    event_id varchar primary key,
+    event_type varchar not null,
+    occurred_at timestamptz not null,
+    channel varchar not null,
+    organisation_type varchar not null,
+    organisation_id varchar not null,
+    organisation_health_region varchar not null,
+    organisation_municipality varchar not null,
+    source_system varchar not null,
+    patient_pseudonym varchar not null,
+    patient_birth_year integer not null,
+    patient_sex varchar not null,
+    patient_municipality varchar not null,
+    resource_type varchar not null,
+    resource_id varchar not null,
+    resource_version varchar not null,
+    critical_information_type varchar not null,
+    resource json not null,
+    source_file varchar not null,
+    source_line integer not null,
+    ingested_at timestamptz not null
+);
+
+create table if not exists raw.quarantine (
+    source_file varchar not null,
+    source_line integer not null,
+    reason_code varchar not null,
+    reason varchar not null,
+    masked_text varchar not null,
+    quarantined_at timestamptz not null,
+    primary key (source_file, source_line)
+);
+
+create table if not exists raw.duplicate_deliveries (
+    event_id varchar not null,
+    source_file varchar not null,
+    source_line integer not null,
+    ingested_at timestamptz not null,
+    primary key (source_file, source_line)
+);
+
+create table if not exists raw.ingested_files (
+    source_file varchar primary key,
+    size_bytes bigint not null,
+    lines_read integer not null,
+    blank_lines integer not null,
+    loaded integer not null,
+    duplicates integer not null,
+    quarantined integer not null,
+    ingested_at timestamptz not null
+);
+"""
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute(RAW_SCHEMA_DDL)
+    return con
