@@ -55,3 +55,20 @@ def paths() -> Paths:
     """Paths for the current KRITINFO_HOME, read at call time so tests can point it elsewhere."""
     home = os.environ.get("KRITINFO_HOME") or str(REPO_ROOT / "data")
     return Paths(Path(home).resolve())
+
+
+def dbt_executable() -> str:
+    """The dbt beside this interpreter, so an unactivated virtualenv still finds it."""
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def export_home() -> Paths:
+    """Make KRITINFO_HOME explicit for child processes (dbt reads it in profiles.yml)."""
+    current = paths()
+    os.environ["KRITINFO_HOME"] = str(current.home)
+    os.environ.setdefault("DAGSTER_HOME", str(current.dagster_home))
+    return current

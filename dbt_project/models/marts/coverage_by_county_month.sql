@@ -18,7 +18,7 @@ select
     regions.name as health_region_name,
     coalesce(registered.persons, 0) as persons_with_critical_info,
     populations.population,
-    populations.population * {{ var('estimated_need_share') }} as estimated_need,
+    cast(populations.population * {{ var('estimated_need_share') }} as double) as estimated_need,
     100.0 * coalesce(registered.persons, 0) / populations.population as coverage_pct_population,
     100.0 * coalesce(registered.persons, 0) / (populations.population * {{ var('estimated_need_share') }}) as coverage_pct_need
 from {{ ref('int_county_populations') }} as populations

@@ -6,7 +6,7 @@ select
     health_region_name,
     sum(persons_with_critical_info) as persons_with_critical_info,
     sum(population) as population,
-    sum(population) * {{ var('estimated_need_share') }} as estimated_need,
+    cast(sum(population) * {{ var('estimated_need_share') }} as double) as estimated_need,
     100.0 * sum(persons_with_critical_info) / sum(population) as coverage_pct_population,
     100.0 * sum(persons_with_critical_info) / (sum(population) * {{ var('estimated_need_share') }}) as coverage_pct_need
 from {{ ref('coverage_by_county_month') }}

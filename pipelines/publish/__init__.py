@@ -1,0 +1,1 @@
+"""The published, read-only serving copy the dashboard and exports read."""

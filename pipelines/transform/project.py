@@ -1,0 +1,56 @@
+"""The dbt project, its manifest, and how Dagster names and groups its nodes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import AssetKey
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+
+from pipelines.settings import DBT_PROJECT_DIR, dbt_executable
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+_SOURCE_SUFFIXES = (".sql", ".yml", ".yaml", ".csv")
+
+
+def _newest_source_mtime() -> float:
+    newest = (DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime
+    for folder in ("models", "seeds", "macros", "tests"):
+        for path in (DBT_PROJECT_DIR / folder).rglob("*"):
+            if path.suffix in _SOURCE_SUFFIXES:
+                newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def ensure_manifest() -> None:
+    """Parse the dbt project when its manifest is missing or older than any of its sources."""
+    manifest = dbt_project.manifest_path
+    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime():
+        return
+    subprocess.run(
+        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        check=True,
+        env=os.environ.copy(),
+    )
+
+
+class KritinfoDbtTranslator(DagsterDbtTranslator):
+    """Groups dbt nodes by layer, and names sources after the raw tables ingestion writes."""
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        folders = dbt_resource_props.get("fqn", [])[1:-1]
+        return folders[0] if folders else "transform"
