@@ -242,12 +242,15 @@ def _resource(obj: dict, pseudonym: str) -> tuple[str, str, str, str, str]:
 
 def validate_line(raw: bytes, hash_key: bytes = b"") -> Event | Rejection:
     """Validate one line (without its line end). Never raises for bad input."""
+    ids_in_text = identifiers.national_ids_in_text(raw)
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        return Rejection(JSON_SYNTAX, f"invalid JSON: {error}", _masked(raw, [], hash_key, parsed=False))
+        masked = _masked(raw, [], hash_key, parsed=False)
+        if ids_in_text:
+            return Rejection(IDENTIFIER, f"direct identifier: national identity number (and invalid JSON: {error})", masked)
+        return Rejection(JSON_SYNTAX, f"invalid JSON: {error}", masked)
     findings, values = identifiers.structural_identifiers(obj)
-    ids_in_text = identifiers.national_ids_in_text(raw)
     if ids_in_text or findings:
         what = (["national identity number"] if ids_in_text else []) + findings
         return Rejection(IDENTIFIER, "direct identifier: " + "; ".join(what[:5]), _masked(raw, values, hash_key, parsed=True))

@@ -1,0 +1,172 @@
+"""Contract v1 validation: what is accepted, what is refused and why, and the identifier guard."""
+
+import pytest
+
+from pipelines.contract import identifiers
+from pipelines.contract.validation import Event, Rejection, validate_line
+from tests.helpers import example_event, example_events, line, national_id
+
+KEY = b"test-key"
+
+
+def refused(event_or_raw) -> Rejection:
+    raw = event_or_raw if isinstance(event_or_raw, bytes) else line(event_or_raw)
+    result = validate_line(raw, KEY)
+    assert isinstance(result, Rejection), f"expected a rejection, got {result}"
+    return result
+
+
+def test_contract_examples_are_accepted_and_classified():
+    results = [validate_line(line(event), KEY) for event in example_events()]
+    assert all(isinstance(r, Event) for r in results)
+    assert [r.critical_information_type for r in results] == [
+        "drug-reaction", "critical-condition", "drug-reaction", "other-procedure-change",
+    ]
+    assert results[2].resource_version == "2"
+    assert results[0].occurred_at.utcoffset().total_seconds() == 3600
+
+
+def test_json_syntax_error_reports_position():
+    rejection = refused(b'{"event_id": "0b7f3c1e-5a43-4c51-9a57-2d2a1f0f6a01", ')
+    assert rejection.reason_code == "json_syntax"
+    assert "char" in rejection.reason
+
+
+@pytest.mark.parametrize(
+    "path, code, fragment",
+    [
+        (("event_id",), "missing_field", "missing field event_id"),
+        (("source", "health_region"), "missing_field", "missing field source.health_region"),
+        (("patient", "pseudonym"), "missing_field", "missing field patient.pseudonym"),
+        (("resource",), "missing_field", "missing field resource"),
+    ],
+)
+def test_missing_fields_are_named(path, code, fragment):
+    event = example_event()
+    node = event
+    for part in path[:-1]:
+        node = node[part]
+    del node[path[-1]]
+    rejection = refused(event)
+    assert rejection.reason_code == code
+    assert fragment in rejection.reason
+
+
+@pytest.mark.parametrize(
+    "mutate, fragment",
+    [
+        (lambda e: e.update(event_type="deleted"), "event_type"),
+        (lambda e: e.update(channel="fax"), "channel"),
+        (lambda e: e["source"].update(organisation_type="pharmacy"), "source.organisation_type"),
+        (lambda e: e["source"].update(organisation_id="12345"), "source.organisation_id"),
+        (lambda e: e["patient"].update(municipality="9999"), "patient.municipality"),
+        (lambda e: e["patient"].update(birth_year="1948"), "patient.birth_year"),
+        (lambda e: e["patient"].update(sex="x"), "patient.sex"),
+        (lambda e: e.update(occurred_at="2025-03-14T09:02:11"), "occurred_at"),
+        (lambda e: e.update(event_id="not-a-uuid"), "event_id"),
+        (lambda e: e["resource"].update(resourceType="Observation"), "resource.resourceType"),
+    ],
+)
+def test_values_outside_type_or_enum_are_refused(mutate, fragment):
+    event = example_event()
+    mutate(event)
+    rejection = refused(event)
+    assert rejection.reason_code == "invalid_value"
+    assert rejection.reason.startswith(fragment)
+
+
+def test_invalid_fhir_reports_the_path():
+    event = example_event()
+    event["resource"]["criticality"] = 17
+    rejection = refused(event)
+    assert rejection.reason_code == "fhir_invalid"
+    assert "criticality" in rejection.reason
+
+
+def test_patient_reference_must_match_pseudonym():
+    event = example_event(1)
+    event["resource"]["subject"]["reference"] = "Patient/" + "0" * 64
+    assert refused(event).reason_code == "patient_reference_mismatch"
+
+
+def test_resource_without_a_critical_information_category_is_refused():
+    event = example_event(1)
+    event["resource"]["category"][0]["coding"][0]["code"] = "99"
+    assert refused(event).reason_code == "unrecognised_type"
+
+
+def test_extra_envelope_fields_are_ignored():
+    event = example_event()
+    event["producer_batch"] = "b-17"
+    assert isinstance(validate_line(line(event), KEY), Event)
+
+
+def test_check_digits_current_and_2032_rules():
+    # Skatteetaten's published examples ("Nytt fødselsnummer fra 2032").
+    assert identifiers.is_national_identity_number("02013299997")
+    assert identifiers.is_national_identity_number("30108299920")
+    assert identifiers.is_national_identity_number("30108299939")  # remainder 1, valid only from 2032
+    assert not identifiers.is_national_identity_number("30108299930")
+    for remainder in range(4):
+        number = national_id("150385", "123", remainder) or national_id("150385", "124", remainder)
+        assert identifiers.is_national_identity_number(number)
+    d_number = national_id("550385", "123") or national_id("550385", "124")
+    h_number = national_id("154385", "123") or national_id("154385", "124")
+    assert identifiers.is_national_identity_number(d_number)
+    assert identifiers.is_national_identity_number(h_number)
+    valid = national_id("150385", "123") or national_id("150385", "124")
+    wrong_k2 = valid[:10] + str((int(valid[10]) + 1) % 10)
+    assert not identifiers.is_national_identity_number(wrong_k2)
+    assert not identifiers.is_national_identity_number("32138512345")  # no such day or month
+
+
+@pytest.mark.parametrize(
+    "plant",
+    [
+        lambda e, n: e["resource"]["reaction"][0]["manifestation"][0].update(text=f"pasient {n}"),
+        lambda e, n: e["resource"].update(note=[{"text": f"fnr:{n}"}]),
+        lambda e, n: e["source"].update(system=n),
+        lambda e, n: e.update(comment=n),
+    ],
+)
+def test_planted_national_id_is_refused_and_masked(plant):
+    number = national_id("010190", "123") or national_id("010190", "124")
+    event = example_event()
+    plant(event, number)
+    rejection = refused(event)
+    assert rejection.reason_code == "identifier"
+    assert number not in rejection.masked_text
+    assert number not in rejection.reason
+    assert "[id:" in rejection.masked_text
+
+
+def test_national_id_system_name_and_address_are_refused_and_masked():
+    event = example_event()
+    event["resource"]["identifier"] = [{"system": "urn:oid:2.16.578.1.12.4.1.4.1", "value": "secret-value-1"}]
+    rejection = refused(event)
+    assert rejection.reason_code == "identifier"
+    assert "secret-value-1" not in rejection.masked_text
+
+    event = example_event()
+    event["resource"]["contained"] = [{"resourceType": "Patient", "name": [{"family": "Nordmann", "given": ["Kari"]}],
+                                       "address": [{"line": ["Storgata 1"]}]}]
+    rejection = refused(event)
+    assert rejection.reason_code == "identifier"
+    for value in ("Nordmann", "Kari", "Storgata 1"):
+        assert value not in rejection.masked_text
+
+
+def test_national_id_in_unparseable_line_is_masked():
+    number = national_id("241299", "456") or national_id("241299", "457")
+    rejection = refused(f'{{"note": "{number}", broken'.encode())
+    assert rejection.reason_code == "identifier"
+    assert number not in rejection.masked_text
+
+
+def test_digits_inside_hex_tokens_are_not_identifiers():
+    number = national_id("010190", "123") or national_id("010190", "124")
+    event = example_event()
+    pseudonym = ("ab" + number + "c" * 64)[:64]
+    event["patient"]["pseudonym"] = pseudonym
+    event["resource"]["patient"]["reference"] = f"Patient/{pseudonym}"
+    assert isinstance(validate_line(line(event), KEY), Event)
