@@ -1,0 +1,22 @@
+# The two commands of the README: `make demo` and `make test`. Both install what they need first.
+.PHONY: setup browser demo test bench
+
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	uv sync --frozen
+
+# Debian's Chromium for the browser tests (playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
+
+demo: setup
+	$(VENV)/bin/kritinfo demo
+
+test: setup browser
+	$(VENV)/bin/python -m pytest
+
+bench: setup
+	$(VENV)/bin/python bench/run_benchmark.py
