@@ -1,0 +1,130 @@
+"""Benchmark: ingestion throughput, full `kritinfo run` time and peak memory on a national simulation.
+
+    .venv/bin/python bench/run_benchmark.py [--scale 1.2] [--workdir /tmp/kritinfo-bench]
+
+Simulates at least 500,000 events, then
+1. ingests them in-process (validation included) into a fresh warehouse: lines/s;
+2. runs `kritinfo run` (ingest + dbt build + publish through Dagster) on a fresh copy:
+   wall time and the peak resident memory of the whole process tree (sampled every 0.1 s).
+Results are printed and written to bench/results/<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipelines.ingest import ingest_new_files  # noqa: E402
+from pipelines.settings import Paths  # noqa: E402
+from pipelines.simulate import SimulationConfig, simulate  # noqa: E402
+
+GIB = 1024**3
+
+
+class PeakMemory:
+    """Samples the summed RSS of a process and all its descendants."""
+
+    def __init__(self, pid: int):
+        self.root = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            try:
+                processes = [self.root, *self.root.children(recursive=True)]
+                total = 0
+                for process in processes:
+                    try:
+                        total += process.memory_info().rss
+                    except psutil.Error:
+                        pass
+                self.peak = max(self.peak, total)
+            except psutil.Error:
+                pass
+            self._stop.wait(0.1)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.2)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/kritinfo-bench"))
+    args = parser.parse_args()
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    source = Paths(args.workdir / "source").ensure()
+
+    started = time.perf_counter()
+    summary = simulate(source.landing, SimulationConfig(scale=args.scale))
+    simulate_seconds = time.perf_counter() - started
+    print(f"simulated {summary.lines_written} lines ({summary.events} events) in {simulate_seconds:.1f} s", flush=True)
+    if summary.events < 500_000:
+        print("warning: fewer than 500,000 events; raise --scale", file=sys.stderr)
+
+    ingest_home = Paths(args.workdir / "ingest").ensure()
+    shutil.copytree(source.landing, ingest_home.landing, dirs_exist_ok=True)
+    with PeakMemory(os.getpid()) as ingest_memory:
+        report = ingest_new_files(ingest_home)
+    print(f"ingested {report.total('lines_read')} lines in {report.seconds:.1f} s: "
+          f"{report.events_per_second:,.0f} lines/s, peak {ingest_memory.peak / GIB:.2f} GiB", flush=True)
+
+    run_home = Paths(args.workdir / "run").ensure()
+    shutil.copytree(source.landing, run_home.landing, dirs_exist_ok=True)
+    env = {**os.environ, "KRITINFO_HOME": str(run_home.home)}
+    env.pop("DAGSTER_HOME", None)
+    started = time.perf_counter()
+    process = subprocess.Popen([str(Path(sys.executable).parent / "kritinfo"), "run"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with PeakMemory(process.pid) as run_memory:
+        _, stderr = process.communicate()
+    run_seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        print(stderr[-3000:], file=sys.stderr)
+        return 1
+    print(f"kritinfo run: {run_seconds:.1f} s, peak {run_memory.peak / GIB:.2f} GiB", flush=True)
+
+    results = {
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / GIB, 1)},
+        "scale": args.scale,
+        "lines": summary.lines_written,
+        "events": summary.events,
+        "files": summary.files_written,
+        "simulate_seconds": round(simulate_seconds, 1),
+        "ingest": {**report.as_metadata(), "peak_memory_gib": round(ingest_memory.peak / GIB, 2)},
+        "kritinfo_run": {"seconds": round(run_seconds, 1), "peak_memory_gib": round(run_memory.peak / GIB, 2)},
+        "targets": {
+            "ingest_lines_per_second>=10000": report.events_per_second >= 10_000,
+            "peak_memory<1.5GiB": max(ingest_memory.peak, run_memory.peak) < 1.5 * GIB,
+        },
+    }
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"{results['measured_at'].replace(':', '')}.json").write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
