@@ -1,8 +1,8 @@
 -- Persons with critical information registered at each month end in all of Norway.
 select
     period_end,
-    sum(persons_with_critical_info) as persons_with_critical_info,
-    sum(population) as population,
+    cast(sum(persons_with_critical_info) as bigint) as persons_with_critical_info,
+    cast(sum(population) as bigint) as population,
     cast(sum(population) * {{ var('estimated_need_share') }} as double) as estimated_need,
     100.0 * sum(persons_with_critical_info) / sum(population) as coverage_pct_population,
     100.0 * sum(persons_with_critical_info) / (sum(population) * {{ var('estimated_need_share') }}) as coverage_pct_need

@@ -33,6 +33,6 @@ counted as (
 
 select
     *,
-    sum(new_entries) over (partition by period_month, health_region) as region_new_entries,
+    cast(sum(new_entries) over (partition by period_month, health_region) as bigint) as region_new_entries,
     100.0 * new_entries / nullif(sum(new_entries) over (partition by period_month, health_region), 0) as channel_share_pct
 from counted

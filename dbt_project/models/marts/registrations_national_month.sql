@@ -2,9 +2,9 @@
 -- arrived automatically through the API.
 select
     period_month,
-    sum(new_entries) as new_entries,
-    sum(new_entries) filter (where channel = 'api') as api_entries,
-    sum(new_entries) filter (where channel = 'portal') as portal_entries,
+    cast(sum(new_entries) as bigint) as new_entries,
+    cast(sum(new_entries) filter (where channel = 'api') as bigint) as api_entries,
+    cast(sum(new_entries) filter (where channel = 'portal') as bigint) as portal_entries,
     100.0 * sum(new_entries) filter (where channel = 'api') / nullif(sum(new_entries), 0) as api_share_pct
 from {{ ref('registrations_by_channel_month') }}
 group by period_month

@@ -1,0 +1,108 @@
+"""Bokmål display formatting for the dashboard.
+
+Conventions (one place, used everywhere):
+
+* Thousands are grouped with a no-break space (U+00A0), as in the CLDR ``nb`` locale:
+  ``12 345``. The decimal mark is a comma: ``35,2``.
+* Percent has a no-break space before the sign: ``35,2 %``.
+* Changes in a percentage are percentage points: ``+1,2 pp``.
+* A suppressed value (NULL in the serving database) is shown as ``:``, Statistics Norway's
+  symbol for "confidential"; a value that is not available at all (no published row) as ``..``.
+* Rounding is half away from zero on the decimal value as written (35,25 -> 35,3), not
+  banker's rounding on the binary float.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+NBSP = "\u00a0"
+SUPPRESSED = ":"
+NOT_AVAILABLE = ".."
+OSLO = ZoneInfo("Europe/Oslo")
+
+MONTHS = (
+    "januar", "februar", "mars", "april", "mai", "juni",
+    "juli", "august", "september", "oktober", "november", "desember",
+)  # fmt: skip
+MONTHS_SHORT = (
+    "jan.", "feb.", "mar.", "apr.", "mai", "jun.",
+    "jul.", "aug.", "sep.", "okt.", "nov.", "des.",
+)  # fmt: skip
+
+
+def is_missing(value: object) -> bool:
+    """True for None, NaN and pandas' NA/NaT (what a NULL becomes after a read)."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # not a scalar
+        return False
+
+
+def _rounded(value: float, decimals: int) -> Decimal:
+    exponent = Decimal(1).scaleb(-decimals)
+    return Decimal(repr(float(value))).quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+def _digits(value: float, decimals: int) -> str:
+    """Absolute value grouped in thousands, decimal comma; no sign."""
+    text = f"{abs(_rounded(value, decimals)):,.{decimals}f}"
+    return text.replace(",", NBSP).replace(".", ",")
+
+
+def _sign(value: float, decimals: int, signed: bool) -> str:
+    rounded = _rounded(value, decimals)
+    if rounded < 0:
+        return "-"  # ASCII minus: st.metric reads a leading "-" as a fall
+    if signed and rounded > 0:
+        return "+"
+    return ""
+
+
+def number(value: float | int | None, decimals: int = 0, *, signed: bool = False) -> str:
+    """``12345`` -> ``12 345``; ``None`` -> ``:``. ``signed`` adds ``+`` to a rise."""
+    if is_missing(value):
+        return SUPPRESSED
+    if not math.isfinite(float(value)):
+        return NOT_AVAILABLE
+    return _sign(value, decimals, signed) + _digits(value, decimals)
+
+
+def percent(value: float | None, decimals: int = 1) -> str:
+    """A value already in percent: ``35.24`` -> ``35,2 %``; ``None`` -> ``:``."""
+    text = number(value, decimals)
+    return text if text in (SUPPRESSED, NOT_AVAILABLE) else f"{text}{NBSP}%"
+
+
+def percentage_points(value: float | None, decimals: int = 1) -> str:
+    """A change between two percentages: ``1.24`` -> ``+1,2 pp``; ``None`` -> ``:``."""
+    text = number(value, decimals, signed=True)
+    return text if text in (SUPPRESSED, NOT_AVAILABLE) else f"{text}{NBSP}pp"
+
+
+def month(value: date) -> str:
+    """``2026-10-31`` -> ``oktober 2026``."""
+    return f"{MONTHS[value.month - 1]} {value.year}"
+
+
+def month_short(value: date) -> str:
+    """``2026-10-31`` -> ``okt. 2026``."""
+    return f"{MONTHS_SHORT[value.month - 1]} {value.year}"
+
+
+def day(value: date) -> str:
+    """``2026-10-31`` -> ``31. okt. 2026``."""
+    return f"{value.day}. {MONTHS_SHORT[value.month - 1]} {value.year}"
+
+
+def timestamp(value: datetime) -> str:
+    """An instant in Oslo time: ``31. okt. 2026 kl. 14.05`` (naive values are taken as UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    local = value.astimezone(OSLO)
+    return f"{day(local)} kl. {local:%H.%M}"

@@ -1,0 +1,212 @@
+"""Oversikt: key figures for the reference month, coverage per health region over time,
+and coverage per county. Only displays published rows (see dashboards/queries.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboards import format as fmt
+from dashboards import queries
+
+MEASURES = {
+    "coverage_pct_population": "Befolkningen",
+    "coverage_pct_need": "Estimert behov",
+}
+
+# Vega expressions so the chart's axes read in bokmål (decimal comma, Norwegian months).
+MONTH_AXIS_LABEL = (
+    "[" + ", ".join(f"'{m}'" for m in fmt.MONTHS_SHORT) + "]"
+    "[utcmonth(datum.value)] + ' ' + utcyear(datum.value)"
+)
+PERCENT_AXIS_LABEL = f"replace(format(datum.value, '~r'), '.', ',') + '{fmt.NBSP}%'"
+
+
+def signed_number(value: float) -> str:
+    return fmt.number(value, signed=True)
+
+
+# (label, column of national_key_figures, value format, change format, st.metric options)
+KEY_FIGURES = (
+    ("Personer med kritisk informasjon", "persons_with_critical_info", fmt.number,
+     signed_number, {"help": "Personer med minst én aktiv oppføring av kritisk informasjon "
+                             "i kjernejournal ved utgangen av referansemåneden."}),
+    ("Dekning av befolkningen", "coverage_pct_population", fmt.percent,
+     fmt.percentage_points, {"help": "Personer med kritisk informasjon som andel av "
+                                     "befolkningen."}),
+    ("Dekning av estimert behov", "coverage_pct_need", fmt.percent,
+     fmt.percentage_points, {"help": "Personer med kritisk informasjon som andel av "
+                                     "estimert behov (5 % av befolkningen)."}),
+    ("API-andel siste måned", "api_share_pct", fmt.percent,
+     fmt.percentage_points, {"delta_color": "off",
+                             "help": "Andel av nye oppføringer i referansemåneden som ble "
+                                     "registrert via API (fra journalsystemet) og ikke i "
+                                     "kjernejournalportalen."}),
+)  # fmt: skip
+TABLE_COLUMNS = {  # column of county_coverage -> (heading, display format)
+    "county_name": ("Fylke", str),
+    "health_region_name": ("Helseregion", str),
+    "persons_with_critical_info": ("Personer med kritisk informasjon", fmt.number),
+    "population": ("Befolkning", fmt.number),
+    "coverage_pct_population": ("Dekning av befolkningen", fmt.percent),
+    "coverage_pct_need": ("Dekning av estimert behov", fmt.percent),
+}
+
+
+def change(now: object, before: object, formatter: Callable[[float], str]) -> str | None:
+    """A metric delta between two published values, or None when either is missing."""
+    if fmt.is_missing(now) or fmt.is_missing(before):
+        return None
+    return formatter(now - before)
+
+
+def show_caption(reference: date, info: pd.DataFrame) -> None:
+    caption = f"Referansemåned: **{fmt.month(reference)}** (status per {fmt.day(reference)})"
+    if not info.empty:
+        row = info.iloc[0]
+        caption += (
+            f" · Datagrunnlag {fmt.day(row['data_from'])}–{fmt.day(row['data_until'])}"
+            f" · Publisert {fmt.timestamp(row['published_at'])}"
+        )
+    st.caption(caption)
+
+
+def show_key_figures(key: pd.DataFrame) -> None:
+    """st.metric per key figure: reference month (row 0), change from a year earlier (row 1)."""
+    current = key.iloc[0]
+    previous = key.iloc[1] if len(key) > 1 else pd.Series(dtype=object)
+    description = f"fra {fmt.month_short(previous['period_end'])}" if len(key) > 1 else None
+    for column, (label, name, formatter, delta_formatter, options) in zip(
+        st.columns(len(KEY_FIGURES)), KEY_FIGURES, strict=True
+    ):
+        if name == "api_share_pct" and not current["has_registrations"]:
+            shown = fmt.NOT_AVAILABLE  # no registrations row published for the month
+        else:
+            shown = formatter(current[name])
+        delta = change(current[name], previous.get(name), delta_formatter)
+        if delta and delta[0] not in "+-":  # no change after rounding: no arrow, no colour
+            options = {**options, "delta_arrow": "off", "delta_color": "off"}
+        column.metric(
+            label,
+            shown,
+            delta=delta,
+            delta_description=description,
+            border=True,
+            **options,
+        )
+
+
+def show_region_chart(series: pd.DataFrame) -> None:
+    measure = st.segmented_control(
+        "Dekning av",
+        options=list(MEASURES),
+        format_func=MEASURES.get,
+        default="coverage_pct_population",
+        required=True,
+        key="oversikt_measure",
+    )
+    chart_data = pd.DataFrame(
+        {
+            "period_end": series["period_end"],
+            "value": series[measure],
+            "Helseregion": series["health_region_name"],
+            "Måned": series["period_end"].map(fmt.month),
+            "Dekning": series[measure].map(fmt.percent),
+        }
+    )
+    chart = (
+        alt.Chart(chart_data)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(
+                "period_end:T",
+                title=None,
+                scale=alt.Scale(type="utc"),
+                timeUnit="utcyearmonth",  # a month's point sits on its month's tick
+                axis=alt.Axis(labelExpr=MONTH_AXIS_LABEL, tickCount="month", labelOverlap=True),
+            ),
+            y=alt.Y(
+                "value:Q",
+                title=f"Dekning av {MEASURES[measure].lower()}",
+                axis=alt.Axis(labelExpr=PERCENT_AXIS_LABEL),
+            ),
+            color=alt.Color(
+                "Helseregion:N",
+                title=None,
+                scale=alt.Scale(scheme="tableau10"),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=["Helseregion:N", "Måned:N", "Dekning:N"],
+        )
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+def show_county_table(counties: pd.DataFrame) -> None:
+    table = counties[list(TABLE_COLUMNS)].rename(
+        columns={column: heading for column, (heading, _) in TABLE_COLUMNS.items()}
+    )
+    # Numbers stay numbers (so they align right); the Styler supplies the bokmål text.
+    st.table(
+        table.style.format(dict(TABLE_COLUMNS.values())),
+        hide_index=True,
+    )
+
+
+def show_definitions(info: pd.DataFrame) -> None:
+    threshold = None if info.empty else info.iloc[0]["suppression_threshold"]
+    limit = "" if fmt.is_missing(threshold) else f" (1–{int(threshold)} personer)"
+    st.markdown(
+        f"""
+- **Registrert:** en person telles når hun eller han har minst én aktiv oppføring av kritisk
+  informasjon i kjernejournal ved utgangen av måneden.
+- **Geografi:** personen telles i fylket (og helseregionen) til sist kjente bostedskommune.
+- **Estimert behov:** 5 % av befolkningen (kilde: e-helsemonitor, ehelse.no).
+  *Dekning av estimert behov* er personer med kritisk informasjon som andel av dette.
+- **Referansemåned:** siste hele måned. Bare hele måneder publiseres. Endringene er målt
+  mot samme måned året før.
+- **Skjermede tall:** `{fmt.SUPPRESSED}` betyr at tallet er skjermet fordi det gjelder svært
+  få personer{limit}; andelene i samme rad skjermes også. `{fmt.NOT_AVAILABLE}` betyr at
+  tallet ikke finnes.
+"""
+    )
+
+
+st.title("Pasientens kritiske informasjon")
+
+source = queries.current_source()
+if source is None:
+    st.info(
+        "Ingen tall er publisert ennå. Kjør `kritinfo run` for å laste inn data og "
+        "publisere tallene, og last deretter inn siden på nytt.",
+        icon=":material/info:",
+    )
+    st.stop()
+
+key = queries.national_key_figures(source)
+if key.empty:
+    st.info(
+        "Den publiserte databasen har ingen hele måneder ennå. Kjør `kritinfo run` "
+        "når det finnes data for minst én hel måned.",
+        icon=":material/info:",
+    )
+    st.stop()
+
+reference = key.iloc[0]["period_end"].date()
+info = queries.publish_info(source)
+
+show_caption(reference, info)
+show_key_figures(key)
+
+st.subheader("Dekning per helseregion")
+show_region_chart(queries.region_coverage_series(source))
+
+st.subheader(f"Dekning per fylke, {fmt.month(reference)}")
+show_county_table(queries.county_coverage(source, reference))
+
+st.subheader("Slik leses tallene")
+show_definitions(info)

@@ -1,0 +1,150 @@
+"""The dashboard under streamlit's AppTest, against the hand-made serving.duckdb."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+from streamlit.testing.v1 import AppTest
+
+from tests import serving_fixture as sf
+
+NBSP = "\u00a0"
+
+
+# Expected texts are written out here, independently of dashboards/format.py.
+def thousands(n: int) -> str:
+    return f"{n:,}".replace(",", NBSP)
+
+
+def signed_thousands(n: int) -> str:
+    return ("+" if n > 0 else "") + thousands(n)
+
+
+def pct(x: float) -> str:
+    return f"{x:.1f}".replace(".", ",") + f"{NBSP}%"
+
+
+def pp(x: float) -> str:
+    return ("+" if x > 0 else "") + f"{x:.1f}".replace(".", ",") + f"{NBSP}pp"
+
+
+def national(persons_of) -> tuple[int, float, float]:
+    """Persons, % of population and % of need, from the fixture's county inputs."""
+    persons = sum(persons_of(c) for c in sf.COUNTIES)
+    population = sum(c.population for c in sf.COUNTIES)
+    return persons, 100 * persons / population, 100 * persons / (population * sf.NEED_SHARE)
+
+
+def metrics(at: AppTest) -> dict[str, tuple[str, str]]:
+    return {m.label: (m.value, m.proto.delta) for m in at.metric}
+
+
+def test_key_figures_show_the_published_reference_month(serving_home: Path, app: AppTest):
+    at = app.run()
+    assert not at.exception
+
+    persons, cov_pop, cov_need = national(lambda c: c.persons_reference)
+    persons_1y, cov_pop_1y, cov_need_1y = national(lambda c: c.persons_year_before)
+    api, portal = sf.REGISTRATIONS_REFERENCE
+    api_1y, portal_1y = sf.REGISTRATIONS_YEAR_BEFORE
+    api_share, api_share_1y = 100 * api / (api + portal), 100 * api_1y / (api_1y + portal_1y)
+
+    assert metrics(at) == {
+        "Personer med kritisk informasjon": (
+            thousands(persons),
+            signed_thousands(persons - persons_1y),
+        ),
+        "Dekning av befolkningen": (pct(cov_pop), pp(cov_pop - cov_pop_1y)),
+        "Dekning av estimert behov": (pct(cov_need), pp(cov_need - cov_need_1y)),
+        "API-andel siste måned": (pct(api_share), pp(api_share - api_share_1y)),
+    }
+    # The hand-chosen inputs, spelled out once so a reader can check the arithmetic.
+    assert metrics(at)["Personer med kritisk informasjon"] == (f"70{NBSP}074", f"+21{NBSP}681")
+    assert metrics(at)["Dekning av estimert behov"] == (f"59,2{NBSP}%", f"+18,3{NBSP}pp")
+    assert {m.proto.delta_description for m in at.metric} == {"fra okt. 2025"}
+
+
+def test_caption_names_reference_month_and_publication(serving_home: Path, app: AppTest):
+    at = app.run()
+    caption = at.caption[0].value
+    assert "**oktober 2026**" in caption
+    assert "31. okt. 2026" in caption
+    assert "Publisert 3. nov. 2026 kl. 14.05" in caption
+    assert "1. jan. 2024" in caption
+
+
+def test_county_table_has_one_formatted_row_per_county(serving_home: Path, app: AppTest):
+    at = app.run()
+    assert not at.exception
+    assert len(at.table) == 1
+    table = at.table[0]
+    shown = convert_arrow_bytes_to_pandas_df(table.proto.arrow_data.styler.display_values)
+
+    assert list(table.value.columns) == [
+        "Fylke",
+        "Helseregion",
+        "Personer med kritisk informasjon",
+        "Befolkning",
+        "Dekning av befolkningen",
+        "Dekning av estimert behov",
+    ]
+    expected_rows = []
+    for county in sorted(sf.COUNTIES, key=lambda c: c.code):
+        persons = county.persons_reference
+        if sf.is_suppressed(persons):
+            cells = [":", thousands(county.population), ":", ":"]
+        else:
+            cells = [
+                thousands(persons),
+                thousands(county.population),
+                pct(100 * persons / county.population),
+                pct(100 * persons / (county.population * sf.NEED_SHARE)),
+            ]
+        expected_rows.append([county.name, sf.REGIONS[county.region], *cells])
+    assert shown.astype(str).values.tolist() == expected_rows
+    assert ["Troms", "Helse Nord RHF", ":", f"168{NBSP}000", ":", ":"] in expected_rows
+
+
+def test_region_chart_toggles_between_population_and_need(serving_home: Path, app: AppTest):
+    at = app.run()
+    toggle = at.button_group(key="oversikt_measure")
+    assert toggle.value == "coverage_pct_population"
+    chart = at.get("vega_lite_chart")[0]
+    assert "Dekning av befolkningen" in chart.proto.spec
+
+    toggle.set_value("coverage_pct_need")
+    at.run()
+    assert not at.exception
+    assert "Dekning av estimert behov" in at.get("vega_lite_chart")[0].proto.spec
+
+
+def test_a_newly_published_copy_is_read_on_the_next_run(serving_home: Path, app: AppTest):
+    at = app.run()
+    assert metrics(at)["Personer med kritisk informasjon"][0] == f"70{NBSP}074"
+
+    # Publish the way the pipeline does: write a new file, then os.replace it over the old.
+    new_copy = serving_home / "serving.duckdb.new"
+    sf.build_serving_db(new_copy)
+    con = duckdb.connect(str(new_copy))
+    con.execute(
+        "UPDATE coverage_national_month SET persons_with_critical_info = 80000 "
+        "WHERE period_end = ?",
+        [sf.REFERENCE],
+    )
+    con.close()
+    os.replace(new_copy, serving_home / "serving.duckdb")
+
+    at.run()
+    assert not at.exception
+    assert metrics(at)["Personer med kritisk informasjon"][0] == f"80{NBSP}000"
+
+
+def test_missing_serving_database_shows_info_not_traceback(empty_home: Path, app: AppTest):
+    at = app.run()
+    assert not at.exception
+    assert len(at.info) == 1
+    assert "kritinfo run" in at.info[0].value
+    assert len(at.metric) == 0
