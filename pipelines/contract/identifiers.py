@@ -27,9 +27,18 @@ from pipelines.contract.vocabulary import NATIONAL_ID_SYSTEMS
 
 _K1_WEIGHTS = (3, 7, 6, 1, 8, 9, 4, 5, 2, 1)
 _K2_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
-_ELEVEN_DIGITS = re.compile(rb"(?<![0-9A-Fa-f])\d{11}(?![0-9A-Fa-f])")
+# Digits map to "1" and every other byte to "0", so runs of digits are found with bytes.find.
+_DIGIT_MASK = bytes(0x31 if 0x30 <= b <= 0x39 else 0x30 for b in range(256))
+_ELEVEN_ONES = b"1" * 11
+_HEX_LETTERS = frozenset(b"abcdefABCDEF")
 _PERSONAL_KEYS = frozenset({"name", "address", "telecom"})
 _PERSON_RESOURCES = frozenset({"Patient", "Person", "RelatedPerson", "Practitioner"})
+# A personal key or person resource in quotes, or a national-ID system: if none of these byte
+# strings is in the raw line (and it has no JSON escape, which could spell one), the
+# structural walk can be skipped. Plain substring tests are the fastest check here.
+_STRUCTURAL_MARKERS = tuple(f'"{word}"'.encode() for word in sorted((*_PERSONAL_KEYS, *_PERSON_RESOURCES))) + tuple(
+    system.encode() for system in NATIONAL_ID_SYSTEMS
+)
 # For lines that are not JSON: string values after keys that carry personal data.
 _PERSONAL_VALUE_IN_TEXT = re.compile(
     rb'"(?:name|family|given|text|line|city|postalCode|address|telecom|value)"\s*:\s*"((?:[^"\\]|\\.)*)"'
@@ -63,11 +72,21 @@ def keyed_hash(value: str, key: bytes) -> str:
 
 def national_ids_in_text(raw: bytes) -> list[str]:
     """Every 11-digit national identity number in the raw line, outside hex tokens."""
-    return [
-        digits
-        for digits in (m.group().decode("ascii") for m in _ELEVEN_DIGITS.finditer(raw))
-        if is_national_identity_number(digits)
-    ]
+    mask = raw.translate(_DIGIT_MASK)
+    found = []
+    start = mask.find(_ELEVEN_ONES)
+    while start != -1:
+        end = start + 11
+        while end < len(mask) and mask[end] == 0x31:
+            end += 1
+        if end - start == 11 and not (
+            (start and raw[start - 1] in _HEX_LETTERS) or (end < len(raw) and raw[end] in _HEX_LETTERS)
+        ):
+            digits = raw[start:end].decode("ascii")
+            if is_national_identity_number(digits):
+                found.append(digits)
+        start = mask.find(_ELEVEN_ONES, end)
+    return found
 
 
 def _strings(node: object) -> Iterator[str]:
@@ -81,6 +100,12 @@ def _strings(node: object) -> Iterator[str]:
             yield from _strings(value)
     elif isinstance(node, int) and not isinstance(node, bool):
         yield str(node)
+
+
+def may_hold_structural_identifiers(raw: bytes) -> bool:
+    """False only when the raw line cannot hold a personal key, a person resource or a national-ID
+    system (a JSON escape could spell any of them, so a line with one is always walked)."""
+    return b"\\" in raw or any(marker in raw for marker in _STRUCTURAL_MARKERS)
 
 
 def structural_identifiers(node: object) -> tuple[list[str], list[str]]:

@@ -10,15 +10,13 @@ quarantined text is masked, whatever the reason.
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
 import orjson
-from pydantic import ValidationError
 
-from pipelines.contract import identifiers
+from pipelines.contract import fhir, identifiers
 from pipelines.contract.vocabulary import (
     CHANNELS,
     EVENT_TYPES,
@@ -45,6 +43,7 @@ REASON_CODES = (
 _ORGANISATION_ID = re.compile(r"\d{9}")
 _MUNICIPALITY = re.compile(r"\d{4}")
 _PSEUDONYM = re.compile(r"[0-9a-f]{64}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 MIN_BIRTH_YEAR = 1880
 
 
@@ -56,12 +55,6 @@ def _county_codes() -> frozenset[str]:
 
     with open(SEEDS_DIR / "counties.csv", newline="", encoding="utf-8") as f:
         return frozenset(row["county_code"] for row in csv.DictReader(f))
-
-
-@cache
-def _fhir_model(resource_type: str):
-    module = __import__(f"fhir.resources.R4B.{resource_type.lower()}", fromlist=[resource_type])
-    return getattr(module, resource_type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +95,20 @@ class _Refused(Exception):
         self.detail = detail
 
 
+@cache
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
 def _field(obj: dict, path: str):
     node: object = obj
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node or node[part] is None:
-            raise _Refused(MISSING_FIELD, f"missing field {path}")
-        node = node[part]
+    try:
+        for part in _parts(path):
+            node = node[part]
+    except (KeyError, TypeError, IndexError):
+        raise _Refused(MISSING_FIELD, f"missing field {path}") from None
+    if node is None:
+        raise _Refused(MISSING_FIELD, f"missing field {path}")
     return node
 
 
@@ -152,12 +153,8 @@ def _occurred_at(obj: dict) -> datetime:
 
 def _event_id(obj: dict) -> str:
     value = _string(obj, "event_id")
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        raise _Refused(INVALID_VALUE, f"event_id: {value[:40]!r} is not a UUID") from None
-    if len(value) != 36:
-        raise _Refused(INVALID_VALUE, f"event_id: {value[:40]!r} is not in the canonical UUID form")
+    if not _UUID.fullmatch(value):
+        raise _Refused(INVALID_VALUE, f"event_id: {value[:40]!r} is not a UUID in canonical form")
     return value.lower()
 
 
@@ -168,23 +165,6 @@ def _birth_year(obj: dict, occurred_at: datetime) -> int:
     if not MIN_BIRTH_YEAR <= value <= occurred_at.year:
         raise _Refused(INVALID_VALUE, f"patient.birth_year: {value} is outside {MIN_BIRTH_YEAR}-{occurred_at.year}")
     return value
-
-
-def _fhir_error(error: ValidationError) -> str:
-    first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"]) or "(root)"
-    more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"FHIR R4 validation failed at {location}: {first['msg']}{more}"
-
-
-def _codes(concepts: object) -> set[str]:
-    codes = set()
-    for concept in concepts if isinstance(concepts, list) else [concepts]:
-        if isinstance(concept, dict):
-            codes.update(c.get("code") for c in concept.get("coding") or [] if isinstance(c, dict))
-        elif isinstance(concept, str):
-            codes.add(concept)
-    return codes
 
 
 def _category_codes(resource: dict, system: str) -> set[str]:
@@ -220,11 +200,9 @@ def _resource(obj: dict, pseudonym: str) -> tuple[str, str, str, str, str]:
             INVALID_VALUE,
             f"resource.resourceType: {str(resource_type)[:40]!r} is not one of {', '.join(PATIENT_REFERENCE_FIELD)}",
         )
-    resource_json = orjson.dumps(resource)
-    try:
-        _fhir_model(resource_type).model_validate_json(resource_json)
-    except ValidationError as error:
-        raise _Refused(FHIR_INVALID, _fhir_error(error)) from None
+    error = fhir.structure_error(resource_type, resource)
+    if error:
+        raise _Refused(FHIR_INVALID, error)
     resource_id = _string(obj, "resource.id")
     version = _string(obj, "resource.meta.versionId")
     reference_field = PATIENT_REFERENCE_FIELD[resource_type]
@@ -237,7 +215,7 @@ def _resource(obj: dict, pseudonym: str) -> tuple[str, str, str, str, str]:
     kind = classify(resource)
     if kind is None:
         raise _Refused(UNRECOGNISED_TYPE, f"{resource_type} carries no recognised category of critical information")
-    return resource_type, resource_id, version, kind, resource_json.decode("utf-8")
+    return resource_type, resource_id, version, kind, orjson.dumps(resource).decode("utf-8")
 
 
 def validate_line(raw: bytes, hash_key: bytes = b"") -> Event | Rejection:
@@ -250,7 +228,7 @@ def validate_line(raw: bytes, hash_key: bytes = b"") -> Event | Rejection:
         if ids_in_text:
             return Rejection(IDENTIFIER, f"direct identifier: national identity number (and invalid JSON: {error})", masked)
         return Rejection(JSON_SYNTAX, f"invalid JSON: {error}", masked)
-    findings, values = identifiers.structural_identifiers(obj)
+    findings, values = identifiers.structural_identifiers(obj) if identifiers.may_hold_structural_identifiers(raw) else ([], [])
     if ids_in_text or findings:
         what = (["national identity number"] if ids_in_text else []) + findings
         return Rejection(IDENTIFIER, "direct identifier: " + "; ".join(what[:5]), _masked(raw, values, hash_key, parsed=True))

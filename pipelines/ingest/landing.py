@@ -20,13 +20,16 @@ def ready_files(landing: Path) -> list[Path]:
     )
 
 
-def read_lines(path: Path) -> list[bytes]:
-    """Physical lines of a file (numbered from 1 by position), without BOM or CR/LF."""
+def read_file(path: Path) -> bytes:
+    """A file's content, decompressed, without a leading UTF-8 BOM."""
     data = path.read_bytes()
     if path.name.endswith(".gz"):
         data = gzip.decompress(data)
-    if data.startswith(_BOM):
-        data = data[len(_BOM):]
+    return data[len(_BOM):] if data.startswith(_BOM) else data
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """Physical lines (numbered by position), without CR/LF; a final newline ends the last line."""
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()

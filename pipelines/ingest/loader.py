@@ -12,7 +12,9 @@ import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass, fields
+from queue import Queue
+from threading import Thread
+from dataclasses import astuple, dataclass, fields
 from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
@@ -21,13 +23,15 @@ import pyarrow as pa
 
 from pipelines.contract.validation import Event, Rejection, validate_line
 from pipelines.ingest import warehouse
-from pipelines.ingest.landing import read_lines, ready_files
+from pipelines.ingest.landing import read_file, ready_files, split_lines
 from pipelines.settings import Paths
 
-CHUNK_LINES = 5_000
-BATCH_LINES = 100_000
+# About 5,000 lines of national data per worker task and 50,000 per transaction.
+CHUNK_BYTES = 6_000_000
+BATCH_BYTES = 60_000_000
+BATCHES_AHEAD = 2
 # Below this many lines a process pool costs more (start-up, imports) than it saves.
-PARALLEL_THRESHOLD = 20_000
+PARALLEL_THRESHOLD_BYTES = 20_000_000
 
 _EVENT_FIELDS = [f.name for f in fields(Event)]
 _ARROW_TYPES = {"occurred_at": pa.timestamp("us", tz="UTC"), "patient_birth_year": pa.int32()}
@@ -96,8 +100,41 @@ def identifier_hash_key(paths: Paths) -> bytes:
     return key_file.read_bytes()
 
 
-def _validate_chunk(task: tuple[str, int, list[bytes], bytes]) -> _ChunkResult:
-    source_file, first_line, lines, key = task
+@dataclass(frozen=True)
+class _Part:
+    """A byte range of a file (after decompression and BOM) and the number of its first line."""
+
+    path: Path
+    start: int
+    end: int | None
+    first_line: int
+
+
+def _plan_parts(path: Path) -> list[_Part]:
+    """One part per file, or newline-aligned ranges of about CHUNK_BYTES for large plain files.
+
+    A compressed file is one part: only decompressing it tells where its lines are.
+    """
+    if path.name.endswith(".gz") or path.stat().st_size <= CHUNK_BYTES:
+        return [_Part(path, 0, None, 1)]
+    data = read_file(path)
+    parts, start, line = [], 0, 1
+    while start < len(data):
+        cut = data.find(b"\n", start + CHUNK_BYTES)
+        end = len(data) if cut == -1 else cut + 1
+        parts.append(_Part(path, start, end, line))
+        line += data.count(b"\n", start, end)
+        start = end
+    return parts or [_Part(path, 0, None, 1)]
+
+
+def _validate_parts(parts: list[_Part], key: bytes) -> list[_ChunkResult]:
+    """Worker: read and validate some parts; the main process never handles the lines."""
+    return [_validate_lines(part.path.name, part.first_line, split_lines(read_file(part.path)[part.start : part.end]), key)
+            for part in parts]
+
+
+def _validate_lines(source_file: str, first_line: int, lines: list[bytes], key: bytes) -> _ChunkResult:
     columns: dict[str, list] = {name: [] for name in _EVENT_FIELDS}
     lines_at: list[int] = []
     rejections: list[tuple] = []
@@ -120,29 +157,39 @@ def _validate_chunk(task: tuple[str, int, list[bytes], bytes]) -> _ChunkResult:
     return _ChunkResult(source_file, len(lines) - blank, blank, pa.table(arrays), rejections)
 
 
-def _batches(files: list[Path]) -> Iterator[list[tuple[Path, list[bytes]]]]:
-    batch: list[tuple[Path, list[bytes]]] = []
-    size = 0
+def _batches(files: list[Path]) -> Iterator[tuple[list[Path], list[list[_Part]]]]:
+    """Batches of whole files (one transaction each), as tasks of about CHUNK_BYTES of parts."""
+    batch: list[Path] = []
+    tasks: list[list[_Part]] = [[]]
+    task_bytes = batch_bytes = 0
     for path in files:
-        lines = read_lines(path)
-        batch.append((path, lines))
-        size += len(lines)
-        if size >= BATCH_LINES:
-            yield batch
-            batch, size = [], 0
+        batch.append(path)
+        for part in _plan_parts(path):
+            size = (part.end or path.stat().st_size) - part.start
+            if task_bytes and task_bytes + size > CHUNK_BYTES:
+                tasks.append([])
+                task_bytes = 0
+            tasks[-1].append(part)
+            task_bytes += size
+            batch_bytes += size
+        if batch_bytes >= BATCH_BYTES:
+            yield batch, tasks
+            batch, tasks, task_bytes, batch_bytes = [], [[]], 0, 0
     if batch:
-        yield batch
+        yield batch, tasks
 
 
-def _submit(executor: Executor | None, batch: list[tuple[Path, list[bytes]]], key: bytes) -> list[Future | _ChunkResult]:
-    tasks = [
-        (path.name, start + 1, lines[start : start + CHUNK_LINES], key)
-        for path, lines in batch
-        for start in range(0, max(len(lines), 1), CHUNK_LINES)
-    ]
+def _submit(executor: Executor | None, tasks: list[list[_Part]], key: bytes) -> list[Future | list[_ChunkResult]]:
     if executor is None:
-        return [_validate_chunk(task) for task in tasks]
-    return [executor.submit(_validate_chunk, task) for task in tasks]
+        return [_validate_parts(task, key) for task in tasks]
+    return [executor.submit(_validate_parts, task, key) for task in tasks]
+
+
+def _worker_context():
+    """Workers fork from a server that has imported the validator and every FHIR model once."""
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["pipelines.ingest.worker_preload"])
+    return context
 
 
 def ingest_new_files(paths: Paths, workers: int | None = None) -> IngestReport:
@@ -155,63 +202,99 @@ def ingest_new_files(paths: Paths, workers: int | None = None) -> IngestReport:
         todo = [path for path in ready_files(paths.landing) if path.name not in done]
         workers = workers or os.cpu_count() or 1
         total_bytes = sum(path.stat().st_size for path in todo)
-        parallel = workers > 1 and total_bytes > PARALLEL_THRESHOLD * 1_000
-        executor = ProcessPoolExecutor(workers, mp_context=get_context("forkserver")) if parallel else None
-        counts: list[FileCounts] = []
+        parallel = workers > 1 and total_bytes > PARALLEL_THRESHOLD_BYTES
+        executor = ProcessPoolExecutor(workers, mp_context=_worker_context()) if parallel else None
+        writer = _WarehouseWriter(con)
+        writer.start()
         try:
-            pending: tuple[list, list] | None = None
-            for batch in _batches(todo):
-                # Validate this batch while the previous one is written.
-                submitted = (batch, _submit(executor, batch, key))
-                if pending:
-                    counts.extend(_write_batch(con, *pending))
-                pending = submitted
-            if pending:
-                counts.extend(_write_batch(con, *pending))
+            for batch, tasks in _batches(todo):
+                if writer.error:
+                    break
+                writer.queue.put((batch, _submit(executor, tasks, key)))
         finally:
+            writer.queue.put(None)
+            writer.join()
             if executor:
                 executor.shutdown(cancel_futures=True)
-        return IngestReport(counts, time.perf_counter() - started)
+        if writer.error:
+            raise writer.error
     finally:
-        con.close()
+        con.close()  # includes the final checkpoint, so it counts in the measured time
+    return IngestReport(writer.counts, time.perf_counter() - started)
 
 
-def _write_batch(con, batch: list[tuple[Path, list[bytes]]], submitted: list) -> list[FileCounts]:
-    results: list[_ChunkResult] = [r.result() if isinstance(r, Future) else r for r in submitted]
+class _WarehouseWriter(Thread):
+    """Writes validated batches while later ones are read and validated (DuckDB releases the GIL).
+
+    Its queue holds at most BATCHES_AHEAD batches, which bounds memory. After an error it only
+    drains the queue, and the caller re-raises the error.
+    """
+
+    def __init__(self, con):
+        super().__init__(name="warehouse-writer")
+        self.con = con
+        self.queue: Queue = Queue(maxsize=BATCHES_AHEAD)
+        self.counts: list[FileCounts] = []
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.counts.extend(_write_batch(self.con, *item))
+                except BaseException as error:  # noqa: BLE001 (re-raised by ingest_new_files)
+                    self.error = error
+
+
+def _rows_table(names: list[str], rows: list[tuple]) -> pa.Table:
+    return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
+
+
+def _write_batch(con, batch: list[Path], submitted: list) -> list[FileCounts]:
+    results: list[_ChunkResult] = [r for task in submitted for r in (task.result() if isinstance(task, Future) else task)]
     now = datetime.now(timezone.utc)
     incoming = pa.concat_tables([r.accepted for r in results])
     rejections = [row for r in results for row in r.rejections]
     con.execute("begin")
     try:
         con.register("incoming", incoming)
+        # Decide on the narrow key columns first; only the kept rows' wide columns are copied.
         con.execute(
             """
-            create or replace temp table incoming_new as
-            select * exclude (delivery_rank) from (
-                select *, row_number() over (partition by event_id order by source_file, source_line) as delivery_rank
+            create or replace temp table kept as
+            select firsts.first_delivery.source_file, firsts.first_delivery.source_line
+            from (
+                -- A struct's minimum is its first in (file, line) order.
+                select event_id, min({'source_file': source_file, 'source_line': source_line}) as first_delivery
                 from incoming
-            ) as i
-            where delivery_rank = 1 and not exists (select 1 from raw.events as e where e.event_id = i.event_id)
+                group by event_id
+            ) as firsts
+            anti join raw.events as existing on existing.event_id = firsts.event_id
             """
         )
-        con.execute(f"insert into raw.events select {', '.join(_EVENT_FIELDS[:-1])}, resource_json::json, source_file, source_line, $now from incoming_new", {"now": now})
+        con.execute(
+            f"insert into raw.events select {', '.join(_EVENT_FIELDS)}, source_file, source_line, $now "
+            "from incoming semi join kept using (source_file, source_line)",
+            {"now": now},
+        )
         con.execute(
             """
             insert into raw.duplicate_deliveries
             select event_id, source_file, source_line, $now from incoming
-            anti join incoming_new using (source_file, source_line)
+            anti join kept using (source_file, source_line)
             """,
             {"now": now},
         )
         if rejections:
-            con.executemany(
-                "insert into raw.quarantine values (?, ?, ?, ?, ?, ?)", [(*row, now) for row in rejections]
-            )
-        loaded = dict(con.execute("select source_file, count(*) from incoming_new group by 1").fetchall())
+            quarantined_rows = _rows_table(["source_file", "source_line", "reason_code", "reason", "masked_text"], rejections)
+            con.register("quarantined_rows", quarantined_rows)
+            con.execute("insert into raw.quarantine select *, $now from quarantined_rows", {"now": now})
+            con.unregister("quarantined_rows")
+        loaded = dict(con.execute("select source_file, count(*) from kept group by 1").fetchall())
         arrived = dict(con.execute("select source_file, count(*) from incoming group by 1").fetchall())
         con.unregister("incoming")
         counts = []
-        for path, _lines in batch:
+        for path in batch:
             name = path.name
             chunks = [r for r in results if r.source_file == name]
             quarantined = sum(len(r.rejections) for r in chunks)
@@ -226,13 +309,10 @@ def _write_batch(con, batch: list[tuple[Path, list[bytes]]], submitted: list) ->
                     quarantined=quarantined,
                 )
             )
-        con.executemany(
-            "insert into raw.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (c.source_file, c.size_bytes, c.lines_read, c.blank_lines, c.loaded, c.duplicates, c.quarantined, now)
-                for c in counts
-            ],
-        )
+        file_rows = _rows_table([f.name for f in fields(FileCounts)], [astuple(c) for c in counts])
+        con.register("file_rows", file_rows)
+        con.execute("insert into raw.ingested_files select *, $now from file_rows", {"now": now})
+        con.unregister("file_rows")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

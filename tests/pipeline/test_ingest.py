@@ -74,8 +74,8 @@ def test_a_second_ingest_processes_only_new_files(home):
 def test_parallel_validation_gives_the_same_rows_as_serial(home, tmp_path, monkeypatch):
     from pipelines.ingest import loader
 
-    monkeypatch.setattr(loader, "PARALLEL_THRESHOLD", 0)
-    monkeypatch.setattr(loader, "CHUNK_LINES", 3)
+    monkeypatch.setattr(loader, "PARALLEL_THRESHOLD_BYTES", 0)
+    monkeypatch.setattr(loader, "CHUNK_BYTES", 3_000)
     lines = []
     for i in range(20):
         event = example_event(i % 4)
