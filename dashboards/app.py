@@ -19,6 +19,7 @@ import streamlit as st  # noqa: E402
 PAGES_DIR = DASHBOARD_DIR / "pages"
 PAGES = [
     st.Page(PAGES_DIR / "oversikt.py", title="Oversikt", icon=":material/monitoring:"),
+    st.Page(PAGES_DIR / "datakvalitet.py", title="Datakvalitet", icon=":material/fact_check:"),
 ]
 
 st.set_page_config(

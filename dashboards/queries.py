@@ -119,3 +119,51 @@ def county_coverage(source: Source, period_end: date) -> pd.DataFrame:
         """,
         period_end,
     )
+
+
+def data_quality_totals(source: Source) -> pd.DataFrame:
+    """One row: files, lines read, loaded, duplicates and quarantined over all arrival days,
+    the share quarantined, and the first and last arrival day (sums of published rows)."""
+    return _query(
+        source,
+        """
+        SELECT
+            min(arrived_on) AS first_day,
+            max(arrived_on) AS last_day,
+            sum(files) AS files,
+            sum(lines_read) AS lines_read,
+            sum(loaded) AS loaded,
+            sum(duplicates) AS duplicates,
+            sum(quarantined) AS quarantined,
+            100.0 * sum(quarantined) / nullif(sum(lines_read), 0) AS quarantined_pct
+        FROM data_quality_daily
+        HAVING count(*) > 0
+        """,
+    )
+
+
+def data_quality_daily(source: Source) -> pd.DataFrame:
+    """Lines read, loaded, duplicates and quarantined per arrival day."""
+    return _query(
+        source,
+        """
+        SELECT arrived_on, files, lines_read, loaded, duplicates, quarantined, quarantined_pct
+        FROM data_quality_daily
+        ORDER BY arrived_on
+        """,
+    )
+
+
+def quarantine_by_reason(source: Source) -> pd.DataFrame:
+    """Lines in quarantine per reason over all arrival days, most lines first, with each
+    reason's share of the quarantine (0 when it is empty)."""
+    return _query(
+        source,
+        """
+        SELECT reason_code, reason_label, sum(lines) AS lines,
+               coalesce(100.0 * sum(lines) / nullif(sum(sum(lines)) OVER (), 0), 0) AS share_pct
+        FROM data_quality_by_reason_daily
+        GROUP BY reason_code, reason_label
+        ORDER BY lines DESC, reason_label
+        """,
+    )

@@ -4,6 +4,9 @@
     kritinfo run
     kritinfo dashboard [--port N]
     kritinfo demo [--scale X] [--port N]
+    kritinfo quarantine [list] [--reason R] [--file F] [--limit N]
+    kritinfo quarantine summary
+    kritinfo quarantine replay [--reason R] [--file F]
 """
 
 from __future__ import annotations
@@ -17,19 +20,25 @@ from datetime import date
 
 from pipelines.settings import DASHBOARD_APP, Paths, export_home
 
-DAGSTER_INSTANCE_YAML = """\
-# Written by kritinfo: one run writes the warehouse at a time; no telemetry (no network here).
+_INSTANCE_YAML_HEADER = "# Written by kritinfo"
+DAGSTER_INSTANCE_YAML = f"""\
+{_INSTANCE_YAML_HEADER}: one run at a time, and one step at a time in the pool `warehouse`
+# (every step that opens the warehouse); no telemetry (no network here).
 telemetry:
   enabled: false
-run_queue:
-  max_concurrent_runs: 1
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+  pools:
+    default_limit: 1
 """
 
 
 def _prepare(paths: Paths) -> None:
     paths.ensure()
     instance_yaml = paths.dagster_home / "dagster.yaml"
-    if not instance_yaml.exists():
+    # An instance file kritinfo wrote earlier is brought up to date; one edited by hand is kept.
+    if not instance_yaml.exists() or instance_yaml.read_text(encoding="utf-8").startswith(_INSTANCE_YAML_HEADER):
         instance_yaml.write_text(DAGSTER_INSTANCE_YAML, encoding="utf-8")
 
 
@@ -54,14 +63,32 @@ def cmd_run(_args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
     from pipelines.definitions import defs
+    from pipelines.faults import RunFault, no_room_to_write, step_failures
+    from pipelines.partitions import all_days_tags
+    from pipelines.single_writer import CLI_RUN_TAG, CLI_RUN_TAG_VALUE, release_abandoned_runs, warehouse_lock
 
     started = time.perf_counter()
-    with DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("kritinfo_everything").execute_in_process(instance=instance, raise_on_error=False)
+    try:
+        # The lock for the whole run: a second `kritinfo run` waits here, before it starts a run.
+        with warehouse_lock(paths), DagsterInstance.get() as instance:
+            for run_id in release_abandoned_runs(instance):
+                print(f"run {run_id} had died without ending: marked failed, its pool slot freed", file=sys.stderr)
+            # All event-day partitions in one run: every event is staged, whatever its date.
+            result = defs.resolve_job_def("kritinfo_everything").execute_in_process(
+                instance=instance, raise_on_error=False, tags={**all_days_tags(), CLI_RUN_TAG: CLI_RUN_TAG_VALUE}
+            )
+    except Exception as error:
+        # Dagster's own storage may be what has no room left; anything else is a bug: traceback.
+        fault = error if isinstance(error, RunFault) else no_room_to_write(error, str(paths.dagster_home))
+        if fault is None:
+            raise
+        print(f"kritinfo run: {fault}", file=sys.stderr)
+        return 1
     seconds = time.perf_counter() - started
     if not result.success:
-        failed = [event.step_key for event in result.all_events if event.is_step_failure]
-        print(f"run {result.run_id} failed in {seconds:.0f} s (steps: {', '.join(failed)}); "
+        for step, message in step_failures(result):
+            print(f"kritinfo run: step {step} failed: {message}", file=sys.stderr)
+        print(f"run {result.run_id} failed in {seconds:.0f} s; "
               f"the last published copy, if any, is unchanged", file=sys.stderr)
         return 1
     print(f"run {result.run_id} succeeded in {seconds:.0f} s; published {paths.serving}")
@@ -88,14 +115,40 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     paths = export_home()
     _prepare(paths)
-    if not any(paths.landing.iterdir()):
+    # Ingested files move to archive/: a home that has either has had its events.
+    if not any(paths.landing.iterdir()) and not any(paths.archive.iterdir()):
         simulate_args = argparse.Namespace(start=None, end=None, scale=args.scale, seed=None)
         cmd_simulate(simulate_args)
     else:
-        print(f"{paths.landing} already has files: running on them")
+        print(f"{paths.home} already has event files: running on them")
     if cmd_run(args) != 0:
         return 1
     return _serve(paths, args.port)
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    import shutil
+
+    from pipelines import settings
+    from pipelines.ingest import quarantine
+
+    if args.reason is not None and args.reason not in quarantine.REASON_CODES:
+        print(f"kritinfo quarantine: unknown reason {args.reason!r}; the reason codes are "
+              f"{', '.join(quarantine.REASON_CODES)}", file=sys.stderr)
+        return 2
+    paths = settings.paths()  # no child process here: nothing to export
+    try:
+        if args.action == "summary":
+            print(quarantine.format_summary(quarantine.summarise(paths)))
+        elif args.action == "replay":
+            print(quarantine.format_replay(quarantine.replay(paths, args.reason, args.file)))
+        else:
+            lines, total = quarantine.list_lines(paths, args.reason, args.file, args.limit)
+            print(quarantine.format_lines(lines, total, shutil.get_terminal_size().columns))
+    except quarantine.QuarantineError as error:
+        print(f"kritinfo quarantine: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,10 +169,19 @@ def main(argv: list[str] | None = None) -> int:
     dashboard.add_argument("--port", type=int, default=8501)
     dashboard.set_defaults(handler=cmd_dashboard)
 
-    demo = commands.add_parser("demo", help="simulate (if landing/ is empty), run, and serve the dashboard")
+    demo = commands.add_parser("demo", help="simulate (if landing/ and archive/ are empty), run, and serve the dashboard")
     demo.add_argument("--scale", type=float, default=1.0)
     demo.add_argument("--port", type=int, default=8501)
     demo.set_defaults(handler=cmd_demo)
+
+    quarantine = commands.add_parser("quarantine", help="list, summarise or replay quarantined lines")
+    quarantine.add_argument("action", nargs="?", choices=("list", "summary", "replay"), default="list",
+                            help="list (default) the lines, summarise them per reason and file, or replay "
+                                 "them from their original files after a fix")
+    quarantine.add_argument("--reason", help="list or replay only lines quarantined for this reason code")
+    quarantine.add_argument("--file", help="list or replay only lines of this landing file (its name)")
+    quarantine.add_argument("--limit", type=int, default=50, help="list at most this many lines (default 50)")
+    quarantine.set_defaults(handler=cmd_quarantine)
 
     args = parser.parse_args(argv)
     return args.handler(args)

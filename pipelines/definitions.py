@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
+import time
+from datetime import date
 
 from dagster import (
     AssetSelection,
@@ -11,10 +11,12 @@ from dagster import (
     DefaultSensorStatus,
     Definitions,
     RunRequest,
-    ScheduleDefinition,
+    ScheduleEvaluationContext,
     SensorEvaluationContext,
     SkipReason,
     define_asset_job,
+    in_process_executor,
+    schedule,
     sensor,
 )
 from dagster_dbt import DbtCliResource
@@ -23,12 +25,17 @@ from pipelines.settings import dbt_executable, export_home
 
 export_home()
 
-from pipelines.ingest.assets import raw_tables  # noqa: E402  (needs KRITINFO_HOME exported)
+from pipelines.ingest.assets import FILE_TAG, raw_tables  # noqa: E402  (needs KRITINFO_HOME exported)
+from pipelines.ingest.checks import daily_volume_drop, files_reconcile, staging_matches_loaded_events  # noqa: E402
 from pipelines.ingest.landing import ready_files  # noqa: E402
+from pipelines.partitions import recent_days_tags  # noqa: E402
 from pipelines.publish.assets import serving_copy  # noqa: E402
 from pipelines.settings import paths  # noqa: E402
-from pipelines.transform.assets import kritinfo_dbt_assets  # noqa: E402
+from pipelines.transform.assets import event_day_dbt_assets, kritinfo_dbt_assets  # noqa: E402
 from pipelines.transform.project import dbt_project  # noqa: E402
+
+# A file modified more recently than this is assumed to be still written.
+SETTLE_SECONDS = 5
 
 everything_job = define_asset_job(
     "kritinfo_everything",
@@ -36,32 +43,36 @@ everything_job = define_asset_job(
     description="Ingest new landing files, build and test the dbt project, publish the serving copy.",
 )
 
-daily_schedule = ScheduleDefinition(
-    name="kritinfo_daily",
-    job=everything_job,
-    cron_schedule="0 6 * * *",
-    execution_timezone="Europe/Oslo",
-    default_status=DefaultScheduleStatus.RUNNING,
-)
+@schedule(job=everything_job, cron_schedule="0 6 * * *", execution_timezone="Europe/Oslo",
+          default_status=DefaultScheduleStatus.RUNNING)
+def kritinfo_daily(context: ScheduleEvaluationContext) -> RunRequest:
+    """Every morning: new files, the late-arrival window of event days, marts and publish."""
+    return RunRequest(tags=recent_days_tags(context.scheduled_execution_time.date()))
 
 
-@sensor(job=everything_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING)
+@sensor(job=everything_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
 def landing_files_sensor(context: SensorEvaluationContext):
-    """Starts a run when complete files appear in landing/ that no earlier tick has seen."""
-    seen = set(json.loads(context.cursor)) if context.cursor else set()
-    current = {path.name for path in ready_files(paths().landing)}
-    new = sorted(current - seen)
-    if not new:
-        return SkipReason("no new files in landing/")
-    context.update_cursor(json.dumps(sorted(current)))
-    run_key = hashlib.sha256("\n".join(new).encode("utf-8")).hexdigest()[:32]
-    return RunRequest(run_key=run_key, tags={"kritinfo/new_files": str(len(new))})
+    """One run per new complete file in landing/, keyed by the file's name, so no file is run twice.
+
+    Hidden and temporary names are still being written (the producer renames when done); a file
+    modified less than SETTLE_SECONDS ago is left for the next tick as well.
+    """
+    settled_before = time.time() - SETTLE_SECONDS
+    # lstat: a link to a missing file still starts a run, which reports it.
+    files = [path for path in ready_files(paths().landing) if path.lstat().st_mtime <= settled_before]
+    if not files:
+        return SkipReason("no complete files in landing/")
+    window = recent_days_tags(date.today())
+    return [RunRequest(run_key=path.name, tags={FILE_TAG: path.name, **window}) for path in files]
 
 
 defs = Definitions(
-    assets=[raw_tables, kritinfo_dbt_assets, serving_copy],
+    assets=[raw_tables, event_day_dbt_assets, kritinfo_dbt_assets, serving_copy],
+    asset_checks=[files_reconcile, staging_matches_loaded_events, daily_volume_drop],
     jobs=[everything_job],
-    schedules=[daily_schedule],
+    schedules=[kritinfo_daily],
     sensors=[landing_files_sensor],
+    # Steps run one after another in one process: the warehouse has one writer at a time.
+    executor=in_process_executor,
     resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
 )

@@ -1,8 +1,9 @@
 """Every path kritinfo uses, derived in one place from KRITINFO_HOME.
 
 All state lives under one data directory (default ``./data`` at the repository root):
-``landing/`` receives event files, ``warehouse.duckdb`` is the pipeline's database and
-``serving.duckdb`` the published read-only copy the dashboard and exports read.
+``landing/`` receives event files, ``archive/`` keeps them once ingested (identifiers masked),
+``warehouse.duckdb`` is the pipeline's database and ``serving.duckdb`` the published read-only
+copy the dashboard and exports read.
 """
 
 from __future__ import annotations
@@ -29,12 +30,22 @@ class Paths:
         return self.home / "landing"
 
     @property
+    def archive(self) -> Path:
+        """Ingested files, moved out of landing/ with every line that held an identifier masked."""
+        return self.home / "archive"
+
+    @property
     def warehouse(self) -> Path:
         return self.home / "warehouse.duckdb"
 
     @property
     def serving(self) -> Path:
         return self.home / "serving.duckdb"
+
+    @property
+    def lock(self) -> Path:
+        """Held by the one process writing the warehouse (see pipelines/single_writer.py)."""
+        return self.home / "warehouse.lock"
 
     @property
     def dagster_home(self) -> Path:
@@ -46,7 +57,7 @@ class Paths:
         return self.home / "secrets" / "identifier-hash.key"
 
     def ensure(self) -> "Paths":
-        for folder in (self.home, self.landing, self.dagster_home):
+        for folder in (self.home, self.landing, self.archive, self.dagster_home):
             folder.mkdir(parents=True, exist_ok=True)
         return self
 

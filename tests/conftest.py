@@ -35,6 +35,7 @@ def bad_lines() -> list[tuple[bytes, str]]:
 
 
 PLANTED_NATIONAL_ID = national_id("170562", "345") or national_id("170562", "346")
+BAD_LINES_FILE = "zz-bad-lines.ndjson"
 
 
 def run_cli(home: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -48,7 +49,7 @@ def published_home(tmp_path_factory) -> Path:
     """KRITINFO_HOME after `kritinfo run` on a small simulation plus a file of known bad lines."""
     home = tmp_path_factory.mktemp("kritinfo-home")
     simulate(home / "landing", TEST_SIMULATION)
-    (home / "landing" / "zz-bad-lines.ndjson").write_bytes(b"\n".join(raw for raw, _ in bad_lines()) + b"\n")
+    (home / "landing" / BAD_LINES_FILE).write_bytes(b"\n".join(raw for raw, _ in bad_lines()) + b"\n")
     result = run_cli(home, "run")
     assert result.returncode == 0, result.stderr[-4000:]
     return home

@@ -56,6 +56,24 @@ REGISTRATIONS_REFERENCE = (1_300, 700)  # 65,0 % API
 REGISTRATIONS_YEAR_BEFORE = (600, 900)  # 40,0 % API
 
 
+# Data quality per arrival day: (day, files, loaded, duplicates, quarantined lines per reason).
+DATA_QUALITY_DAYS = (
+    (date(2026, 10, 29), 1, 1_180, 12, {"json_syntax": 5, "invalid_value": 3}),
+    (date(2026, 10, 30), 2, 1_240, 20, {"fhir_invalid": 2, "identifier": 1}),
+    (date(2026, 10, 31), 1, 1_305, 9, {}),
+)
+# The reason codes and their bokmål labels as the pipeline publishes them (seed quarantine_reasons).
+QUARANTINE_REASONS = {
+    "json_syntax": "Ugyldig JSON",
+    "missing_field": "Manglende felt",
+    "invalid_value": "Ugyldig verdi",
+    "fhir_invalid": "Ugyldig FHIR-ressurs",
+    "patient_reference_mismatch": "Pasientreferansen stemmer ikke",
+    "unrecognised_type": "Ukjent type kritisk informasjon",
+    "identifier": "Direkte identifikator",
+}
+
+
 def month_ends() -> list[date]:
     """The 13 published month ends, YEAR_BEFORE .. REFERENCE."""
     ends = []
@@ -91,6 +109,7 @@ def build_serving_db(path: Path) -> Path:
     try:
         _create_tables(con)
         _fill(con)
+        _fill_data_quality(con)
     finally:
         con.close()
     return path
@@ -175,6 +194,30 @@ def _fill(con: duckdb.DuckDBPyConnection) -> None:
         "INSERT INTO publish_info VALUES (?, ?, ?, ?, ?)",
         [PUBLISHED_AT, DATA_FROM, REFERENCE, 123_456, SUPPRESSION_THRESHOLD],
     )
+
+
+def _fill_data_quality(con: duckdb.DuckDBPyConnection) -> None:
+    """data_quality_daily and data_quality_by_reason_daily, every reason on every day."""
+    con.execute(
+        "CREATE TABLE data_quality_daily (arrived_on DATE, files BIGINT, lines_read BIGINT, "
+        "loaded BIGINT, duplicates BIGINT, quarantined BIGINT, quarantined_pct DOUBLE)"
+    )
+    con.execute(
+        "CREATE TABLE data_quality_by_reason_daily (arrived_on DATE, reason_code VARCHAR, "
+        "reason_label VARCHAR, lines BIGINT)"
+    )
+    for day, files, loaded, duplicates, by_reason in DATA_QUALITY_DAYS:
+        quarantined = sum(by_reason.values())
+        read = loaded + duplicates + quarantined
+        con.execute(
+            "INSERT INTO data_quality_daily VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [day, files, read, loaded, duplicates, quarantined, 100.0 * quarantined / read],
+        )
+        for code, label in QUARANTINE_REASONS.items():
+            con.execute(
+                "INSERT INTO data_quality_by_reason_daily VALUES (?, ?, ?, ?)",
+                [day, code, label, by_reason.get(code, 0)],
+            )
 
 
 def _registrations(index: int) -> tuple[int, int]:

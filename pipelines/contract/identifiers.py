@@ -118,8 +118,10 @@ def structural_identifiers(node: object) -> tuple[list[str], list[str]]:
             if item.get("system") in NATIONAL_ID_SYSTEMS:
                 findings.append(f"identifier with system {item['system']} at {path}")
                 values.extend(_strings(item.get("value")))
-            if item.get("resourceType") in _PERSON_RESOURCES and path:
-                findings.append(f"contained {item['resourceType']} at {path}")
+            resource_type = item.get("resourceType")
+            # Any JSON value can stand here; only a string can name a resource.
+            if isinstance(resource_type, str) and resource_type in _PERSON_RESOURCES and path:
+                findings.append(f"contained {resource_type} at {path}")
             for key, value in item.items():
                 child = f"{path}.{key}" if path else key
                 if key in _PERSONAL_KEYS:

@@ -228,10 +228,17 @@ def validate_line(raw: bytes, hash_key: bytes = b"") -> Event | Rejection:
         if ids_in_text:
             return Rejection(IDENTIFIER, f"direct identifier: national identity number (and invalid JSON: {error})", masked)
         return Rejection(JSON_SYNTAX, f"invalid JSON: {error}", masked)
+    # A JSON escape (\u0030 is "0") can spell digits the raw bytes do not show, and the warehouse
+    # stores decoded text: such a line is checked, and masked, as orjson writes it back.
+    text = orjson.dumps(obj) if b"\\" in raw else raw
+    if text is not raw:
+        ids_in_text = identifiers.national_ids_in_text(text)
     findings, values = identifiers.structural_identifiers(obj) if identifiers.may_hold_structural_identifiers(raw) else ([], [])
     if ids_in_text or findings:
         what = (["national identity number"] if ids_in_text else []) + findings
-        return Rejection(IDENTIFIER, "direct identifier: " + "; ".join(what[:5]), _masked(raw, values, hash_key, parsed=True))
+        # The findings name paths, and a key on a path may itself hold a number: mask them too.
+        reason = _masked(("direct identifier: " + "; ".join(what[:5])).encode("utf-8"), values, hash_key, parsed=True)
+        return Rejection(IDENTIFIER, reason, _masked(text, values, hash_key, parsed=True))
     if not isinstance(obj, dict):
         return Rejection(JSON_SYNTAX, f"not a JSON object but a {type(obj).__name__}", raw.decode("utf-8", "replace"))
     try:

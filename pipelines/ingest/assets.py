@@ -1,9 +1,20 @@
-"""Ingestion as Dagster assets: landing files → raw tables in the warehouse."""
+"""Ingestion as Dagster assets: landing files → raw tables in the warehouse.
+
+Only counts, file names and reason codes leave ingestion for Dagster's event log: an error is
+re-raised as ``IngestionFailed`` with its type and where it was raised, never its message.
+"""
+
+import traceback
+from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
+from pipelines.faults import RunFault, no_room_to_write
 from pipelines.ingest.loader import ingest_new_files
 from pipelines.settings import paths
+from pipelines.single_writer import POOL, warehouse_lock
+
+FILE_TAG = "kritinfo/file"
 
 RAW_TABLES = {
     "events": "Accepted registration events, one per event_id.",
@@ -17,13 +28,45 @@ class ReconciliationError(RuntimeError):
     """A file's lines do not add up to loaded + duplicates + quarantined."""
 
 
+class IngestionFailed(RuntimeError):
+    """Ingestion stopped; the batch being written was rolled back, committed files stay.
+
+    The original message is dropped: DuckDB, Arrow or a worker may quote a value of the line
+    they failed on, identifiers included, and Dagster stores messages in its event log.
+    """
+
+
+def _where(error: Exception) -> str:
+    """The error's type and innermost frames (file, line, function), without message or source text."""
+    frames = traceback.extract_tb(error.__traceback__)[-3:]
+    return f"{type(error).__name__} at " + " < ".join(
+        f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}" for frame in reversed(frames)
+    )
+
+
 @multi_asset(
     specs=[AssetSpec(AssetKey(["raw", name]), description=text, group_name="ingest") for name, text in RAW_TABLES.items()],
     can_subset=False,
+    pool=POOL,
 )
 def raw_tables(context: AssetExecutionContext):
-    """Validate every new file in landing/ against the contract and load it into the warehouse."""
-    report = ingest_new_files(paths())
+    """Validate new files in landing/ against the contract and load them into the warehouse.
+
+    A run started by the sensor for one file (tag FILE_TAG) ingests that file; any other run
+    ingests every new file.
+    """
+    file_name = context.run.tags.get(FILE_TAG)
+    try:
+        with warehouse_lock(paths()):
+            report = ingest_new_files(paths(), only=[file_name] if file_name else None)
+        failure = None
+    except Exception as error:  # noqa: BLE001 (re-raised below without its message)
+        # A RunFault's message names the problem and is safe to log; no other message is kept.
+        fault = error if isinstance(error, RunFault) else no_room_to_write(error, "the warehouse")
+        failure = str(fault) if fault else _where(error)
+    if failure:
+        # Raised outside the except block, so the original is not chained into the event log.
+        raise IngestionFailed(failure)
     unreconciled = [f.source_file for f in report.files if not f.reconciles]
     if unreconciled:
         raise ReconciliationError(f"line counts do not reconcile for {', '.join(unreconciled)}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from queue import Queue
 from threading import Thread
@@ -23,7 +23,8 @@ import pyarrow as pa
 
 from pipelines.contract.validation import Event, Rejection, validate_line
 from pipelines.ingest import warehouse
-from pipelines.ingest.landing import read_file, ready_files, split_lines
+from pipelines.ingest.archive import archive_ingested
+from pipelines.ingest.landing import check_readable, read_file, ready_files, split_lines
 from pipelines.settings import Paths
 
 # About 5,000 lines of national data per worker task and 50,000 per transaction.
@@ -46,6 +47,7 @@ class FileCounts:
     loaded: int
     duplicates: int
     quarantined: int
+    arrived_at: datetime  # the file's modification time: when it was delivered
 
     @property
     def reconciles(self) -> bool:
@@ -192,19 +194,24 @@ def _worker_context():
     return context
 
 
-def ingest_new_files(paths: Paths, workers: int | None = None) -> IngestReport:
-    """Ingest every ready landing file not yet in ``raw.ingested_files``."""
+def ingest_new_files(paths: Paths, workers: int | None = None, only: Collection[str] | None = None) -> IngestReport:
+    """Ingest every ready landing file not yet in ``raw.ingested_files`` (or only those named)."""
     started = time.perf_counter()
     key = identifier_hash_key(paths)
     con = warehouse.connect(paths.warehouse)
     try:
         done = {row[0] for row in con.execute("select source_file from raw.ingested_files").fetchall()}
-        todo = [path for path in ready_files(paths.landing) if path.name not in done]
+        ready = ready_files(paths.landing)
+        # Files an interrupted run committed but had not archived yet.
+        archive_ingested(con, paths, [path.name for path in ready if path.name in done])
+        todo = [path for path in ready if path.name not in done and (only is None or path.name in only)]
+        for path in todo:
+            check_readable(path)  # an unreadable file stops the run before anything is written
         workers = workers or os.cpu_count() or 1
         total_bytes = sum(path.stat().st_size for path in todo)
         parallel = workers > 1 and total_bytes > PARALLEL_THRESHOLD_BYTES
         executor = ProcessPoolExecutor(workers, mp_context=_worker_context()) if parallel else None
-        writer = _WarehouseWriter(con)
+        writer = _WarehouseWriter(con, paths)
         writer.start()
         try:
             for batch, tasks in _batches(todo):
@@ -227,12 +234,14 @@ class _WarehouseWriter(Thread):
     """Writes validated batches while later ones are read and validated (DuckDB releases the GIL).
 
     Its queue holds at most BATCHES_AHEAD batches, which bounds memory. After an error it only
-    drains the queue, and the caller re-raises the error.
+    drains the queue, and the caller re-raises the error. A committed batch's files are archived
+    at once, so landing/ keeps no identifier of an ingested file.
     """
 
-    def __init__(self, con):
+    def __init__(self, con, paths: Paths):
         super().__init__(name="warehouse-writer")
         self.con = con
+        self.paths = paths
         self.queue: Queue = Queue(maxsize=BATCHES_AHEAD)
         self.counts: list[FileCounts] = []
         self.error: BaseException | None = None
@@ -241,7 +250,9 @@ class _WarehouseWriter(Thread):
         while (item := self.queue.get()) is not None:
             if self.error is None:
                 try:
-                    self.counts.extend(_write_batch(self.con, *item))
+                    counts = _write_batch(self.con, *item)
+                    archive_ingested(self.con, self.paths, [c.source_file for c in counts])
+                    self.counts.extend(counts)
                 except BaseException as error:  # noqa: BLE001 (re-raised by ingest_new_files)
                     self.error = error
 
@@ -298,20 +309,22 @@ def _write_batch(con, batch: list[Path], submitted: list) -> list[FileCounts]:
             name = path.name
             chunks = [r for r in results if r.source_file == name]
             quarantined = sum(len(r.rejections) for r in chunks)
+            stat = path.stat()
             counts.append(
                 FileCounts(
                     source_file=name,
-                    size_bytes=path.stat().st_size,
+                    size_bytes=stat.st_size,
                     lines_read=sum(r.lines_read for r in chunks),
                     blank_lines=sum(r.blank_lines for r in chunks),
                     loaded=loaded.get(name, 0),
                     duplicates=arrived.get(name, 0) - loaded.get(name, 0),
                     quarantined=quarantined,
+                    arrived_at=datetime.fromtimestamp(stat.st_mtime, timezone.utc),
                 )
             )
         file_rows = _rows_table([f.name for f in fields(FileCounts)], [astuple(c) for c in counts])
         con.register("file_rows", file_rows)
-        con.execute("insert into raw.ingested_files select *, $now from file_rows", {"now": now})
+        con.execute("insert into raw.ingested_files by name select *, $now as ingested_at from file_rows", {"now": now})
         con.unregister("file_rows")
         con.execute("commit")
     except BaseException:

@@ -61,7 +61,19 @@ create table if not exists raw.ingested_files (
     loaded integer not null,
     duplicates integer not null,
     quarantined integer not null,
-    ingested_at timestamptz not null
+    ingested_at timestamptz not null,
+    arrived_at timestamptz not null  -- the file's modification time when it was ingested
+);
+-- Warehouses made before arrived_at existed get it (null for the files they had logged).
+alter table raw.ingested_files add column if not exists arrived_at timestamptz;
+
+create table if not exists raw.quarantine_replays (
+    -- One row per quarantined line per `kritinfo quarantine replay`: what became of it.
+    source_file varchar not null,
+    source_line integer not null,
+    outcome varchar not null,  -- loaded | duplicate | still_quarantined | source_missing
+    reason_code varchar,  -- the line's reason after the replay, when it is still quarantined
+    replayed_at timestamptz not null
 );
 """
 

@@ -75,7 +75,7 @@ def publish(paths: Paths, manifest_path: Path) -> PublishReport:
         raise PublishError("no model is marked meta.publish in the dbt project")
     threshold = suppression_threshold()
     temporary = paths.serving.with_name(f".{paths.serving.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)
+    _remove_temporary_copies(paths)
     try:
         con = duckdb.connect(str(temporary))
         try:
@@ -101,8 +101,17 @@ def publish(paths: Paths, manifest_path: Path) -> PublishReport:
             os.fsync(f.fileno())
         os.replace(temporary, paths.serving)
     finally:
-        temporary.unlink(missing_ok=True)
+        _remove_temporary_copies(paths)
     return PublishReport(paths.serving, rows, suppressed, str(data_until))
+
+
+def _remove_temporary_copies(paths: Paths) -> None:
+    """Remove half-written copies and their WAL files, this publish's or a killed one's.
+
+    One process publishes at a time (it holds the warehouse lock), so none is in use.
+    """
+    for leftover in paths.serving.parent.glob(f".{paths.serving.name}.*.tmp*"):
+        leftover.unlink(missing_ok=True)
 
 
 def _check_table(con: duckdb.DuckDBPyConnection, table: PublishedTable, threshold: int, row_count: int) -> int:

@@ -13,8 +13,9 @@ import hashlib
 import os
 import random
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -22,6 +23,9 @@ from pipelines.simulate import resources as R
 from pipelines.simulate.config import SimulationConfig
 
 MAX_LATE_DAYS = 30
+# A day's file is stamped as delivered at noon in Norway that day, so arrival history is real.
+DELIVERY_TIME = time(12)
+DELIVERY_TIMEZONE = ZoneInfo("Europe/Oslo")
 MAX_REDELIVERY_DAYS = 7
 
 VALID, DUPLICATE, MALFORMED = 0, 1, 2
@@ -41,6 +45,11 @@ def file_name(day_ordinal: int) -> str:
 
 def temporary_name(day_ordinal: int) -> str:
     return f".{file_name(day_ordinal)}.tmp"
+
+
+def delivered_at(day_ordinal: int) -> float:
+    """The POSIX time a day's file is stamped with: noon in Norway on its delivery day."""
+    return datetime.combine(date.fromordinal(day_ordinal), DELIVERY_TIME, DELIVERY_TIMEZONE).timestamp()
 
 
 def event_id(value: int) -> str:
@@ -190,7 +199,7 @@ def check_targets(landing: Path, days: list[int]) -> None:
 
 
 def write(landing: Path, deliveries: Deliveries) -> tuple[list[Path], int]:
-    """One file per delivery day, written to a hidden temporary name and renamed."""
+    """One file per delivery day, written to a hidden temporary name, renamed and stamped with its delivery time."""
     landing.mkdir(parents=True, exist_ok=True)
     records = deliveries.records
     days = sorted({r[0] for r in records})
@@ -212,6 +221,7 @@ def write(landing: Path, deliveries: Deliveries) -> tuple[list[Path], int]:
             f.write(b"\n".join(chunk))
             f.write(b"\n")
         os.replace(tmp, target)
+        os.utime(target, (delivered_at(day), delivered_at(day)))
         paths.append(target)
         lines += len(chunk)
     return paths, lines

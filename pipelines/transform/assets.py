@@ -1,13 +1,51 @@
-"""Every dbt model and seed as a Dagster asset; dbt tests become asset checks."""
+"""Every dbt model and seed as a Dagster asset; dbt tests become asset checks.
 
-from dagster import AssetExecutionContext
+The staging model of events is partitioned by event day: a run replaces the days of its
+partition window (plus days touched by newly ingested events). Everything built on it covers
+all history and is rebuilt whole.
+"""
+
+import json
+
+from dagster import AssetExecutionContext, BackfillPolicy
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from pipelines.faults import reported_as_no_room
+from pipelines.partitions import EVENT_DAYS, staged_day_range
+from pipelines.settings import paths
+from pipelines.single_writer import POOL, warehouse_lock
 from pipelines.transform.project import KritinfoDbtTranslator, dbt_project, ensure_manifest
 
 ensure_manifest()
 
+EVENT_DAY_MODELS = "stg_registration_events"
 
-@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=KritinfoDbtTranslator(), project=dbt_project)
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    dagster_dbt_translator=KritinfoDbtTranslator(),
+    project=dbt_project,
+    select=EVENT_DAY_MODELS,
+    partitions_def=EVENT_DAYS,
+    backfill_policy=BackfillPolicy.single_run(),
+    name="event_day_dbt_assets",
+    pool=POOL,
+)
+def event_day_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
+    min_day, max_day = staged_day_range(context)
+    build = ["build", "--vars", json.dumps({"min_day": min_day, "max_day": max_day})]
+    with warehouse_lock(paths()), reported_as_no_room("the warehouse"):
+        yield from dbt.cli(build, context=context).stream()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    dagster_dbt_translator=KritinfoDbtTranslator(),
+    project=dbt_project,
+    exclude=EVENT_DAY_MODELS,
+    name="kritinfo_dbt_assets",
+    pool=POOL,
+)
 def kritinfo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build"], context=context).stream()
+    with warehouse_lock(paths()), reported_as_no_room("the warehouse"):
+        yield from dbt.cli(["build"], context=context).stream()

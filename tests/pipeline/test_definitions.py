@@ -1,9 +1,13 @@
 """The Dagster definitions load, with every asset, check, job, schedule and sensor, and the sensor
 starts a run only for complete files it has not seen."""
 
-from dagster import AssetKey, RunRequest, SkipReason, build_sensor_context
+import os
+import time
+
+from dagster import AssetKey, SkipReason, build_sensor_context
 
 from pipelines.definitions import defs, landing_files_sensor
+from pipelines.ingest.assets import FILE_TAG
 from pipelines.transform.project import dbt_project
 
 
@@ -15,6 +19,8 @@ def test_definitions_load_with_assets_checks_job_schedule_and_sensor():
             "serving_copy"} <= keys
     checks = {(check.asset_key.to_user_string(), check.name) for check in graph.asset_check_keys}
     assert ("stg_registration_events", "unique_stg_registration_events_event_id") in checks
+    assert {("raw/ingested_files", "files_reconcile"), ("stg_registration_events", "staging_matches_loaded_events"),
+            ("stg_registration_events", "daily_volume_drop")} <= checks
     assert any(asset == "coverage_by_region_month" for asset, _ in checks)
     assert defs.resolve_job_def("kritinfo_everything") is not None
     assert defs.resolve_schedule_def("kritinfo_daily").cron_schedule == "0 6 * * *"
@@ -25,20 +31,19 @@ def test_definitions_load_with_assets_checks_job_schedule_and_sensor():
     assert dbt_project.manifest_path.exists()
 
 
-def test_sensor_requests_one_run_per_new_set_of_complete_files(tmp_path, monkeypatch):
+def test_sensor_requests_one_run_per_complete_file_keyed_by_its_name(tmp_path, monkeypatch):
     monkeypatch.setenv("KRITINFO_HOME", str(tmp_path))
     landing = tmp_path / "landing"
     landing.mkdir()
-    (landing / ".events-2025-01-02.ndjson.tmp").write_text("{}\n")
+    settled = time.time() - 60
+    (landing / ".events-2025-01-03.ndjson.tmp").write_text("{}\n")  # still being written
     assert isinstance(landing_files_sensor(build_sensor_context()), SkipReason)
 
-    (landing / "events-2025-01-01.ndjson").write_text("{}\n")
-    context = build_sensor_context()
-    first = landing_files_sensor(context)
-    assert isinstance(first, RunRequest)
-    assert isinstance(landing_files_sensor(build_sensor_context(cursor=context.cursor)), SkipReason)
+    for name in ("events-2025-01-01.ndjson", "events-2025-01-02.ndjson.gz"):
+        (landing / name).write_bytes(b"")
+        os.utime(landing / name, (settled, settled))
+    (landing / "events-2025-01-04.ndjson").write_text("{}\n")  # modified just now: not yet settled
 
-    (landing / "events-2025-01-02.ndjson.gz").write_bytes(b"")
-    second = landing_files_sensor(build_sensor_context(cursor=context.cursor))
-    assert isinstance(second, RunRequest)
-    assert second.run_key != first.run_key
+    requests = landing_files_sensor(build_sensor_context())
+    assert [r.run_key for r in requests] == ["events-2025-01-01.ndjson", "events-2025-01-02.ndjson.gz"]
+    assert [r.tags[FILE_TAG] for r in requests] == [r.run_key for r in requests]

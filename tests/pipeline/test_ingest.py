@@ -1,6 +1,7 @@
 """Ingestion into a real DuckDB warehouse: valid, invalid, duplicate and awkwardly encoded lines."""
 
 import gzip
+import os
 import uuid
 
 import duckdb
@@ -85,6 +86,9 @@ def test_parallel_validation_gives_the_same_rows_as_serial(home, tmp_path, monke
     (home.landing / "many.ndjson").write_bytes(b"\n".join(lines))
     serial_home = Paths(tmp_path / "serial").ensure()
     (serial_home.landing / "many.ndjson").write_bytes(b"\n".join(lines))
+    # Both copies arrive at the same moment, so their whole FileCounts (arrived_at too) compare.
+    arrival = (home.landing / "many.ndjson").stat().st_mtime_ns
+    os.utime(serial_home.landing / "many.ndjson", ns=(arrival, arrival))
 
     parallel = ingest_new_files(home, workers=2)
     serial = ingest_new_files(serial_home, workers=1)

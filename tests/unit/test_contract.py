@@ -170,3 +170,30 @@ def test_digits_inside_hex_tokens_are_not_identifiers():
     event["patient"]["pseudonym"] = pseudonym
     event["resource"]["patient"]["reference"] = f"Patient/{pseudonym}"
     assert isinstance(validate_line(line(event), KEY), Event)
+
+
+def test_national_id_spelled_with_json_escapes_is_refused_and_masked():
+    # The warehouse would store the decoded digits; the raw bytes show none.
+    number = national_id("230375", "512") or national_id("230375", "513")
+    escaped = "".join(f"\\u{ord(c):04x}" for c in number).encode()
+    rejection = refused(line(example_event())[:-1] + b', "note": "fnr ' + escaped + b'"}')
+    assert rejection.reason_code == "identifier"
+    assert number not in rejection.masked_text and escaped.decode() not in rejection.masked_text
+    assert "[id:" in rejection.masked_text
+
+
+def test_national_id_as_a_key_is_masked_in_the_reason_too():
+    number = national_id("111111", "111") or national_id("111111", "112")
+    event = example_event()
+    event["resource"][number] = {"system": "urn:oid:2.16.578.1.12.4.1.4.1", "value": "x"}
+    rejection = refused(event)
+    assert rejection.reason_code == "identifier"
+    assert "identifier with system" in rejection.reason
+    assert number not in rejection.reason and number not in rejection.masked_text
+
+
+def test_a_resource_type_that_is_not_a_string_is_refused_not_raised():
+    # The escape makes the guard walk the structure, where the resourceType is looked up.
+    event = example_event()
+    event["resource"]["resourceType"] = {"\u001f": None}
+    assert refused(event).reason_code == "invalid_value"

@@ -1,4 +1,12 @@
 -- One row per accepted event: envelope columns renamed and typed, the FHIR resource flattened.
+-- Partitioned by event day (Dagster): an incremental build replaces exactly the days in
+-- the restaged days (see macros/restage_days.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{% if is_incremental() %}{{ prepare_restage() }}{% endif %}",
+) }}
+
 select
     event_id,
     event_type,
@@ -32,3 +40,6 @@ select
     source_line,
     ingested_at
 from {{ source('raw', 'events') }}
+{% if is_incremental() %}
+where {{ restaged(local_date('occurred_at')) }}
+{% endif %}

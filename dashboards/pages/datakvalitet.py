@@ -1,0 +1,162 @@
+"""Datakvalitet: what became of the lines delivered — loaded, duplicates or quarantined —
+in total, per day the files arrived, and per reason for quarantine. Only displays published
+rows (see dashboards/queries.py)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboards import format as fmt
+from dashboards import queries
+
+# (label, column of data_quality_totals, value format, st.metric help)
+KEY_FIGURES = (
+    ("Linjer lest", "lines_read", fmt.number,
+     "Linjer med innhold i filene som er lest inn (tomme linjer telles ikke)."),
+    ("Lastet", "loaded", fmt.number,
+     "Linjer som ga en ny hendelse i datavarehuset."),
+    ("Duplikater", "duplicates", fmt.number,
+     "Linjer med en hendelse som allerede var lastet (levert på nytt)."),
+    ("I karantene", "quarantined", fmt.number,
+     "Linjer som ble avvist og ligger i karantene nå."),
+    ("Andel i karantene", "quarantined_pct", fmt.percent,
+     "Linjer i karantene som andel av linjer lest."),
+)  # fmt: skip
+OUTCOMES = {"loaded": "Lastet", "duplicates": "Duplikater", "quarantined": "I karantene"}
+# Vega expression so the chart's day axis reads in bokmål: "3. okt. 2026".
+DAY_AXIS_LABEL = (
+    "utcdate(datum.value) + '. ' + ["
+    + ", ".join(f"'{m}'" for m in fmt.MONTHS_SHORT)
+    + "][utcmonth(datum.value)] + ' ' + utcyear(datum.value)"
+)
+REASON_COLUMNS = {  # column of quarantine_by_reason -> (heading, display format)
+    "reason_label": ("Årsak", str),
+    "reason_code": ("Kode", str),
+    "lines": ("Linjer i karantene", fmt.number),
+    "share_pct": ("Andel av karantenen", fmt.percent),
+}
+
+
+def show_caption(totals: pd.Series) -> None:
+    st.caption(
+        f"Filer mottatt {fmt.day(totals['first_day'])}–{fmt.day(totals['last_day'])}"
+        f" · {fmt.number(totals['files'])} filer"
+    )
+
+
+def show_key_figures(totals: pd.Series) -> None:
+    for column, (label, name, formatter, help_text) in zip(
+        st.columns(len(KEY_FIGURES)), KEY_FIGURES, strict=True
+    ):
+        column.metric(label, formatter(totals[name]), border=True, help=help_text)
+
+
+def show_reconciliation(totals: pd.Series) -> None:
+    """The check every file must pass, shown for the sums: lest = lastet + duplikater + i karantene."""
+    read, loaded, duplicates, quarantined = (
+        int(totals[c]) for c in ("lines_read", "loaded", "duplicates", "quarantined")
+    )
+    equation = (
+        f"lest = lastet + duplikater + i karantene: {fmt.number(read)} = {fmt.number(loaded)}"
+        f" + {fmt.number(duplicates)} + {fmt.number(quarantined)}"
+    )
+    difference = read - (loaded + duplicates + quarantined)
+    if difference == 0:
+        st.success(f"Avstemt: {equation}", icon=":material/check_circle:")
+    else:
+        st.error(
+            f"Stemmer ikke: {equation} (avvik {fmt.number(difference, signed=True)})",
+            icon=":material/error:",
+        )
+
+
+def show_daily_chart(daily: pd.DataFrame) -> None:
+    chart_data = daily.melt(
+        id_vars=["arrived_on"], value_vars=list(OUTCOMES), var_name="outcome", value_name="lines"
+    )
+    chart_data["Utfall"] = chart_data["outcome"].map(OUTCOMES)
+    chart_data["Dag"] = chart_data["arrived_on"].map(fmt.day)
+    chart_data["Linjer"] = chart_data["lines"].map(fmt.number)
+    chart = (
+        alt.Chart(chart_data)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "arrived_on:T",
+                title=None,
+                scale=alt.Scale(type="utc"),
+                timeUnit="utcyearmonthdate",
+                axis=alt.Axis(labelExpr=DAY_AXIS_LABEL, labelOverlap=True),
+            ),
+            y=alt.Y(
+                "lines:Q",
+                title="Linjer",
+                stack="zero",
+                axis=alt.Axis(labelExpr=f"replace(format(datum.value, ',d'), ',', '{fmt.NBSP}')"),
+            ),
+            color=alt.Color(
+                "Utfall:N",
+                title=None,
+                sort=list(OUTCOMES.values()),
+                scale=alt.Scale(domain=list(OUTCOMES.values()), range=["#4c78a8", "#9ecae9", "#e45756"]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=["Dag:N", "Utfall:N", "Linjer:N"],
+        )
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+def show_reason_table(reasons: pd.DataFrame) -> None:
+    table = reasons[list(REASON_COLUMNS)].rename(
+        columns={column: heading for column, (heading, _) in REASON_COLUMNS.items()}
+    )
+    st.table(table.style.format(dict(REASON_COLUMNS.values())), hide_index=True)
+
+
+def show_definitions() -> None:
+    st.markdown(
+        """
+- **Linjer lest:** linjer med innhold i de innleste filene. Hver linje ender som nøyaktig én av
+  *lastet* (en ny hendelse), *duplikat* (en hendelse som allerede var lastet) eller
+  *i karantene* (avvist, med årsak).
+- **Dag:** dagen filen kom (filens endringstid da den ble lest inn, norsk tid).
+- **Karantene:** avviste linjer kan rettes og lastes på nytt med `kritinfo quarantine replay`.
+  En linje som da godtas, telles som lastet eller duplikat – én gang – og forsvinner fra
+  karantenen.
+- Tallene gjelder linjer i leveransene, ikke personer, og skjermes derfor ikke.
+"""
+    )
+
+
+st.title("Datakvalitet")
+
+source = queries.current_source()
+if source is None:
+    st.info(
+        "Ingen tall er publisert ennå. Kjør `kritinfo run` for å laste inn data og "
+        "publisere tallene, og last deretter inn siden på nytt.",
+        icon=":material/info:",
+    )
+    st.stop()
+
+totals_rows = queries.data_quality_totals(source)
+if totals_rows.empty:
+    st.info("Ingen filer er lest inn ennå.", icon=":material/info:")
+    st.stop()
+totals = totals_rows.iloc[0]
+
+show_caption(totals)
+show_key_figures(totals)
+show_reconciliation(totals)
+
+st.subheader("Linjer per dag")
+show_daily_chart(queries.data_quality_daily(source))
+
+st.subheader("Karantene etter årsak")
+show_reason_table(queries.quarantine_by_reason(source))
+
+st.subheader("Slik leses tallene")
+show_definitions()

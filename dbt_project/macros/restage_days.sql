@@ -1,0 +1,16 @@
+{% macro restaged(day_column) -%}
+    {#- True for an event day an incremental build of stg_registration_events replaces: a day in
+        the run's partition window (vars min_day..max_day) or a day holding events ingested since
+        the last build (late arrivals of any age, replays). -#}
+    ({{ day_column }} between cast('{{ var("min_day") }}' as date) and cast('{{ var("max_day") }}' as date)
+        or {{ day_column }} in (select occurred_on from touched_days))
+{%- endmacro %}
+
+{% macro prepare_restage() -%}
+    {#- Fix the touched days once, before the delete, so the delete and the insert agree. -#}
+    create or replace temp table touched_days as
+    select distinct {{ local_date('occurred_at') }} as occurred_on
+    from {{ source('raw', 'events') }}
+    where ingested_at > (select coalesce(max(ingested_at), timestamptz '1970-01-01 00:00:00+00') from {{ this }});
+    delete from {{ this }} where {{ restaged('occurred_on') }}
+{%- endmacro %}

@@ -1,0 +1,332 @@
+"""Act on the quarantine: list its lines, summarise them, and replay them after a fix.
+
+A replay re-reads each selected quarantined line from its ingested file (in ``archive/``, or
+``landing/`` until archived) and validates it again with the current validator, so both a line
+the operator corrected in place in that file (without adding or removing lines, which would
+renumber them) and a corrected validator count. A line refused for an identifier is never
+replayed: the archive holds it only as its masked text, which would pass while it is not what
+was delivered. A line that now passes is loaded (or counted as a duplicate when its
+``event_id`` is already loaded) and leaves the quarantine; one that still fails stays, with the
+reason it fails for now. The file's row in ``raw.ingested_files`` moves the line from
+quarantined to loaded or duplicates, so lines read = loaded + duplicates + quarantined still
+holds, and every replayed line is recorded in ``raw.quarantine_replays``. A replay is one
+transaction: all of it or nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import duckdb
+import pyarrow as pa
+
+from pipelines.contract.validation import IDENTIFIER, REASON_CODES, validate_line
+from pipelines.ingest import warehouse
+from pipelines.ingest.archive import ingested_file_path
+from pipelines.ingest.landing import read_file, split_lines
+from pipelines.ingest.loader import _EVENT_FIELDS, _validate_lines, identifier_hash_key
+from pipelines.settings import Paths
+from pipelines.single_writer import WarehouseBusy, warehouse_lock
+
+LOADED = "loaded"
+DUPLICATE = "duplicate"
+STILL_QUARANTINED = "still_quarantined"
+SOURCE_MISSING = "source_missing"
+OUTCOMES = (LOADED, DUPLICATE, STILL_QUARANTINED, SOURCE_MISSING)
+# Shaped like the validator's accepted rows, with none: for a replay where nothing passes.
+_NO_EVENTS = _validate_lines("", 1, [], b"").accepted
+
+
+class QuarantineError(RuntimeError):
+    """The warehouse cannot be opened as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class QuarantinedLine:
+    source_file: str
+    source_line: int
+    reason_code: str
+    reason: str
+    masked_text: str
+    quarantined_at: datetime
+
+
+@dataclass(frozen=True)
+class QuarantineSummary:
+    lines: int
+    by_reason: list[tuple[str, int]]  # most lines first
+    by_file: list[tuple[str, int]]  # most lines first
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    outcomes: dict[str, int]  # every outcome in OUTCOMES, with its number of lines
+    still_quarantined_by_reason: dict[str, int]
+    identifier_lines_kept: int  # matched the selection but are never replayed
+
+    @property
+    def replayed(self) -> int:
+        return sum(self.outcomes.values())
+
+
+def _open(paths: Paths, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if not paths.warehouse.exists():
+        raise QuarantineError(f"there is no warehouse at {paths.warehouse} yet: run `kritinfo run` first")
+    try:
+        if read_only:
+            return duckdb.connect(str(paths.warehouse), read_only=True)
+        return warehouse.connect(paths.warehouse)
+    except duckdb.IOException as error:
+        # DuckDB lets one process write a database file, and none read it meanwhile.
+        raise QuarantineError(
+            f"the warehouse {paths.warehouse} is in use by another process (most likely a running "
+            f"pipeline); try again when it has finished ({error})"
+        ) from None
+
+
+def _where(reason: str | None, source_file: str | None) -> tuple[str, list[object]]:
+    conditions, params = ["true"], []
+    if reason is not None:
+        conditions.append("reason_code = ?")
+        params.append(reason)
+    if source_file is not None:
+        conditions.append("source_file = ?")
+        params.append(source_file)
+    return " and ".join(conditions), params
+
+
+def list_lines(
+    paths: Paths, reason: str | None = None, source_file: str | None = None, limit: int | None = None
+) -> tuple[list[QuarantinedLine], int]:
+    """Quarantined lines in file and line order (at most ``limit``), and how many match in all."""
+    where, params = _where(reason, source_file)
+    con = _open(paths, read_only=True)
+    try:
+        total = con.execute(f"select count(*) from raw.quarantine where {where}", params).fetchall()[0][0]
+        rows = con.execute(
+            "select source_file, source_line, reason_code, reason, masked_text, quarantined_at "
+            f"from raw.quarantine where {where} order by source_file, source_line"
+            + (" limit ?" if limit is not None else ""),
+            params + ([limit] if limit is not None else []),
+        ).fetchall()
+    finally:
+        con.close()
+    return [QuarantinedLine(*row) for row in rows], total
+
+
+def summarise(paths: Paths) -> QuarantineSummary:
+    con = _open(paths, read_only=True)
+    try:
+        by_reason = con.execute(
+            "select reason_code, count(*) from raw.quarantine group by 1 order by 2 desc, 1"
+        ).fetchall()
+        by_file = con.execute(
+            "select source_file, count(*) from raw.quarantine group by 1 order by 2 desc, 1"
+        ).fetchall()
+    finally:
+        con.close()
+    return QuarantineSummary(sum(n for _, n in by_reason), by_reason, by_file)
+
+
+def _revalidate(paths: Paths, selected: list[tuple[str, int]], key: bytes):
+    """Validate each selected line (in file order) again from its file: accepted rows,
+    rejections, and lines whose file or line is gone. One file is held in memory at a time."""
+    accepted: list[pa.Table] = []
+    rejections: list[tuple] = []
+    missing: list[tuple[str, int]] = []
+    current_file, lines = None, None
+    for source_file, source_line in selected:
+        if source_file != current_file:
+            path = ingested_file_path(paths, source_file)
+            current_file, lines = source_file, (split_lines(read_file(path)) if path.is_file() else None)
+        if lines is None or source_line > len(lines):
+            missing.append((source_file, source_line))
+            continue
+        raw = lines[source_line - 1]
+        if not raw.strip():  # an emptied line is still no event; ingestion would skip it uncounted
+            refused = validate_line(raw, key)
+            rejections.append((source_file, source_line, refused.reason_code, refused.reason, refused.masked_text))
+            continue
+        result = _validate_lines(source_file, source_line, [raw], key)
+        accepted.append(result.accepted)
+        rejections.extend(result.rejections)
+    return accepted, rejections, missing
+
+
+def replay(paths: Paths, reason: str | None = None, source_file: str | None = None) -> ReplayReport:
+    """Replay the quarantined lines selected by reason and/or file (all of them by default)."""
+    where, params = _where(reason, source_file)
+    key = identifier_hash_key(paths)
+    try:
+        # Not between a run's steps either: a run holds this lock from start to end.
+        with warehouse_lock(paths, timeout=0):
+            con = _open(paths, read_only=False)
+            try:
+                con.execute("begin")
+                try:
+                    report = _replay(con, paths, key, where, params)
+                    con.execute("commit")
+                except BaseException:
+                    con.execute("rollback")
+                    raise
+            finally:
+                con.close()
+    except WarehouseBusy:
+        raise QuarantineError(
+            f"a kritinfo run is using the warehouse {paths.warehouse}; replay when it has finished"
+        ) from None
+    return report
+
+
+def _replay(con: duckdb.DuckDBPyConnection, paths: Paths, key: bytes, where: str, params: list) -> ReplayReport:
+    now = datetime.now(timezone.utc)
+    selected = con.execute(
+        f"select source_file, source_line from raw.quarantine where {where} and reason_code <> ? order by 1, 2",
+        [*params, IDENTIFIER],
+    ).fetchall()
+    identifier_lines = con.execute(
+        f"select count(*) from raw.quarantine where {where} and reason_code = ?", [*params, IDENTIFIER]
+    ).fetchall()[0][0]
+    accepted, rejections, missing = _revalidate(paths, selected, key)
+    con.register("incoming", pa.concat_tables(accepted) if accepted else _NO_EVENTS)
+    # As in ingestion: the first delivery of an event_id not yet loaded is loaded, the rest are duplicates.
+    con.execute(
+        """
+        create or replace temp table kept as
+        select firsts.first_delivery.source_file, firsts.first_delivery.source_line
+        from (
+            select event_id, min({'source_file': source_file, 'source_line': source_line}) as first_delivery
+            from incoming
+            group by event_id
+        ) as firsts
+        anti join raw.events as existing on existing.event_id = firsts.event_id
+        """
+    )
+    con.execute(
+        f"insert into raw.events select {', '.join(_EVENT_FIELDS)}, source_file, source_line, $now "
+        "from incoming semi join kept using (source_file, source_line)",
+        {"now": now},
+    )
+    con.execute(
+        "insert into raw.duplicate_deliveries select event_id, source_file, source_line, $now "
+        "from incoming anti join kept using (source_file, source_line)",
+        {"now": now},
+    )
+    con.execute(
+        """
+        create or replace temp table replayed as
+        select source_file, source_line,
+               case when kept.source_line is null then 'duplicate' else 'loaded' end as outcome,
+               null::varchar as reason_code
+        from incoming left join kept using (source_file, source_line)
+        """
+    )
+    con.unregister("incoming")
+    if rejections:
+        still = pa.table(
+            {name: [row[i] for row in rejections]
+             for i, name in enumerate(["source_file", "source_line", "reason_code", "reason", "masked_text"])}
+        )
+        con.register("still", still)
+        con.execute(
+            """
+            update raw.quarantine as q
+            set reason_code = still.reason_code, reason = still.reason, masked_text = still.masked_text
+            from still
+            where q.source_file = still.source_file and q.source_line = still.source_line
+            """
+        )
+        con.execute(
+            "insert into replayed select source_file, source_line, 'still_quarantined', reason_code from still"
+        )
+        con.unregister("still")
+    for source_file, source_line in missing:
+        con.execute("insert into replayed values (?, ?, 'source_missing', null)", [source_file, source_line])
+    con.execute(
+        """
+        update raw.ingested_files as f
+        set loaded = f.loaded + moved.loaded,
+            duplicates = f.duplicates + moved.duplicates,
+            quarantined = f.quarantined - moved.loaded - moved.duplicates
+        from (
+            select source_file,
+                   count(*) filter (where outcome = 'loaded') as loaded,
+                   count(*) filter (where outcome = 'duplicate') as duplicates
+            from replayed
+            group by source_file
+        ) as moved
+        where f.source_file = moved.source_file
+        """
+    )
+    con.execute(
+        "delete from raw.quarantine as q using replayed as r "
+        "where q.source_file = r.source_file and q.source_line = r.source_line "
+        "and r.outcome in ('loaded', 'duplicate')"
+    )
+    con.execute(
+        "insert into raw.quarantine_replays select source_file, source_line, outcome, reason_code, $now from replayed",
+        {"now": now},
+    )
+    outcomes = Counter(dict(con.execute("select outcome, count(*) from replayed group by 1").fetchall()))
+    con.execute("drop table replayed")
+    con.execute("drop table kept")
+    return ReplayReport(
+        {outcome: outcomes[outcome] for outcome in OUTCOMES},
+        dict(Counter(row[2] for row in rejections).most_common()),
+        identifier_lines,
+    )
+
+
+# What `kritinfo quarantine` prints. Texts come from raw.quarantine, where they are masked.
+
+def _shortened(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
+
+
+def format_lines(lines: list[QuarantinedLine], total: int, width: int) -> str:
+    if not total:
+        return "no quarantined lines match"
+    out = []
+    for q in lines:
+        out.append(f"{q.source_file}:{q.source_line}  [{q.reason_code}]  {q.reason}")
+        out.append("    " + _shortened(q.masked_text, width - 4))
+    shown = f"{len(lines)} of {total}" if len(lines) < total else f"all {total}"
+    out.append(f"\n{shown} matching quarantined lines (masked text; see --limit, --reason, --file)")
+    return "\n".join(out)
+
+
+def format_summary(summary: QuarantineSummary, files_shown: int = 20) -> str:
+    if not summary.lines:
+        return "the quarantine is empty"
+    code_width = max(len(code) for code, _ in summary.by_reason)
+    out = [f"{summary.lines} quarantined lines in {len(summary.by_file)} files", "", "by reason:"]
+    out += [f"  {code:<{code_width}}  {n:>8}" for code, n in summary.by_reason]
+    file_width = max(len(name) for name, _ in summary.by_file[:files_shown])
+    out += ["", "by file (most lines first):"]
+    out += [f"  {name:<{file_width}}  {n:>8}" for name, n in summary.by_file[:files_shown]]
+    if len(summary.by_file) > files_shown:
+        rest = summary.by_file[files_shown:]
+        out.append(f"  … and {len(rest)} more files with {sum(n for _, n in rest)} lines (list them with --file)")
+    return "\n".join(out)
+
+
+def format_replay(report: ReplayReport) -> str:
+    kept = (
+        [f"{report.identifier_lines_kept} lines quarantined for an identifier were left as they are "
+         "(never replayed: only their masked text is kept)"]
+        if report.identifier_lines_kept else []
+    )
+    if not report.replayed:
+        return "\n".join(["no quarantined lines to replay match", *kept])
+    o = report.outcomes
+    out = [
+        f"replayed {report.replayed} quarantined lines: {o[LOADED]} loaded, {o[DUPLICATE]} duplicates "
+        f"(event already loaded), {o[STILL_QUARANTINED]} still quarantined, "
+        f"{o[SOURCE_MISSING]} not found in their original file"
+    ]
+    if report.still_quarantined_by_reason:
+        reasons = ", ".join(f"{code} {n}" for code, n in report.still_quarantined_by_reason.items())
+        out.append(f"still quarantined by reason: {reasons} (see `kritinfo quarantine list`)")
+    return "\n".join(out + kept)
