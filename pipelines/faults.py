@@ -10,7 +10,7 @@ import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# What the operating system or DuckDB says when a write finds no room, and what we say instead.
+# What the operating system, DuckDB or SQLite says when a write finds no room, and what we say instead.
 _NO_ROOM_ERRNOS = {
     errno.ENOSPC: "no space left on device",
     errno.EFBIG: "file size limit reached",
@@ -40,13 +40,13 @@ def no_room_to_write(error: BaseException, what: str) -> NoRoomToWrite | None:
     """A NoRoomToWrite for `error` if it (or an error it was raised from) is a write without room."""
     while error is not None:
         if isinstance(error, OSError) and error.errno in _NO_ROOM_ERRNOS:
-            return NoRoomToWrite(f"cannot write {what}: {_NO_ROOM_ERRNOS[error.errno]}; "
-                                 f"free space and run again (the last published copy is unchanged)")
-        # DuckDB reports failed writes as its own exception type, with the OS's text in the message.
-        for phrase, reason in _NO_ROOM_PHRASES.items():
-            if phrase in str(error):
-                return NoRoomToWrite(f"cannot write {what}: {reason}; "
-                                     f"free space and run again (the last published copy is unchanged)")
+            reason = _NO_ROOM_ERRNOS[error.errno]
+        else:
+            # DuckDB and SQLite report failed writes as their own exception types, with the text below.
+            reason = next((said for phrase, said in _NO_ROOM_PHRASES.items() if phrase in str(error)), None)
+        if reason:
+            return NoRoomToWrite(f"cannot write {what}: {reason}; free space and run again "
+                                 f"(the last published copy is unchanged)")
         error = error.__cause__ or error.__context__
     return None
 
