@@ -14,9 +14,7 @@ from pipelines.faults import reported_as_no_room
 from pipelines.partitions import EVENT_DAYS, staged_day_range
 from pipelines.settings import paths
 from pipelines.single_writer import POOL, warehouse_lock
-from pipelines.transform.project import KritinfoDbtTranslator, dbt_project, ensure_manifest
-
-ensure_manifest()
+from pipelines.transform.project import KritinfoDbtTranslator, dbt_project
 
 EVENT_DAY_MODELS = "stg_registration_events"
 

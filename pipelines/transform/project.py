@@ -10,7 +10,7 @@ from typing import Any
 from dagster import AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
-from pipelines.settings import DBT_PROJECT_DIR, dbt_executable
+from pipelines.settings import DBT_PROJECT_DIR, dbt_executable, paths
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -34,7 +34,7 @@ def ensure_manifest() -> None:
     subprocess.run(
         [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
         check=True,
-        env=os.environ.copy(),
+        env={**os.environ, "KRITINFO_HOME": str(paths().home)},  # profiles.yml reads it
     )
 
 
@@ -54,3 +54,7 @@ class KritinfoDbtTranslator(DagsterDbtTranslator):
             return "reference"
         folders = dbt_resource_props.get("fqn", [])[1:-1]
         return folders[0] if folders else "transform"
+
+
+# Every user of the project (the dbt assets, the publish step) reads its manifest at import.
+ensure_manifest()
