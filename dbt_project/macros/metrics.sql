@@ -1,0 +1,91 @@
+{#- Building blocks of the metric registry (models/metrics). A metric model first describes its
+    facts (one row per event, entry or person, carrying the place it is counted in:
+    health_region and, for metrics by county, county_code), spreads each fact over the cells it
+    counts in (metric_cells_of), aggregates per cell, and lays the result on the grid of every
+    reported cell (metric_table) so that a cell without facts shows zero rather than going
+    missing. -#}
+
+{% macro metric_cells_of(facts, grains, dimensions=[]) -%}
+    {#- FROM-clause items giving each fact row once per cell it counts in: every grain (national,
+        its region, its county) crossed with the total and its value of every dimension. Select
+        the cell with metric_cell_columns(). -#}
+    {%- set scopes = [] -%}
+    {%- for grain in grains -%}
+        {%- if grain == 'national' -%}
+            {%- do scopes.append(("'national'", "null", "null")) -%}
+        {%- elif grain == 'region' -%}
+            {%- do scopes.append(("'region'", facts ~ ".health_region", "null")) -%}
+        {%- elif grain == 'county' -%}
+            {%- do scopes.append(("'county'", facts ~ ".health_region", facts ~ ".county_code")) -%}
+        {%- else -%}
+            {{ exceptions.raise_compiler_error("unknown grain " ~ grain) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set breakdowns = [("'total'", "'all'")] -%}
+    {%- for dimension in dimensions -%}
+        {%- do breakdowns.append(("'" ~ dimension ~ "'", facts ~ "." ~ dimension)) -%}
+    {%- endfor -%}
+    {{ facts }},
+    unnest([
+        {%- for scope in scopes %}{% set scope_loop = loop %}{% for breakdown in breakdowns %}
+        {'grain': {{ scope[0] }}, 'health_region': cast({{ scope[1] }} as varchar), 'county_code': cast({{ scope[2] }} as varchar),
+         'dimension_name': {{ breakdown[0] }}, 'dimension_value': cast({{ breakdown[1] }} as varchar)}
+        {%- if not (scope_loop.last and loop.last) %},{% endif %}
+        {%- endfor %}{% endfor %}
+    ]) as cells(cell)
+{%- endmacro %}
+
+{% macro metric_cell_columns() -%}
+    cell.grain as grain,
+    cell.health_region as health_region,
+    cell.county_code as county_code,
+    cell.dimension_name as dimension_name,
+    cell.dimension_value as dimension_value
+{%- endmacro %}
+
+{% macro metric_grid(grains, dimensions=[]) -%}
+    {#- Every cell a metric reports: each reported month end, each place of the grains, the total
+        and each value of each dimension. -#}
+    select
+        month_ends.period_end,
+        scopes.grain,
+        scopes.health_region,
+        scopes.county_code,
+        breakdowns.dimension_name,
+        breakdowns.dimension_value
+    from {{ ref('int_month_ends') }} as month_ends
+    cross join {{ ref('int_metric_scopes') }} as scopes
+    cross join {{ ref('int_metric_dimension_values') }} as breakdowns
+    where scopes.grain in ('{{ grains | join("', '") }}')
+        and breakdowns.dimension_name in ('total'{% for dimension in dimensions %}, '{{ dimension }}'{% endfor %})
+{%- endmacro %}
+
+{% macro metric_table(metric_id, cells, grains, dimensions, numerator, denominator, value) -%}
+    {#- The metric in the registry's shape: one row per cell of the grid; numerator, denominator and
+        value are expressions over the aggregated `cells` (null where the grid cell has no facts). -#}
+    select
+        '{{ metric_id }}' as metric_id,
+        grid.period_end,
+        'month' as period,
+        grid.grain,
+        grid.health_region,
+        grid.county_code,
+        grid.dimension_name,
+        grid.dimension_value,
+        cast({{ numerator }} as double) as numerator,
+        cast({{ denominator }} as double) as denominator,
+        cast({{ value }} as double) as value
+    from ({{ metric_grid(grains, dimensions) }}) as grid
+    left join {{ cells }} as cells
+        on cells.period_end = grid.period_end
+        and cells.grain = grid.grain
+        and cells.health_region is not distinct from grid.health_region
+        and cells.county_code is not distinct from grid.county_code
+        and cells.dimension_name = grid.dimension_name
+        and cells.dimension_value = grid.dimension_value
+{%- endmacro %}
+
+{% macro percent(part, whole) -%}
+    {#- part in percent of whole; null when whole is zero or missing. -#}
+    100.0 * {{ part }} / nullif({{ whole }}, 0)
+{%- endmacro %}

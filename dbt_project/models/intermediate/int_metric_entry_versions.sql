@@ -1,0 +1,39 @@
+-- Each state of an entry (int_entry_states) with the content of the version that set it: the
+-- entry's latest event of that day, picked in the same order as int_entry_states (the singular
+-- test entry_versions_agree_with_entry_states checks that both pick the same event).
+select
+    states.entry_id,
+    states.patient_pseudonym,
+    states.critical_information_type,
+    events.resource_type,
+    states.is_active,
+    states.valid_from,
+    states.valid_to,
+    events.clinical_status,
+    events.verification_status,
+    events.criticality,
+    coalesce(codes.has_coded_code, false) as has_coded_code,
+    coalesce(codes.has_atc_code, false) as has_atc_code,
+    -- Complete for the International Patient Summary: AllergyIntolerance (IPS section Allergies and
+    -- intolerances) needs a coded substance, clinical status, verification status and criticality;
+    -- Condition (Problems) a coded condition, clinical status and verification status. The other
+    -- resource types carry their content as text and have no clinical or verification status in
+    -- FHIR R4: they are outside the measure (null).
+    case events.resource_type
+        when 'AllergyIntolerance' then coalesce(codes.has_coded_code, false)
+            and events.clinical_status is not null
+            and events.verification_status is not null
+            and events.criticality is not null
+        when 'Condition' then coalesce(codes.has_coded_code, false)
+            and events.clinical_status is not null
+            and events.verification_status is not null
+    end as is_ips_complete
+from {{ ref('int_entry_states') }} as states
+inner join {{ ref('stg_registration_events') }} as events
+    on events.entry_id = states.entry_id
+    and events.occurred_on = states.valid_from
+left join {{ ref('int_metric_entry_codes') }} as codes on codes.event_id = events.event_id
+qualify row_number() over (
+    partition by states.entry_id, states.valid_from
+    order by events.occurred_at desc, events.resource_version_number desc nulls last, events.resource_version desc, events.event_id desc
+) = 1
