@@ -60,12 +60,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_run(_args: argparse.Namespace) -> int:
     paths = export_home()
     _prepare(paths)
-    from dagster import DagsterInstance
+    from dagster import AssetKey, DagsterInstance
 
     from pipelines.definitions import defs
     from pipelines.faults import RunFault, no_room_to_write, step_failures
-    from pipelines.partitions import all_days_tags
+    from pipelines.partitions import all_days_tags, recent_days_tags
     from pipelines.single_writer import CLI_RUN_TAG, CLI_RUN_TAG_VALUE, release_abandoned_runs, warehouse_lock
+    from pipelines.transform.assets import EVENT_DAY_MODELS
 
     started = time.perf_counter()
     try:
@@ -73,9 +74,12 @@ def cmd_run(_args: argparse.Namespace) -> int:
         with warehouse_lock(paths), DagsterInstance.get() as instance:
             for run_id in release_abandoned_runs(instance):
                 print(f"run {run_id} had died without ending: marked failed, its pool slot freed", file=sys.stderr)
-            # All event-day partitions in one run: every event is staged, whatever its date.
+            # The first run covers every event-day partition. Later ones cover the late-arrival
+            # window: the staging model restages every day touched by newly ingested events anyway.
+            staged_before = instance.get_latest_materialization_event(AssetKey(EVENT_DAY_MODELS)) is not None
+            days = recent_days_tags(date.today()) if staged_before else all_days_tags()
             result = defs.resolve_job_def("kritinfo_everything").execute_in_process(
-                instance=instance, raise_on_error=False, tags={**all_days_tags(), CLI_RUN_TAG: CLI_RUN_TAG_VALUE}
+                instance=instance, raise_on_error=False, tags={**days, CLI_RUN_TAG: CLI_RUN_TAG_VALUE}
             )
     except Exception as error:
         # Dagster's own storage may be what has no room left; anything else is a bug: traceback.
