@@ -1,0 +1,28 @@
+-- Of the organisations that registered anything (any event) in each month, the share that sent
+-- at least one event through the API; in the region of the organisation, by organisation type.
+with facts as (
+    select
+        cast(last_day(occurred_on) as date) as period_end,
+        organisation_health_region as health_region,
+        organisation_type,
+        organisation_id,
+        channel
+    from {{ ref('stg_registration_events') }}
+),
+
+cells as (
+    select
+        period_end,
+        {{ metric_cell_columns() }},
+        count(distinct organisation_id) filter (where channel = 'api') as api_organisations,
+        count(distinct organisation_id) as organisations
+    from {{ metric_cells_of('facts', ['national', 'region'], ['organisation_type']) }}
+    group by all
+)
+
+{{ metric_table(
+    'api_organisation_share', 'cells', ['national', 'region'], ['organisation_type'],
+    numerator='coalesce(cells.api_organisations, 0)',
+    denominator='coalesce(cells.organisations, 0)',
+    value=percent('cells.api_organisations', 'cells.organisations'),
+) }}
