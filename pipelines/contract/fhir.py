@@ -9,10 +9,19 @@ the same type; the rest, the template, is validated by the full model once and
 the outcome remembered. The verdict equals validating the original: every field keeps a
 value its type accepts, and the models' cross-field rules depend on which fields are present,
 which the substitution does not change.
+
+Values are remembered too, and a value stands for every value its type cannot tell apart from
+it: an id made only of id characters is judged by its length alone (fhir_core's id is a
+pattern of those characters and a length limit), so is a string (a reference, a display) of
+printable ASCII without spaces (fhir_core's string is a pattern of non-blank characters), and a date-time whose time of day is an
+ordinary hh:mm:ss (no leap second) is judged like the same date, fraction and zone at
+midnight. Ids and timestamps are unique per event, and checking each one costs more than
+the rest of the line (a date-time about 20 µs).
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import orjson
@@ -23,6 +32,24 @@ _ID = (TypeAdapter(IdType), "placeholder-id")
 _INSTANT = (TypeAdapter(InstantType), "2000-01-01T00:00:00Z")
 _DATE_TIME = (TypeAdapter(DateTimeType), "2000-01-01T00:00:00+00:00")
 
+_ID_CHARACTERS = re.compile(r"[A-Za-z0-9\-.]+")
+_PRINTABLE_ASCII = re.compile(r"[!-~]+")
+_ORDINARY_TIME_OF_DAY = re.compile(r"(\d{4}-\d{2}-\d{2}T)(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d")
+
+
+def _id_representative(value: str) -> str:
+    return "0" * len(value) if _ID_CHARACTERS.fullmatch(value) else value
+
+
+def _string_representative(value: str) -> str:
+    return "x" * len(value) if _PRINTABLE_ASCII.fullmatch(value) else value
+
+
+def _date_time_representative(value: str) -> str:
+    ordinary = _ORDINARY_TIME_OF_DAY.match(value)
+    return f"{ordinary.group(1)}00:00:00{value[ordinary.end():]}" if ordinary else value
+
+
 # Keys whose string value has one FHIR type wherever it stands in these resources. Their values
 # are replaced by "x", which each of these types accepts.
 _ANY_DEPTH = {
@@ -31,6 +58,16 @@ _ANY_DEPTH = {
     "code": TypeAdapter(CodeType),
     "system": TypeAdapter(UriType),
 }
+# How a value's verdict is remembered: by the representative of its kind (see above).
+_REPRESENTATIVE_BY_NAME = {
+    "id": (_ID[0], _id_representative),
+    "instant": (_INSTANT[0], _date_time_representative),
+    "dateTime": (_DATE_TIME[0], _date_time_representative),
+    "reference": (_ANY_DEPTH["reference"], _string_representative),
+    "display": (_ANY_DEPTH["display"], _string_representative),
+}
+_REPRESENTATIVE = {id(adapter): representative for adapter, representative in _REPRESENTATIVE_BY_NAME.values()}
+
 # Fields at fixed paths: the resource id and version, and the timestamps.
 _COMMON = ((("id",), _ID), (("meta", "versionId"), _ID), (("meta", "lastUpdated"), _INSTANT))
 _DATE_TIMES = {
@@ -72,6 +109,9 @@ def describe(error: ValidationError, prefix: str = "") -> str:
 
 
 def _checked(adapter: TypeAdapter, value: str, path: str) -> None:
+    representative = _REPRESENTATIVE.get(id(adapter))
+    if representative is not None:
+        value = representative(value)
     verdicts = _value_verdicts.setdefault(id(adapter), {})
     if value not in verdicts:
         if len(verdicts) >= _CACHE_LIMIT:

@@ -9,11 +9,14 @@ of the same weekday in the preceding weeks.
 """
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue, asset_check
 
 from pipelines.settings import paths
+from pipelines.single_writer import POOL, warehouse_lock
 
 # A day is flagged when its events fall by more than this share below its weekday median.
 DEFAULT_VOLUME_DROP_SHARE = 0.5
@@ -21,8 +24,12 @@ WEEKS_COMPARED = 8
 RECENT_DAYS = 14
 
 
-def _read_only() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(paths().warehouse), read_only=True)
+@contextmanager
+def _read_only() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse, read-only, in its pool and under its lock: DuckDB refuses a reader while
+    another process writes, so a check started by another run waits for the writer to finish."""
+    with warehouse_lock(paths()), duckdb.connect(str(paths().warehouse), read_only=True) as con:
+        yield con
 
 
 def file_reconciliation_failures(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -99,7 +106,7 @@ def volume_drops(con: duckdb.DuckDBPyConnection, share: float) -> list[tuple]:
     ).fetchall()
 
 
-@asset_check(asset=AssetKey(["raw", "ingested_files"]), blocking=True,
+@asset_check(asset=AssetKey(["raw", "ingested_files"]), blocking=True, pool=POOL,
              description="Every file: lines read = loaded + duplicates + quarantined, and each equals the rows written.")
 def files_reconcile() -> AssetCheckResult:
     with _read_only() as con:
@@ -111,7 +118,7 @@ def files_reconcile() -> AssetCheckResult:
     )
 
 
-@asset_check(asset=AssetKey("stg_registration_events"), blocking=True,
+@asset_check(asset=AssetKey("stg_registration_events"), blocking=True, pool=POOL,
              description="The staging model holds exactly the loaded events, in total and on every event day.")
 def staging_matches_loaded_events() -> AssetCheckResult:
     with _read_only() as con:
@@ -124,7 +131,7 @@ def staging_matches_loaded_events() -> AssetCheckResult:
     )
 
 
-@asset_check(asset=AssetKey("stg_registration_events"), blocking=False,
+@asset_check(asset=AssetKey("stg_registration_events"), blocking=False, pool=POOL,
              description="Warns about days whose events fell sharply against the same weekday's recent median.")
 def daily_volume_drop() -> AssetCheckResult:
     share = float(os.environ.get("KRITINFO_VOLUME_DROP_SHARE", DEFAULT_VOLUME_DROP_SHARE))

@@ -8,6 +8,7 @@ from dagster import AssetKey, SkipReason, build_sensor_context
 
 from pipelines.definitions import defs, landing_files_sensor
 from pipelines.ingest.assets import FILE_TAG
+from pipelines.single_writer import POOL
 from pipelines.transform.project import dbt_project
 
 
@@ -47,3 +48,9 @@ def test_sensor_requests_one_run_per_complete_file_keyed_by_its_name(tmp_path, m
     requests = landing_files_sensor(build_sensor_context())
     assert [r.run_key for r in requests] == ["events-2025-01-01.ndjson", "events-2025-01-02.ndjson.gz"]
     assert [r.tags[FILE_TAG] for r in requests] == [r.run_key for r in requests]
+
+
+def test_every_step_of_the_job_runs_in_the_warehouse_pool():
+    # Each step reads or writes the warehouse: DuckDB admits one writer or readers, never both.
+    job = defs.resolve_job_def("kritinfo_everything")
+    assert {node.name: node.pool for node in job.graph.node_defs} == {node.name: POOL for node in job.graph.node_defs}
