@@ -33,24 +33,29 @@ LAST_DAY = date(2029, 12, 31)
 class MetricKind:
     unit: str  # percent | count | hours | NOK
     higher_is_better: bool
+    # The most the metric can be (100 for a share of a whole); None when unbounded, as coverage of
+    # the estimated need, which is a percentage that can exceed 100.
+    maximum: float | None = None
 
+
+SHARE = MetricKind("percent", True, 100.0)
 
 # The metric registry's ids (the dbt models dbt_project/models/metrics/metric_<id>.sql) with
 # what goal validation and status need to know about each.
 METRICS: Mapping[str, MetricKind] = {
-    "registration_coverage_population": MetricKind("percent", True),
+    "registration_coverage_population": SHARE,
     "registration_coverage_need": MetricKind("percent", True),
-    "automatic_share": MetricKind("percent", True),
+    "automatic_share": SHARE,
     "api_organisations": MetricKind("count", True),
     "api_systems": MetricKind("count", True),
-    "api_organisation_share": MetricKind("percent", True),
+    "api_organisation_share": SHARE,
     "drug_reaction_persons": MetricKind("count", True),
-    "drug_reaction_atc_share": MetricKind("percent", True),
+    "drug_reaction_atc_share": SHARE,
     "delay_median_hours": MetricKind("hours", False),
     "delay_p90_hours": MetricKind("hours", False),
-    "delay_within_24h_share": MetricKind("percent", True),
-    "ips_completeness_share": MetricKind("percent", True),
-    "corrections_share": MetricKind("percent", False),
+    "delay_within_24h_share": SHARE,
+    "ips_completeness_share": SHARE,
+    "corrections_share": MetricKind("percent", False, 100.0),
     "cost_per_new_person": MetricKind("NOK", False),
 }
 
@@ -182,6 +187,7 @@ def _validate_goal(number: int, entry: object, problems: list[str]) -> Goal | No
     values = {name: _number(entry[name], name, problem) for name in ("baseline_value", "target_value") if name in entry}
     kind = METRICS.get(metric) if isinstance(metric, str) else None
     if kind is not None:
+        # A goal is a share of a whole even for coverage of need, which could exceed 100.
         low, high = (0.0, 100.0) if kind.unit == "percent" else (0.0, None)
         for name, value in values.items():
             if value is not None and (value < low or (high is not None and value > high)):

@@ -1,0 +1,269 @@
+"""Forecast each goal's metric to its target date, backtest the forecasts, and give each goal a status.
+
+Method: linear trend with empirical error intervals
+---------------------------------------------------
+The series is the goal's metric per month (the ``metrics`` mart: ``period = 'month'``,
+``dimension_name = 'total'``, grain ``national`` or the goal's region). The forecast is the
+straight line fitted by least squares to the last ``WINDOW_MONTHS`` observed months, extended to
+the target date. Twelve months hold one whole season, so the season does not tilt the line.
+
+How wrong such a line has been is measured on the series' own history (the backtest): from every
+month with a full window before it (the origin), the line is fitted to the window ending there and
+compared with what was observed 1, 2, ... months later. The error at horizon ``h`` (observed minus
+forecast) is collected over all origins. The prediction interval at horizon ``h`` adds the 10th and
+90th percentiles of those errors to the forecast (an 80 % interval that also corrects a bias the
+line had in the past), once at least ``MIN_ERRORS`` errors exist at that horizon. Beyond the longest
+such horizon ``H`` the percentiles at ``H`` grow in proportion to the horizon (``q(h) = q(H) * h / H``):
+an error in the slope grows linearly with the distance. Forecast and interval are kept at or above 0
+and, for a share of a whole, at or below 100 (``goals.MetricKind.maximum``).
+
+The backtest table reports, per horizon: the number of forecasts, mean error (bias), mean absolute
+error (MAE), mean absolute percentage error (MAPE, over observed values other than 0) and the
+coverage of the interval, measured honestly: each backtest forecast gets the interval built only
+from errors that were known at its origin (target month not after the origin), when there are at
+least ``MIN_ERRORS`` of them.
+
+Status at the target date: ``on_track`` when even the interval's pessimistic end meets the target
+(the lower end, or the upper end for metrics where lower is better), ``off_track`` when even the
+optimistic end misses it, else ``at_risk``. A target date already in the data is ``met`` or
+``missed`` by the value observed that month; a series too short for an interval is
+``insufficient_data``.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+import numpy as np
+
+from pipelines.evaluation.goals import NATIONAL, Goal, Goals
+
+WINDOW_MONTHS = 12
+INTERVAL_QUANTILES = (0.10, 0.90)
+MIN_ERRORS = 6
+METHOD = (
+    f"Linear trend (least squares) on the last {WINDOW_MONTHS} months; "
+    f"{INTERVAL_QUANTILES[1] - INTERVAL_QUANTILES[0]:.0%} interval from the "
+    f"{INTERVAL_QUANTILES[0]:.0%}-{INTERVAL_QUANTILES[1]:.0%} percentiles of backtest errors at each horizon "
+    "(growing in proportion to the horizon beyond the backtested ones)."
+)
+
+
+def month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def month_end(index: int) -> date:
+    year, month = divmod(index, 12)
+    return date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+
+
+@dataclass(frozen=True)
+class Series:
+    """A metric's monthly values; months as month_index, ascending, without gaps in the values."""
+
+    months: np.ndarray
+    values: np.ndarray
+
+
+def load_series(con: duckdb.DuckDBPyConnection, metric_id: str, scope: str) -> Series:
+    """The goal's series from the metrics mart (months with a value only)."""
+    grain_filter = "grain = 'national'" if scope == NATIONAL else "grain = 'region' and health_region = ?"
+    parameters = [metric_id] if scope == NATIONAL else [metric_id, scope]
+    rows = con.execute(
+        f"select period_end, value from metrics where metric_id = ? and {grain_filter} "
+        "and period = 'month' and dimension_name = 'total' and value is not null order by period_end",
+        parameters,
+    ).fetchall()
+    return Series(np.array([month_index(d) for d, _ in rows], dtype=int), np.array([v for _, v in rows], dtype=float))
+
+
+def trend_forecast(months: np.ndarray, values: np.ndarray, at: np.ndarray, window: int = WINDOW_MONTHS) -> np.ndarray:
+    """The least-squares line through the last `window` points, evaluated at the months `at`."""
+    x, y = months[-window:].astype(float), values[-window:]
+    slope = ((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum()
+    return y.mean() + slope * (np.asarray(at, dtype=float) - x.mean())
+
+
+@dataclass(frozen=True)
+class BacktestError:
+    origin: int  # month_index of the last month the line saw
+    target: int  # month_index forecast
+    forecast: float
+    actual: float
+
+    @property
+    def horizon(self) -> int:
+        return self.target - self.origin
+
+    @property
+    def error(self) -> float:
+        return self.actual - self.forecast
+
+
+def backtest(series: Series, window: int = WINDOW_MONTHS) -> list[BacktestError]:
+    """Rolling origin: from every point with `window` points up to it, forecast every later point."""
+    errors = []
+    for end in range(window, len(series.months)):
+        later_months = series.months[end:]
+        forecasts = trend_forecast(series.months[:end], series.values[:end], later_months, window)
+        origin = int(series.months[end - 1])
+        errors += [
+            BacktestError(origin, int(m), float(f), float(a))
+            for m, f, a in zip(later_months, forecasts, series.values[end:], strict=True)
+        ]
+    return errors
+
+
+def _errors_by_horizon(errors: Iterable[BacktestError]) -> dict[int, list[BacktestError]]:
+    by_horizon: dict[int, list[BacktestError]] = {}
+    for e in errors:
+        by_horizon.setdefault(e.horizon, []).append(e)
+    return dict(sorted(by_horizon.items()))
+
+
+@dataclass(frozen=True)
+class ErrorBands:
+    """Percentiles of backtest errors per horizon, extended in proportion beyond the last one."""
+
+    low: dict[int, float] = field(default_factory=dict)
+    high: dict[int, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_errors(cls, errors: Iterable[BacktestError], min_errors: int = MIN_ERRORS) -> ErrorBands:
+        low, high = {}, {}
+        for horizon, group in _errors_by_horizon(errors).items():
+            if len(group) >= min_errors:
+                low[horizon], high[horizon] = np.quantile([e.error for e in group], INTERVAL_QUANTILES)
+        return cls({h: float(v) for h, v in low.items()}, {h: float(v) for h, v in high.items()})
+
+    def __bool__(self) -> bool:
+        return bool(self.low)
+
+    def at(self, horizon: int) -> tuple[float, float]:
+        if horizon in self.low:
+            return self.low[horizon], self.high[horizon]
+        longest = max(self.low)
+        if horizon > longest:
+            return self.low[longest] * horizon / longest, self.high[longest] * horizon / longest
+        # A shorter horizon without enough errors of its own (not in a series without gaps).
+        nearest = min(h for h in self.low if h > horizon)
+        return self.low[nearest], self.high[nearest]
+
+
+@dataclass(frozen=True)
+class HorizonSummary:
+    horizon: int
+    forecasts: int
+    mean_error: float
+    mae: float
+    mape: float | None  # percent; None when every observed value was 0
+    interval_checks: int
+    interval_coverage: float | None
+
+
+def summarise_backtest(errors: list[BacktestError], min_errors: int = MIN_ERRORS) -> list[HorizonSummary]:
+    """Error and honest interval coverage per horizon (module docstring)."""
+    by_horizon = _errors_by_horizon(errors)
+    summaries = []
+    for horizon, group in by_horizon.items():
+        absolute = np.array([abs(e.error) for e in group])
+        relative = [abs(e.error) / abs(e.actual) for e in group if e.actual != 0]
+        checks = covered = 0
+        for e in group:
+            known = [k for k in group if k.target <= e.origin]
+            if len(known) < min_errors:
+                continue
+            low, high = np.quantile([k.error for k in known], INTERVAL_QUANTILES)
+            checks += 1
+            covered += bool(e.forecast + low <= e.actual <= e.forecast + high)
+        summaries.append(HorizonSummary(
+            horizon, len(group), float(np.mean([e.error for e in group])), float(absolute.mean()),
+            float(100 * np.mean(relative)) if relative else None,
+            checks, covered / checks if checks else None,
+        ))
+    return summaries
+
+
+@dataclass(frozen=True)
+class GoalForecast:
+    goal: Goal
+    latest_month: int | None
+    latest_value: float | None
+    path: list[tuple[date, float, float, float]]  # period_end, forecast, lower, upper
+    at_target: tuple[float, float, float] | None  # forecast, lower, upper at the target month
+    status: str
+    backtest: list[HorizonSummary]
+
+
+def status_of(goal: Goal, forecast: float, lower: float, upper: float) -> str:
+    pessimistic, optimistic = (lower, upper) if goal.kind.higher_is_better else (upper, lower)
+
+    def meets(value: float) -> bool:
+        return value >= goal.target_value if goal.kind.higher_is_better else value <= goal.target_value
+
+    if meets(pessimistic):
+        return "on_track"
+    if not meets(optimistic):
+        return "off_track"
+    return "at_risk"
+
+
+def forecast_goal(goal: Goal, series: Series) -> GoalForecast:
+    target = month_index(goal.target_date)
+    errors = backtest(series) if len(series.months) > WINDOW_MONTHS else []
+    summary = summarise_backtest(errors)
+    if not len(series.months):
+        return GoalForecast(goal, None, None, [], None, "insufficient_data", summary)
+    latest_month, latest_value = int(series.months[-1]), float(series.values[-1])
+    if target <= latest_month:
+        observed = dict(zip(series.months.tolist(), series.values.tolist(), strict=True)).get(target)
+        if observed is None:
+            status = "insufficient_data"
+        else:
+            met = observed >= goal.target_value if goal.kind.higher_is_better else observed <= goal.target_value
+            status = "met" if met else "missed"
+        return GoalForecast(goal, latest_month, latest_value, [], None, status, summary)
+    bands = ErrorBands.from_errors(errors)
+    if not bands:
+        return GoalForecast(goal, latest_month, latest_value, [], None, "insufficient_data", summary)
+
+    months = np.arange(latest_month + 1, target + 1)
+    forecasts = trend_forecast(series.months, series.values, months)
+    ceiling = goal.kind.maximum if goal.kind.maximum is not None else np.inf
+    path = []
+    for month, value in zip(months.tolist(), forecasts.tolist(), strict=True):
+        low, high = bands.at(month - latest_month)
+        path.append((month_end(month),
+                     *(float(np.clip(v, 0.0, ceiling)) for v in (value, value + low, value + high))))
+    _, *at_target = path[-1]
+    return GoalForecast(goal, latest_month, latest_value, path, tuple(at_target), status_of(goal, *at_target), summary)
+
+
+def goal_rows(goals: Goals, forecasts: list[GoalForecast]) -> dict[str, list[tuple]]:
+    """Rows of evaluation.goal_status, goal_forecasts and forecast_backtest (tables.COLUMNS order)."""
+    status, paths, backtests = [], [], []
+    for f in forecasts:
+        g = f.goal
+        at_target = f.at_target or (None, None, None)
+        status.append((
+            g.id, g.metric, g.scope, g.baseline_value, g.baseline_date, g.target_value, g.target_date,
+            f.latest_value, month_end(f.latest_month) if f.latest_month is not None else None,
+            *at_target, f.status, METHOD, g.illustrative, goals.version,
+        ))
+        paths += [(g.id, *point) for point in f.path]
+        backtests += [
+            (g.id, g.metric, g.scope, s.horizon, s.forecasts, s.mean_error, s.mae, s.mape,
+             s.interval_checks, s.interval_coverage)
+            for s in f.backtest
+        ]
+    return {"goal_status": status, "goal_forecasts": paths, "forecast_backtest": backtests}
+
+
+def forecast_goals(con: duckdb.DuckDBPyConnection, goals: Goals) -> dict[str, list[tuple]]:
+    """Every goal's forecast, status and backtest, as rows of the evaluation tables."""
+    return goal_rows(goals, [forecast_goal(g, load_series(con, g.metric, g.scope)) for g in goals.goals])
