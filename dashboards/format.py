@@ -7,7 +7,8 @@ Conventions (one place, used everywhere):
 * Percent has a no-break space before the sign: ``35,2 %``.
 * Changes in a percentage are percentage points: ``+1,2 pp``.
 * A suppressed value (NULL in the serving database) is shown as ``:``, Statistics Norway's
-  symbol for "confidential"; a value that is not available at all (no published row) as ``..``.
+  symbol for "confidential"; a value that is not available at all (no published row, or a rate
+  with nothing to compute it from: a zero denominator) as ``..``.
 * Rounding is half away from zero on the decimal value as written (35,25 -> 35,3), not
   banker's rounding on the binary float.
 """
@@ -73,10 +74,21 @@ def number(value: float | int | None, decimals: int = 0, *, signed: bool = False
     return _sign(value, decimals, signed) + _digits(value, decimals)
 
 
-def percent(value: float | None, decimals: int = 1) -> str:
-    """A value already in percent: ``35.24`` -> ``35,2 %``; ``None`` -> ``:``."""
-    text = number(value, decimals)
+def percent(value: float | None, decimals: int = 1, *, signed: bool = False) -> str:
+    """A value already in percent: ``35.24`` -> ``35,2 %``; ``None`` -> ``:``. ``signed`` adds
+    ``+`` to a rise (a relative change: ``+23,4 %``)."""
+    text = number(value, decimals, signed=signed)
     return text if text in (SUPPRESSED, NOT_AVAILABLE) else f"{text}{NBSP}%"
+
+
+def plain_number(value: float | int | None, decimals: int = 0) -> str:
+    """A number for a CSV file read by Norwegian spreadsheets: decimal comma, no thousands
+    separator, no unit: ``1234.56`` -> ``1234,6``; ``None`` -> ``:``."""
+    if is_missing(value):
+        return SUPPRESSED
+    if not math.isfinite(float(value)):
+        return NOT_AVAILABLE
+    return _sign(value, decimals, False) + f"{abs(_rounded(value, decimals)):f}".replace(".", ",")
 
 
 def percentage_points(value: float | None, decimals: int = 1) -> str:

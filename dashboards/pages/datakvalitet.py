@@ -8,8 +8,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboards import charts, layout, queries
 from dashboards import format as fmt
-from dashboards import queries
+from dashboards.table import Number, ShownTable
 
 # (label, column of data_quality_totals, value format, st.metric help)
 KEY_FIGURES = (
@@ -25,17 +26,11 @@ KEY_FIGURES = (
      "Linjer i karantene som andel av linjer lest."),
 )  # fmt: skip
 OUTCOMES = {"loaded": "Lastet", "duplicates": "Duplikater", "quarantined": "I karantene"}
-# Vega expression so the chart's day axis reads in bokmål: "3. okt. 2026".
-DAY_AXIS_LABEL = (
-    "utcdate(datum.value) + '. ' + ["
-    + ", ".join(f"'{m}'" for m in fmt.MONTHS_SHORT)
-    + "][utcmonth(datum.value)] + ' ' + utcyear(datum.value)"
-)
-REASON_COLUMNS = {  # column of quarantine_by_reason -> (heading, display format)
-    "reason_label": ("Årsak", str),
-    "reason_code": ("Kode", str),
-    "lines": ("Linjer i karantene", fmt.number),
-    "share_pct": ("Andel av karantenen", fmt.percent),
+REASON_COLUMNS = {  # column of quarantine_by_reason -> (heading, number format or None for text)
+    "reason_label": ("Årsak", None),
+    "reason_code": ("Kode", None),
+    "lines": ("Linjer i karantene", Number()),
+    "share_pct": ("Andel av karantenen", Number(1, percent=True)),
 }
 
 
@@ -88,14 +83,9 @@ def show_daily_chart(daily: pd.DataFrame) -> None:
                 title=None,
                 scale=alt.Scale(type="utc"),
                 timeUnit="utcyearmonthdate",
-                axis=alt.Axis(labelExpr=DAY_AXIS_LABEL, labelOverlap=True),
+                axis=alt.Axis(labelExpr=charts.DAY_AXIS_LABEL, labelOverlap=True),
             ),
-            y=alt.Y(
-                "lines:Q",
-                title="Linjer",
-                stack="zero",
-                axis=alt.Axis(labelExpr=f"replace(format(datum.value, ',d'), ',', '{fmt.NBSP}')"),
-            ),
+            y=charts.value_y("lines", "Linjer", percent=False, stack="zero"),
             color=alt.Color(
                 "Utfall:N",
                 title=None,
@@ -110,10 +100,10 @@ def show_daily_chart(daily: pd.DataFrame) -> None:
 
 
 def show_reason_table(reasons: pd.DataFrame) -> None:
-    table = reasons[list(REASON_COLUMNS)].rename(
-        columns={column: heading for column, (heading, _) in REASON_COLUMNS.items()}
-    )
-    st.table(table.style.format(dict(REASON_COLUMNS.values())), hide_index=True)
+    table = ShownTable.selected(reasons, REASON_COLUMNS)
+    layout.show_table(table)
+    layout.download_csv(table, label="Last ned tabellen (CSV)", file_name="karantene-etter-arsak.csv",
+                        key="datakvalitet_csv")
 
 
 def show_definitions() -> None:
@@ -131,16 +121,7 @@ def show_definitions() -> None:
     )
 
 
-st.title("Datakvalitet")
-
-source = queries.current_source()
-if source is None:
-    st.info(
-        "Ingen tall er publisert ennå. Kjør `kritinfo run` for å laste inn data og "
-        "publisere tallene, og last deretter inn siden på nytt.",
-        icon=":material/info:",
-    )
-    st.stop()
+source = layout.page_header("Datakvalitet")
 
 totals_rows = queries.data_quality_totals(source)
 if totals_rows.empty:

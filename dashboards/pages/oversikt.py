@@ -10,20 +10,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboards import charts, layout, queries
 from dashboards import format as fmt
-from dashboards import queries
+from dashboards.table import Number, ShownTable
 
 MEASURES = {
     "coverage_pct_population": "Befolkningen",
     "coverage_pct_need": "Estimert behov",
 }
-
-# Vega expressions so the chart's axes read in bokmål (decimal comma, Norwegian months).
-MONTH_AXIS_LABEL = (
-    "[" + ", ".join(f"'{m}'" for m in fmt.MONTHS_SHORT) + "]"
-    "[utcmonth(datum.value)] + ' ' + utcyear(datum.value)"
-)
-PERCENT_AXIS_LABEL = f"replace(format(datum.value, '~r'), '.', ',') + '{fmt.NBSP}%'"
 
 
 def signed_number(value: float) -> str:
@@ -47,13 +41,13 @@ KEY_FIGURES = (
                                      "registrert via API (fra journalsystemet) og ikke i "
                                      "kjernejournalportalen."}),
 )  # fmt: skip
-TABLE_COLUMNS = {  # column of county_coverage -> (heading, display format)
-    "county_name": ("Fylke", str),
-    "health_region_name": ("Helseregion", str),
-    "persons_with_critical_info": ("Personer med kritisk informasjon", fmt.number),
-    "population": ("Befolkning", fmt.number),
-    "coverage_pct_population": ("Dekning av befolkningen", fmt.percent),
-    "coverage_pct_need": ("Dekning av estimert behov", fmt.percent),
+TABLE_COLUMNS = {  # column of county_coverage -> (heading, number format or None for text)
+    "county_name": ("Fylke", None),
+    "health_region_name": ("Helseregion", None),
+    "persons_with_critical_info": ("Personer med kritisk informasjon", Number()),
+    "population": ("Befolkning", Number()),
+    "coverage_pct_population": ("Dekning av befolkningen", Number(1, percent=True)),
+    "coverage_pct_need": ("Dekning av estimert behov", Number(1, percent=True)),
 }
 
 
@@ -122,18 +116,8 @@ def show_region_chart(series: pd.DataFrame) -> None:
         alt.Chart(chart_data)
         .mark_line(point=True)
         .encode(
-            x=alt.X(
-                "period_end:T",
-                title=None,
-                scale=alt.Scale(type="utc"),
-                timeUnit="utcyearmonth",  # a month's point sits on its month's tick
-                axis=alt.Axis(labelExpr=MONTH_AXIS_LABEL, tickCount="month", labelOverlap=True),
-            ),
-            y=alt.Y(
-                "value:Q",
-                title=f"Dekning av {MEASURES[measure].lower()}",
-                axis=alt.Axis(labelExpr=PERCENT_AXIS_LABEL),
-            ),
+            x=charts.month_x(),
+            y=charts.value_y("value", f"Dekning av {MEASURES[measure].lower()}", percent=True),
             color=alt.Color(
                 "Helseregion:N",
                 title=None,
@@ -146,15 +130,11 @@ def show_region_chart(series: pd.DataFrame) -> None:
     st.altair_chart(chart, width="stretch")
 
 
-def show_county_table(counties: pd.DataFrame) -> None:
-    table = counties[list(TABLE_COLUMNS)].rename(
-        columns={column: heading for column, (heading, _) in TABLE_COLUMNS.items()}
-    )
-    # Numbers stay numbers (so they align right); the Styler supplies the bokmål text.
-    st.table(
-        table.style.format(dict(TABLE_COLUMNS.values())),
-        hide_index=True,
-    )
+def show_county_table(counties: pd.DataFrame, reference: date) -> None:
+    table = ShownTable.selected(counties, TABLE_COLUMNS)
+    layout.show_table(table)
+    layout.download_csv(table, label="Last ned tabellen (CSV)",
+                        file_name=f"dekning-per-fylke-{reference:%Y-%m}.csv", key="oversikt_csv")
 
 
 def show_definitions(info: pd.DataFrame) -> None:
@@ -176,16 +156,7 @@ def show_definitions(info: pd.DataFrame) -> None:
     )
 
 
-st.title("Pasientens kritiske informasjon")
-
-source = queries.current_source()
-if source is None:
-    st.info(
-        "Ingen tall er publisert ennå. Kjør `kritinfo run` for å laste inn data og "
-        "publisere tallene, og last deretter inn siden på nytt.",
-        icon=":material/info:",
-    )
-    st.stop()
+source = layout.page_header("Pasientens kritiske informasjon")
 
 key = queries.national_key_figures(source)
 if key.empty:
@@ -206,7 +177,7 @@ st.subheader("Dekning per helseregion")
 show_region_chart(queries.region_coverage_series(source))
 
 st.subheader(f"Dekning per fylke, {fmt.month(reference)}")
-show_county_table(queries.county_coverage(source, reference))
+show_county_table(queries.county_coverage(source, reference), reference)
 
 st.subheader("Slik leses tallene")
 show_definitions(info)

@@ -1,0 +1,78 @@
+"""Bokmål names for the codes the published tables use (grains, breakdowns, statuses, units).
+
+The types of critical information are named by the seed ``critical_information_types.csv``
+(their one definition, read through pipelines.contract.vocabulary); regions and counties by the
+published coverage marts (dashboards/queries.py ``places``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from dashboards.table import Number
+from pipelines.contract.vocabulary import critical_information_types
+
+NATIONAL = "Hele landet"
+
+DIMENSIONS = {
+    "total": "Totalt",
+    "channel": "Kanal",
+    "organisation_type": "Virksomhetstype",
+    "critical_information_type": "Type kritisk informasjon",
+    "source_system": "EPJ-system",
+}
+CHANNELS = {
+    "api": "API (fra journalsystemet)",
+    "portal": "Kjernejournalportalen",
+}
+ORGANISATION_TYPES = {
+    "hospital": "Sykehus",
+    "gp": "Fastlege",
+    "municipal": "Kommunal helse- og omsorgstjeneste",
+    "emergency": "Legevakt",
+    "private-specialist": "Privatpraktiserende spesialist",
+}
+GRAINS = {"national": "Landet", "region": "Helseregion", "county": "Fylke"}
+PERIODS = {"month": "Måned", "year": "År"}
+
+# Goal status (pipelines/evaluation/forecast.py) -> what the Mål page says.
+GOAL_STATUSES = {
+    "on_track": "På sporet",
+    "at_risk": "Usikker",
+    "off_track": "Ikke på sporet",
+    "met": "Nådd",
+    "missed": "Ikke nådd",
+    "insufficient_data": "For lite data",
+}
+
+# How a metric's value is written, by its unit (meta.metric.unit); other units: whole numbers.
+UNIT_NUMBERS = {
+    "prosent": Number(decimals=1, percent=True),
+    "timer": Number(decimals=1),
+}
+
+
+@cache
+def _critical_information_types() -> dict[str, str]:
+    return {kind.type_id: kind.label_nb for kind in critical_information_types()}
+
+
+def dimension_value(dimension_name: str, value: str) -> str:
+    """The bokmål name of one value of a breakdown (the code itself when it has none)."""
+    names = {
+        "channel": CHANNELS,
+        "organisation_type": ORGANISATION_TYPES,
+        "critical_information_type": _critical_information_types(),
+    }.get(dimension_name, {})
+    if dimension_name == "total":
+        return DIMENSIONS["total"]
+    return names.get(value, value)
+
+
+def unit_number(unit: str) -> Number:
+    return UNIT_NUMBERS.get(unit, Number(decimals=0))
+
+
+def listed(codes: str, names: dict[str, str]) -> str:
+    """A comma-separated list of codes (as metric_definitions holds them) in bokmål."""
+    return ", ".join(names.get(code, code) for code in codes.split(",") if code)

@@ -1,0 +1,104 @@
+"""A table as a page shows it and offers it for download, from one object.
+
+So a CSV holds exactly what the page shows: the same rows, columns and headings, each number
+rounded as on screen, ``:`` for a suppressed value and ``..`` for one that is not available. The
+CSV follows Norwegian spreadsheet conventions: ``;`` between fields, a decimal comma, no thousands
+separator and no unit sign (the heading names the unit), UTF-8 with a byte-order mark so that
+spreadsheets read æ, ø and å.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from dashboards import format as fmt
+
+CSV_MIME = "text/csv"
+
+
+@dataclass(frozen=True)
+class Number:
+    """How a column's numbers are written."""
+
+    decimals: int = 0
+    percent: bool = False
+    signed: bool = False  # '+' before a rise (changes)
+
+    def shown(self, value: object) -> str:
+        if self.percent:
+            return fmt.percent(value, self.decimals, signed=self.signed)
+        return fmt.number(value, self.decimals, signed=self.signed)
+
+    def written(self, value: object) -> str:
+        return fmt.plain_number(value, self.decimals)
+
+
+@dataclass(frozen=True)
+class ShownTable:
+    """``frame``: the columns under their headings, numbers as numbers (a missing one NaN).
+
+    ``numbers``: heading -> how that column's numbers are written, or a Series of Number (one per
+    row) when rows differ in unit. Every other column is text. ``not_available``: heading -> a
+    boolean Series marking the missing cells that are not suppressed but have nothing to be
+    computed from (shown ``..``); every other missing number is suppressed (shown ``:``).
+    """
+
+    frame: pd.DataFrame
+    numbers: Mapping[str, Number | pd.Series]
+    not_available: Mapping[str, pd.Series] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "frame", self.frame.reset_index(drop=True))
+        object.__setattr__(self, "numbers", {h: _by_row(n, self.frame) for h, n in self.numbers.items()})
+        object.__setattr__(self, "not_available", {
+            h: _by_row(m, self.frame).astype(bool) & self.frame[h].isna() for h, m in self.not_available.items()
+        })
+
+    @classmethod
+    def selected(
+        cls,
+        frame: pd.DataFrame,
+        columns: Mapping[str, tuple[str, Number | None]],
+        not_available: Mapping[str, pd.Series] | None = None,
+    ) -> ShownTable:
+        """The ``columns`` of ``frame`` (column -> (heading, Number, or None for text)), in that
+        order under their headings; ``not_available`` is keyed by heading."""
+        shown = frame[list(columns)].rename(columns={column: heading for column, (heading, _) in columns.items()})
+        numbers = {heading: number for heading, number in columns.values() if number is not None}
+        return cls(shown, numbers, not_available or {})
+
+    def styler(self) -> Styler:
+        """For st.table / st.dataframe: numbers stay numbers (aligned right), the Styler
+        supplies the bokmål text."""
+        style = self.frame.style.format(na_rep=fmt.NOT_AVAILABLE)
+        for heading, per_row in self.numbers.items():
+            for number in dict.fromkeys(per_row):
+                rows = per_row.index[per_row == number]
+                style = style.format(number.shown, subset=(rows, [heading]))
+        for heading, mask in self.not_available.items():
+            style = style.format(lambda _: fmt.NOT_AVAILABLE, subset=(mask.index[mask], [heading]))
+        return style
+
+    def texts(self) -> pd.DataFrame:
+        """Every cell as the CSV writes it."""
+        texts = self.frame.astype(object).where(self.frame.notna(), fmt.NOT_AVAILABLE).astype(str)
+        for heading, per_row in self.numbers.items():
+            texts[heading] = [
+                number.written(value) for number, value in zip(per_row, self.frame[heading], strict=True)
+            ]
+        for heading, mask in self.not_available.items():
+            texts.loc[mask, heading] = fmt.NOT_AVAILABLE
+        return texts
+
+    def csv(self) -> bytes:
+        return self.texts().to_csv(sep=";", index=False, lineterminator="\n").encode("utf-8-sig")
+
+
+def _by_row(value: object, frame: pd.DataFrame) -> pd.Series:
+    if isinstance(value, pd.Series):
+        return value.reset_index(drop=True)
+    return pd.Series([value] * len(frame), index=frame.index, dtype=object)
