@@ -30,25 +30,34 @@ Estimands, each a ratio of observed to imputed counts over a set of treated regi
 * ``relative_change_months_0_to_11``: the first twelve months from go-live (while use ramps up).
 * ``relative_change_from_month_12``: every used month from the twelfth month after go-live on.
 
-Confidence intervals: block bootstrap of residuals over months
---------------------------------------------------------------
+Confidence intervals: circular block bootstrap of each region's residuals
+-------------------------------------------------------------------------
 With four regions, nothing that resamples regions (cluster bootstrap, cluster-robust variance)
-is honest. Instead the noise of the monthly counts is resampled. Pearson residuals
-``(y - mu) / sqrt(mu * (1 - leverage))`` of the months before any region went live (standardised
-by their leverage in the fit, so they have the variance of the noise itself) are drawn in blocks of ``BLOCK_MONTHS`` consecutive months, all four regions of a
-month together, the months taken as a circle so that every month is drawn equally often (the
-circular block bootstrap of Politis and Romano; plain moving blocks under-represent the first and
-last months and gave intervals that covered only 90 % in simulations) (keeping serial correlation, correlation between regions in the same month, and
-any over-dispersion beyond Poisson). Each bootstrap panel is ``m + sqrt(m) * residual`` (at least
-0), where ``m`` is the fitted mean of an untreated month and the observed count of a treated one
-(the saturated model the imputation estimator fits); the whole estimate is recomputed on it. In
-that bootstrap world the true value of an estimate is known (the estimate itself after go-live, 0
-before), so each draw gives an error of the log ratio ``log(1 + re-estimate) - log(1 + truth)``;
-the interval removes the 97.5 and 2.5 percentiles of these errors from the observed log ratio (the
-"basic" bootstrap, on the log scale where a ratio's error is close to symmetric), over
-``BOOTSTRAP_DRAWS`` draws, seeded, so reproducible.
-It covers sampling noise only: a region-specific trend that breaks parallel trends is not in it
-(the pre-go-live rows of the event study are the check for that).
+is honest. Instead the noise of the monthly counts is resampled, region by region:
+
+1. Each untreated region-month gives a standardised Pearson residual
+   ``(y - mu) / sqrt(mu * (1 - leverage))`` (the leverage of the cell in the fit, so that it has
+   the variance of the noise itself, over-dispersion beyond Poisson included; a cell that alone
+   fixes its month, leverage 1, gives none). A region's residuals add up to about zero (its level
+   is fitted), so neighbours correlate by ``-1/(n-1)``; they are scaled up by the variance a block
+   of ``BLOCK_MONTHS`` of them would otherwise lose.
+2. A bootstrap panel gives every region-month ``m + sqrt(m) * r`` (at least 0): ``m`` is the fitted
+   mean of an untreated month and the observed count of a treated one (the saturated model the
+   imputation estimator fits); ``r`` comes from the same region's residuals, drawn in blocks of
+   ``BLOCK_MONTHS`` consecutive months taken as a circle (the circular block bootstrap of Politis
+   and Romano), which keeps short-run serial correlation. Regions are drawn independently: what
+   regions share in a month is the month effect, fitted anew on every panel.
+3. The whole estimate is recomputed on each of ``BOOTSTRAP_DRAWS`` panels (seeded: reproducible).
+   In that bootstrap world every estimate's true value is known (the estimate itself after
+   go-live, 0 before), so each draw gives an error ``log(1 + re-estimate) - log(1 + truth)``; the
+   interval takes the 97.5 and 2.5 percentiles of these errors off the observed log ratio (the
+   "basic" bootstrap, on the log scale where a ratio's error is nearly symmetric).
+
+In Poisson panels shaped like the simulated rollout (54 months, scale 0.1, 400 panels per case) the
+95 % intervals covered the true effect from month 12 in 94.0 % of panels with a +60 % effect and
+93.5 % with none, and the ramp-up effect in 93.8 % and 95.3 %.
+The interval covers sampling noise only: a region-specific trend that breaks parallel trends is not
+in it (the pre-go-live rows of the event study are the check for that).
 """
 
 from __future__ import annotations
@@ -80,9 +89,8 @@ MIN_PRE_MONTHS = 12
 METHOD = (
     "Event study by imputation: Poisson region and month fixed effects on the log rate of new persons "
     "per population, fitted on not-yet-treated region-months; effect = observed / imputed - 1. "
-    f"{CONFIDENCE_LEVEL:.0%} interval: block bootstrap ({BLOCK_MONTHS}-month blocks, all regions together) "
-    f"of Pearson residuals from the months before any go-live, {BOOTSTRAP_DRAWS} draws, basic interval "
-    "on the log ratio."
+    f"{CONFIDENCE_LEVEL:.0%} interval: circular block bootstrap ({BLOCK_MONTHS}-month blocks) of each region's "
+    f"standardised Pearson residuals, {BOOTSTRAP_DRAWS} draws, basic interval on the log ratio."
 )
 
 ESTIMANDS = {
