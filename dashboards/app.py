@@ -1,7 +1,10 @@
 """Entry point of the kritinfo dashboard: ``streamlit run dashboards/app.py``.
 
-Each page is one file in ``dashboards/pages/``; add a page by adding its file and one
+Each page is one file in ``dashboards/views/``; add a page by adding its file and one
 ``st.Page`` line to ``PAGES`` below (order = menu order, the first is the start page).
+The folder is deliberately not called ``pages/``: beside the main script that name switches
+Streamlit to its older multipage mode until some session has run ``st.navigation``, so a first
+visit straight to a page's address after a restart would bypass this file.
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ if str(REPO_ROOT) not in sys.path:  # so pages can `import dashboards...` and `p
 
 import streamlit as st  # noqa: E402
 
-PAGES_DIR = DASHBOARD_DIR / "pages"
+VIEWS_DIR = DASHBOARD_DIR / "views"
 PAGES = [
-    st.Page(PAGES_DIR / "oversikt.py", title="Oversikt", icon=":material/monitoring:"),
-    st.Page(PAGES_DIR / "datakvalitet.py", title="Datakvalitet", icon=":material/fact_check:"),
+    st.Page(VIEWS_DIR / "oversikt.py", title="Oversikt", icon=":material/monitoring:"),
+    st.Page(VIEWS_DIR / "maal.py", title="Mål", icon=":material/flag:"),
+    st.Page(VIEWS_DIR / "effekt.py", title="Effekt", icon=":material/trending_up:"),
+    st.Page(VIEWS_DIR / "datakvalitet.py", title="Datakvalitet", icon=":material/fact_check:"),
+    st.Page(VIEWS_DIR / "definisjoner.py", title="Definisjoner", icon=":material/menu_book:"),
 ]
 
 st.set_page_config(

@@ -107,6 +107,11 @@ def month_short(value: date) -> str:
     return f"{MONTHS_SHORT[value.month - 1]} {value.year}"
 
 
+def period(value: date, kind: str) -> str:
+    """A reported period by its end: ``month`` -> ``oktober 2026``, ``year`` -> ``2026``."""
+    return str(value.year) if kind == "year" else month(value)
+
+
 def day(value: date) -> str:
     """``2026-10-31`` -> ``31. okt. 2026``."""
     return f"{value.day}. {MONTHS_SHORT[value.month - 1]} {value.year}"

@@ -167,3 +167,141 @@ def quarantine_by_reason(source: Source) -> pd.DataFrame:
         ORDER BY lines DESC, reason_label
         """,
     )
+
+
+def places(source: Source) -> pd.DataFrame:
+    """Every county with its health region and their names, regions in alphabetical order."""
+    return _query(
+        source,
+        """
+        SELECT DISTINCT health_region, health_region_name, county_code, county_name
+        FROM coverage_by_county_month
+        ORDER BY health_region_name, county_code
+        """,
+    )
+
+
+def metric_definitions(source: Source) -> pd.DataFrame:
+    """The metric registry: one row per metric, with its source model and freshness."""
+    return _query(
+        source,
+        """
+        SELECT metric_id, name_nb, definition, numerator, denominator, unit, grains, dimensions,
+               mandate, source_model, periods, latest_period_end
+        FROM metric_definitions
+        ORDER BY name_nb
+        """,
+    )
+
+
+def metric_cells(source: Source, metric_id: str) -> pd.DataFrame:
+    """Where and by what one metric is published: its places (grain, region, county) and the
+    breakdowns published for each place."""
+    return _query(
+        source,
+        """
+        SELECT DISTINCT grain, health_region, county_code, dimension_name
+        FROM metrics
+        WHERE metric_id = ?
+        """,
+        metric_id,
+    )
+
+
+def metric_series(
+    source: Source,
+    metric_id: str,
+    grain: str,
+    health_region: str | None,
+    county_code: str | None,
+    dimension_name: str,
+) -> pd.DataFrame:
+    """One metric in one place by one breakdown: every period and breakdown value, newest first."""
+    return _query(
+        source,
+        """
+        SELECT period_end, period, dimension_value, numerator, denominator, value
+        FROM metrics
+        WHERE metric_id = ? AND grain = ? AND health_region IS NOT DISTINCT FROM ?
+          AND county_code IS NOT DISTINCT FROM ? AND dimension_name = ?
+        ORDER BY period_end DESC, dimension_value
+        """,
+        metric_id, grain, health_region, county_code, dimension_name,
+    )  # fmt: skip
+
+
+def evaluation_tables(source: Source) -> frozenset[str]:
+    """The tables of schema ``evaluation`` in the published copy (none before evaluation ran)."""
+    names = _query(
+        source,
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'evaluation'",
+    )
+    return frozenset(names["table_name"])
+
+
+def goal_status(source: Source) -> pd.DataFrame:
+    """Every goal with its latest value, forecast at the target date and status, with its
+    metric's name and unit; goals of one metric together, national first."""
+    return _query(
+        source,
+        """
+        SELECT g.goal_id, g.metric_id, d.name_nb, d.unit, g.scope,
+               g.baseline_value, g.baseline_date, g.target_value, g.target_date,
+               g.latest_value, g.latest_period_end,
+               g.forecast_at_target, g.lower_at_target, g.upper_at_target,
+               g.status, g.method, g.illustrative, g.goals_version
+        FROM evaluation.goal_status AS g
+        LEFT JOIN metric_definitions AS d USING (metric_id)
+        ORDER BY d.name_nb, g.metric_id, g.scope <> 'national', g.scope
+        """,
+    )
+
+
+def goal_series(source: Source, metric_id: str) -> pd.DataFrame:
+    """For each goal of one metric: its published monthly history (kind 'history': the total
+    at the goal's scope) and its forecast path with prediction interval (kind 'forecast')."""
+    return _query(
+        source,
+        """
+        SELECT g.goal_id, 'history' AS kind, m.period_end, m.value, NULL::double AS lower,
+               NULL::double AS upper
+        FROM evaluation.goal_status AS g
+        JOIN metrics AS m
+          ON m.metric_id = g.metric_id AND m.period = 'month' AND m.dimension_name = 'total'
+         AND ((g.scope = 'national' AND m.grain = 'national')
+              OR (m.grain = 'region' AND m.health_region = g.scope))
+        WHERE g.metric_id = ?
+        UNION ALL
+        SELECT f.goal_id, 'forecast', f.period_end, f.forecast, f.lower, f.upper
+        FROM evaluation.goal_forecasts AS f
+        JOIN evaluation.goal_status AS g USING (goal_id)
+        WHERE g.metric_id = ?
+        ORDER BY goal_id, kind DESC, period_end
+        """,
+        metric_id, metric_id,
+    )  # fmt: skip
+
+
+def rollout_effect(source: Source) -> pd.DataFrame:
+    """The rollout-effect estimates (relative changes) with confidence intervals and method."""
+    return _query(
+        source,
+        """
+        SELECT estimand, description, estimate, ci_low, ci_high, confidence_level, method,
+               n_regions, n_months
+        FROM evaluation.rollout_effect
+        ORDER BY estimand
+        """,
+    )
+
+
+def rollout_event_study(source: Source) -> pd.DataFrame:
+    """The event study: the relative change per month from go-live, with confidence intervals."""
+    return _query(
+        source,
+        """
+        SELECT event_month, estimate, ci_low, ci_high, n_regions
+        FROM evaluation.rollout_event_study
+        ORDER BY event_month
+        """,
+    )

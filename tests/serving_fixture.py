@@ -5,6 +5,11 @@ show. The tables follow the serving schema the pipeline publishes; rates are der
 the counts the way the pipeline defines them (percent of population, percent of an
 estimated need of 5 % of the population), and a count from 1 up to
 ``SUPPRESSION_THRESHOLD`` is published as NULL together with every rate in its row.
+
+Besides the marts: the ``metrics`` mart and ``metric_definitions`` for a few metrics of the
+registry (one of each kind: a rate by place, a rate by breakdown, a quantile, a count and a
+yearly figure), and the tables of schema ``evaluation`` (goals with forecasts, the rollout
+effect and its event study).
 """
 
 from __future__ import annotations
@@ -110,6 +115,8 @@ def build_serving_db(path: Path) -> Path:
         _create_tables(con)
         _fill(con)
         _fill_data_quality(con)
+        _fill_metrics(con)
+        _fill_evaluation(con)
     finally:
         con.close()
     return path
@@ -226,3 +233,307 @@ def _registrations(index: int) -> tuple[int, int]:
     if index == 12:
         return REGISTRATIONS_REFERENCE
     return 1_000 + 25 * index, 800 - 10 * index
+
+
+# --- The metric registry -------------------------------------------------------------------
+
+METRICS_COLUMNS = (
+    "metric_id VARCHAR, period_end DATE, period VARCHAR, grain VARCHAR, health_region VARCHAR, "
+    "county_code VARCHAR, dimension_name VARCHAR, dimension_value VARCHAR, numerator DOUBLE, "
+    "denominator DOUBLE, value DOUBLE"
+)
+MANDATE_COVERAGE = (
+    "Tiltaket skal bidra til å øke registreringsgraden nasjonalt, ved at helsepersonell kan "
+    "registrere opplysningene i eget fagsystem – samtidig som data overføres automatisk til "
+    "kjernejournalen."
+)
+MANDATE_VENDORS = "bidra til at alle EPJ-leverandørene kan registrere og vise kritisk informasjon i kjernejournal via API"
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    metric_id: str
+    name_nb: str
+    definition: str
+    numerator: str  # '' for a quantile
+    denominator: str  # '' for a count
+    unit: str
+    grains: str
+    dimensions: str
+    mandate: str
+
+
+METRIC_DEFINITIONS = (
+    MetricDefinition(
+        "registration_coverage_need", "Registreringsgrad av anslått behov",
+        "Personer med minst én aktiv oppføring ved månedsslutt, i prosent av anslått behov.",
+        "Personer med minst én aktiv oppføring ved månedsslutt", "Anslått behov, 5 % av befolkningen",
+        "prosent", "national,region,county", "", MANDATE_COVERAGE),
+    MetricDefinition(
+        "automatic_share", "Andel automatisk innmeldt via API",
+        "Nye og endrede oppføringer i måneden som kom via API, i prosent av alle.",
+        "Nye og endrede oppføringer via API", "Alle nye og endrede oppføringer",
+        "prosent", "national,region", "organisation_type", MANDATE_COVERAGE),
+    MetricDefinition(
+        "delay_median_hours", "Tid til kjernejournal, median",
+        "Median tid fra recordedDate til oppføringen er lagret i kjernejournal.",
+        "", "Nye oppføringer i måneden med recordedDate",
+        "timer", "national", "channel", MANDATE_COVERAGE),
+    MetricDefinition(
+        "api_organisations", "Virksomheter som melder inn via API",
+        "Virksomheter med minst én hendelse via API i måneden.",
+        "Virksomheter med minst én hendelse via API i måneden", "",
+        "virksomheter", "national", "", MANDATE_VENDORS),
+    MetricDefinition(
+        "cost_per_new_person", "Kostnad per nyregistrert person",
+        "Årets ramme i mandatets tabell 1 per person registrert for første gang i året.",
+        "Årets ramme i kroner (mandatets tabell 1)", "Personer registrert for første gang i året",
+        "kroner per person", "national", "", MANDATE_COVERAGE),
+)  # fmt: skip
+
+ORGANISATION_TYPES = ("gp", "hospital", "municipal")
+# The mandate's budget (seed mandate_budget, MNOK) and hand-chosen persons newly registered.
+COST_YEARS = {date(2024, 12, 31): (10.2e6, 12_000), date(2025, 12, 31): (23e6, 20_000)}
+
+
+def automatic_entries(region: str, organisation_type: str, index: int) -> tuple[int, int]:
+    """(through the API, all) new and changed entries in month ``index`` (0 = YEAR_BEFORE).
+    Helse Nord's municipal services register nothing (a rate with nothing to compute from)."""
+    if (region, organisation_type) == ("helse-nord", "municipal"):
+        return 0, 0
+    r, o = list(REGIONS).index(region), ORGANISATION_TYPES.index(organisation_type)
+    total = 20 + 10 * r + 6 * o + 2 * index
+    return min(total, 4 * index * (o + 1) // (r + 1)), total
+
+
+def delay_entries(channel: str, index: int) -> tuple[int, float | None]:
+    """(entries, median hours) nationally per channel in month ``index``; no API entries in
+    month 2, three (suppressed) in month 3."""
+    if channel == "api":
+        count = {2: 0, 3: 3}.get(index, 50 + index)
+        return count, (None if count == 0 else 1.5 + 0.1 * index)
+    return 100 + index, 30.0 - index
+
+
+DELAY_TOTAL_HOURS = 20.0  # the median of both channels together, the same every month
+
+
+def api_organisations(index: int) -> int:
+    return index  # 0 .. 12: 1 to 4 are suppressed
+
+
+def _metric_row(metric_id, period_end, grain, region, county, dimension, value_of, numerator, denominator, value,
+                period="month"):  # fmt: skip
+    """One published row: counts from 1 to the threshold hidden, with the value beside them."""
+    hidden = any(c is not None and is_suppressed(c) for c in (numerator, denominator))
+    if hidden:
+        numerator = None if numerator is not None and is_suppressed(numerator) else numerator
+        denominator = None if denominator is not None and is_suppressed(denominator) else denominator
+        value = None
+    return (metric_id, period_end, period, grain, region, county, dimension, value_of, numerator, denominator, value)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return 100.0 * part / whole if whole else None
+
+
+def metric_rows() -> list[tuple]:
+    """Every row of the hand-made ``metrics`` mart."""
+    rows = []
+    for index, end in enumerate(month_ends()):
+        # registration_coverage_need: the coverage marts' persons, per county, region and nation.
+        places: dict[tuple[str, str | None, str | None], list[int]] = {}
+        for county in COUNTIES:
+            for key in (("county", county.region, county.code), ("region", county.region, None), ("national", None, None)):
+                counts = places.setdefault(key, [0, 0])
+                counts[0] += persons(county, index)
+                counts[1] += county.population
+        for (grain, region, code), (count, population) in places.items():
+            need = population * NEED_SHARE
+            rows.append(_metric_row("registration_coverage_need", end, grain, region, code, "total", "all",
+                                    count, need, 100.0 * count / need))  # fmt: skip
+
+        # automatic_share by organisation type, per region and nationally.
+        cells: dict[tuple[str, str | None, str, str], list[int]] = {}
+        for region in REGIONS:
+            for organisation_type in ORGANISATION_TYPES:
+                api, total = automatic_entries(region, organisation_type, index)
+                for key in (("region", region, "organisation_type", organisation_type),
+                            ("region", region, "total", "all"),
+                            ("national", None, "organisation_type", organisation_type),
+                            ("national", None, "total", "all")):  # fmt: skip
+                    counts = cells.setdefault(key, [0, 0])
+                    counts[0] += api
+                    counts[1] += total
+        for (grain, region, dimension, value_of), (api, total) in cells.items():
+            rows.append(_metric_row("automatic_share", end, grain, region, None, dimension, value_of,
+                                    api, total, _share(api, total)))  # fmt: skip
+
+        # delay_median_hours: a quantile (no numerator), nationally by channel.
+        entries = 0
+        for channel in ("api", "portal"):
+            count, hours = delay_entries(channel, index)
+            entries += count
+            rows.append(_metric_row("delay_median_hours", end, "national", None, None, "channel", channel,
+                                    None, count, hours))  # fmt: skip
+        rows.append(_metric_row("delay_median_hours", end, "national", None, None, "total", "all",
+                                None, entries, DELAY_TOTAL_HOURS))  # fmt: skip
+
+        # api_organisations: a count (no denominator).
+        count = api_organisations(index)
+        rows.append(_metric_row("api_organisations", end, "national", None, None, "total", "all", count, None, count))
+
+    for year_end, (budget, new_persons) in COST_YEARS.items():
+        rows.append(_metric_row("cost_per_new_person", year_end, "national", None, None, "total", "all",
+                                budget, new_persons, budget / new_persons, period="year"))  # fmt: skip
+    return rows
+
+
+def _fill_metrics(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE TABLE metrics ({METRICS_COLUMNS})")
+    con.executemany(f"INSERT INTO metrics VALUES ({', '.join('?' * 11)})", metric_rows())
+    con.execute(
+        "CREATE TABLE metric_definitions (metric_id VARCHAR, name_nb VARCHAR, definition VARCHAR, "
+        "numerator VARCHAR, denominator VARCHAR, unit VARCHAR, grains VARCHAR, dimensions VARCHAR, "
+        "mandate VARCHAR, source_model VARCHAR, periods VARCHAR, latest_period_end DATE)"
+    )
+    for d in METRIC_DEFINITIONS:
+        con.execute(
+            "INSERT INTO metric_definitions SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "string_agg(DISTINCT period, ',' ORDER BY period), max(period_end) "
+            "FROM metrics WHERE metric_id = ?",
+            [d.metric_id, d.name_nb, d.definition, d.numerator, d.denominator, d.unit, d.grains,
+             d.dimensions, d.mandate, f"metric_{d.metric_id}", d.metric_id],
+        )  # fmt: skip
+
+
+# --- Evaluation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GoalRow:
+    goal_id: str
+    metric_id: str
+    scope: str
+    baseline_value: float
+    target_value: float
+    latest_value: float
+    forecast_at_target: float | None  # None: too short a series for a forecast
+    lower_at_target: float | None
+    upper_at_target: float | None
+    status: str
+
+
+GOAL_BASELINE_DATE = date(2024, 1, 31)
+GOAL_TARGET_DATE = date(2029, 12, 31)
+GOALS_VERSION = "1"
+FORECAST_METHOD = "Linear trend (least squares) on the last 12 months; 80 % interval from backtest errors."
+
+
+def national_coverage_need(index: int) -> float:
+    persons_ = sum(persons(c, index) for c in COUNTIES)
+    population = sum(c.population for c in COUNTIES)
+    return 100.0 * persons_ / (population * NEED_SHARE)
+
+
+def region_coverage_need(region: str, index: int) -> float:
+    counties = [c for c in COUNTIES if c.region == region]
+    return 100.0 * sum(persons(c, index) for c in counties) / (sum(c.population for c in counties) * NEED_SHARE)
+
+
+def national_automatic_share(index: int) -> float:
+    entries = [automatic_entries(r, o, index) for r in REGIONS for o in ORGANISATION_TYPES]
+    return 100.0 * sum(api for api, _ in entries) / sum(total for _, total in entries)
+
+
+GOALS = (
+    GoalRow("coverage-need-national", "registration_coverage_need", "national", 40, 75,
+            national_coverage_need(12), 96.0, 81.5, 110.2, "on_track"),
+    GoalRow("coverage-need-helse-nord", "registration_coverage_need", "helse-nord", 40, 75,
+            region_coverage_need("helse-nord", 12), 58.0, 50.0, 66.0, "off_track"),
+    GoalRow("automatic-share-national", "automatic_share", "national", 0, 80,
+            national_automatic_share(12), 71.0, 55.0, 88.0, "at_risk"),
+    GoalRow("delay-median-national", "delay_median_hours", "national", 30, 12,
+            DELAY_TOTAL_HOURS, None, None, None, "insufficient_data"),
+)  # fmt: skip
+FORECAST_MONTHS = 6  # the forecast paths: 6 month ends after REFERENCE, then the target date
+
+
+def forecast_path(goal: GoalRow) -> list[tuple[date, float, float, float]]:
+    """(period_end, forecast, lower, upper): straight from the latest value to the forecast at
+    the target, the interval widening from nothing; none without a forecast."""
+    if goal.forecast_at_target is None:
+        return []
+    start = goal.latest_value
+    ends = [*month_ends_after(REFERENCE, FORECAST_MONTHS), GOAL_TARGET_DATE]
+    path = []
+    for step, end in enumerate(ends, start=1):
+        share = step / len(ends)
+        forecast = start + (goal.forecast_at_target - start) * share
+        path.append((end, forecast, forecast - (goal.forecast_at_target - goal.lower_at_target) * share,
+                     forecast + (goal.upper_at_target - goal.forecast_at_target) * share))  # fmt: skip
+    return path
+
+
+def month_ends_after(day: date, count: int) -> list[date]:
+    ends = []
+    for i in range(1, count + 1):
+        year, month0 = divmod(day.month - 1 + i + 1, 12)
+        first_of_next = date(day.year + year, month0 + 1, 1)
+        ends.append(date.fromordinal(first_of_next.toordinal() - 1))
+    return ends
+
+
+# The rollout effect: (estimand, description, estimate, ci_low, ci_high).
+ROLLOUT_EFFECTS = (
+    ("relative_change_from_month_12", "Relative change from month 12 after go-live on.", 0.312, 0.184, 0.451),
+    ("relative_change_months_0_to_11", "Relative change in the first 12 months from go-live.", 0.143, 0.052, 0.241),
+)
+ROLLOUT_METHOD = "Event study by imputation; 95 % interval: block bootstrap of residuals."
+# The event study: event_month -> (estimate, ci_low, ci_high, regions).
+EVENT_STUDY = {
+    -3: (0.012, -0.061, 0.088, 4), -2: (-0.020, -0.090, 0.051, 4), -1: (0.004, -0.070, 0.079, 4),
+    0: (0.051, -0.030, 0.137, 4), 1: (0.122, 0.030, 0.220, 4), 2: (0.201, 0.101, 0.310, 3),
+}  # fmt: skip
+
+
+def _fill_evaluation(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA evaluation")
+    con.execute(
+        "CREATE TABLE evaluation.goal_status (goal_id VARCHAR, metric_id VARCHAR, scope VARCHAR, "
+        "baseline_value DOUBLE, baseline_date DATE, target_value DOUBLE, target_date DATE, "
+        "latest_value DOUBLE, latest_period_end DATE, forecast_at_target DOUBLE, "
+        "lower_at_target DOUBLE, upper_at_target DOUBLE, status VARCHAR, method VARCHAR, "
+        "illustrative BOOLEAN, goals_version VARCHAR)"
+    )
+    con.execute(
+        "CREATE TABLE evaluation.goal_forecasts (goal_id VARCHAR, period_end DATE, forecast DOUBLE, "
+        "lower DOUBLE, upper DOUBLE)"
+    )
+    for goal in GOALS:
+        con.execute(
+            "INSERT INTO evaluation.goal_status VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [goal.goal_id, goal.metric_id, goal.scope, goal.baseline_value, GOAL_BASELINE_DATE,
+             goal.target_value, GOAL_TARGET_DATE, goal.latest_value, REFERENCE,
+             goal.forecast_at_target, goal.lower_at_target, goal.upper_at_target, goal.status,
+             FORECAST_METHOD, True, GOALS_VERSION],
+        )  # fmt: skip
+        for point in forecast_path(goal):
+            con.execute("INSERT INTO evaluation.goal_forecasts VALUES (?, ?, ?, ?, ?)", [goal.goal_id, *point])
+    con.execute(
+        "CREATE TABLE evaluation.rollout_effect (estimand VARCHAR, description VARCHAR, "
+        "estimate DOUBLE, ci_low DOUBLE, ci_high DOUBLE, confidence_level DOUBLE, method VARCHAR, "
+        "n_regions INTEGER, n_months INTEGER)"
+    )
+    con.executemany(
+        "INSERT INTO evaluation.rollout_effect VALUES (?, ?, ?, ?, ?, 0.95, ?, 4, 30)",
+        [(*effect, ROLLOUT_METHOD) for effect in ROLLOUT_EFFECTS],
+    )
+    con.execute(
+        "CREATE TABLE evaluation.rollout_event_study (event_month INTEGER, estimate DOUBLE, "
+        "ci_low DOUBLE, ci_high DOUBLE, n_regions INTEGER)"
+    )
+    con.executemany(
+        "INSERT INTO evaluation.rollout_event_study VALUES (?, ?, ?, ?, ?)",
+        [(month, *values) for month, values in EVENT_STUDY.items()],
+    )

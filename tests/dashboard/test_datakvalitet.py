@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from tests import serving_fixture as sf
 
 NBSP = "\u00a0"
-PAGE = "pages/datakvalitet.py"
+PAGE = "views/datakvalitet.py"
 
 
 # Expected texts are written out here, independently of dashboards/format.py.

@@ -1,0 +1,342 @@
+"""Effekt: the metrics of the registry over time, in a chosen place and by a chosen breakdown,
+and the estimated effect of the API rollout on registration. Only displays published rows (the
+``metrics`` mart and the schema ``evaluation``; see dashboards/queries.py)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboards import charts, labels, layout, queries
+from dashboards import format as fmt
+from dashboards.table import Number, ShownTable
+
+# Rollout estimands (pipelines/evaluation/effect.py) in bokmål; others show their description.
+ESTIMANDS = {
+    "relative_change_months_0_to_11": "Endring de første 12 månedene etter oppstart",
+    "relative_change_from_month_12": "Endring fra 12. måned etter oppstart",
+}
+EFFECT_INTRO = (
+    "Hvor mye antallet personer som får kritisk informasjon registrert for første gang per måned "
+    "i en helseregion, endrer seg når regionen tar i bruk API-et for kritisk informasjon, "
+    "sammenlignet med antallet som var ventet uten API-et (relativ endring). Helseregionene tok i "
+    "bruk API-et på ulike tidspunkter, så regioner som ennå ikke hadde startet, gir "
+    "sammenligningsgrunnlaget."
+)
+PERCENT_CHANGE = Number(1, percent=True, signed=True)
+
+
+# --- Metrics over time -----------------------------------------------------------------------
+
+
+def choose_place(cells: pd.DataFrame, places: pd.DataFrame) -> tuple[str, str | None, str | None, str]:
+    """Region and county filters (only those the metric is published for): grain, region,
+    county and the place's name."""
+    region_names = dict(zip(places["health_region"], places["health_region_name"], strict=True))
+    county_names = dict(zip(places["county_code"], places["county_name"], strict=True))
+    county_regions = dict(zip(places["county_code"], places["health_region"], strict=True))
+    region_filter, county_filter, _ = st.columns(3)
+
+    published_regions = set(cells.loc[cells["grain"] == "region", "health_region"])
+    region = None
+    if published_regions:
+        region = region_filter.selectbox(
+            "Helseregion",
+            [None, *(r for r in region_names if r in published_regions)],
+            format_func=lambda r: labels.NATIONAL if r is None else region_names[r],
+            key="effekt_region",
+        )
+    published_counties = set(cells.loc[cells["grain"] == "county", "county_code"])
+    counties = [c for c in county_names if c in published_counties and region in (None, county_regions[c])]
+    county = None
+    if counties:
+        whole = labels.NATIONAL if region is None else f"Hele {region_names[region]}"
+        county = county_filter.selectbox(
+            "Fylke",
+            [None, *counties],
+            format_func=lambda c: whole if c is None else county_names[c],
+            key="effekt_county",
+        )
+    if county is not None:
+        return "county", county_regions[county], county, county_names[county]
+    if region is not None:
+        return "region", region, None, region_names[region]
+    return "national", None, None, labels.NATIONAL
+
+
+def choose_breakdown(cells: pd.DataFrame, grain: str, region: str | None, county: str | None,
+                     metric_dimensions: str) -> str:  # fmt: skip
+    """The breakdown filter: the total or one of the breakdowns published for the place."""
+    here = cells[
+        (cells["grain"] == grain)
+        & (cells["health_region"].fillna("") == (region or ""))
+        & (cells["county_code"].fillna("") == (county or ""))
+    ]
+    published = set(here["dimension_name"])
+    options = [d for d in ("total", *metric_dimensions.split(",")) if d in published]
+    if len(options) <= 1:
+        return "total"
+    return st.segmented_control(
+        "Fordelt på",
+        options,
+        format_func=labels.DIMENSIONS.get,
+        default="total",
+        required=True,
+        key="effekt_dimension",
+    )
+
+
+def choose_values(series: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """The value filter of a breakdown (channel, organisation type, type of critical
+    information ...): the rows of the chosen values."""
+    names = {v: labels.dimension_value(dimension, v) for v in series["dimension_value"].unique()}
+    values = sorted(names, key=names.get)
+    chosen = st.multiselect(
+        labels.DIMENSIONS.get(dimension, dimension),
+        values,
+        default=values,
+        format_func=names.get,
+        key=f"effekt_{dimension}",
+    )
+    return series[series["dimension_value"].isin(chosen)]
+
+
+def year_earlier(series: pd.DataFrame, latest: pd.Series) -> pd.Series | None:
+    end = latest["period_end"]
+    earlier = end.replace(year=end.year - 1) + pd.offsets.MonthEnd(0)
+    rows = series[series["period_end"] == earlier]
+    return None if rows.empty else rows.iloc[0]
+
+
+def show_key_figures(total: pd.DataFrame, definition: pd.Series, number: Number) -> None:
+    """The place's total in the latest period, its change from a year earlier, and its counts."""
+    latest = total.iloc[0]
+    before = year_earlier(total, latest)
+    delta = None
+    if before is not None and not fmt.is_missing(latest["value"]) and not fmt.is_missing(before["value"]):
+        change = latest["value"] - before["value"]
+        delta = fmt.percentage_points(change) if number.percent else fmt.number(change, number.decimals, signed=True)
+    value = value_text(latest, number)
+    if not number.percent and value not in (fmt.SUPPRESSED, fmt.NOT_AVAILABLE):
+        value = f"{value} {definition['unit']}"
+    figures = [(definition["name_nb"], value, delta, definition["definition"])]
+    if definition["numerator"]:
+        figures.append(("Teller", fmt.number(latest["numerator"]), None, definition["numerator"]))
+    if definition["denominator"]:
+        figures.append(("Nevner", fmt.number(latest["denominator"]), None, definition["denominator"]))
+    description = None if before is None else f"fra {fmt.period(before['period_end'].date(), before['period'])}"
+    for column, (label, value, change, help_text) in zip(st.columns(len(figures)), figures, strict=True):
+        options = {"delta_arrow": "off", "delta_color": "off"} if change and change[0] not in "+-" else {}
+        column.metric(label, value, delta=change, delta_description=description if change else None,
+                      border=True, help=help_text, **options)  # fmt: skip
+
+
+def value_text(row: pd.Series, number: Number) -> str:
+    if fmt.is_missing(row["value"]) and row["denominator"] == 0:
+        return fmt.NOT_AVAILABLE  # a rate or quantile with nothing to compute from
+    return number.shown(row["value"])
+
+
+def series_table(series: pd.DataFrame, definition: pd.Series, dimension: str, number: Number) -> ShownTable:
+    """The rows shown: period, breakdown value, numerator and denominator (where the metric has
+    them) and value; a value over a zero denominator is not available ('..')."""
+    frame = series.assign(
+        period_text=[fmt.period(end.date(), period) for end, period in zip(series["period_end"], series["period"], strict=True)],
+        value_name=[labels.dimension_value(dimension, v) for v in series["dimension_value"]],
+    )
+    columns: dict[str, tuple[str, Number | None]] = {"period_text": ("Periode", None)}
+    if dimension != "total":
+        columns["value_name"] = (labels.DIMENSIONS.get(dimension, dimension), None)
+    if definition["numerator"]:
+        columns["numerator"] = ("Teller", Number())
+    if definition["denominator"]:
+        columns["denominator"] = ("Nevner", Number())
+    value_heading = f"Verdi ({definition['unit']})"
+    columns["value"] = (value_heading, number)
+    return ShownTable.selected(frame, columns, {value_heading: frame["denominator"] == 0})
+
+
+def show_series_chart(series: pd.DataFrame, dimension: str, unit: str, number: Number) -> None:
+    chart_data = series.dropna(subset=["value"]).assign(
+        Periode=lambda d: [fmt.period(e.date(), p) for e, p in zip(d["period_end"], d["period"], strict=True)],
+        Verdi=lambda d: d["value"].map(number.shown),
+        Serie=lambda d: [labels.dimension_value(dimension, v) for v in d["dimension_value"]],
+    )
+    yearly = (series["period"] == "year").all()
+    x = (
+        alt.X("period_end:T", title=None, timeUnit="utcyear", scale=alt.Scale(type="utc"),
+              axis=alt.Axis(labelExpr="utcyear(datum.value)", tickCount="year"))
+        if yearly else charts.month_x()
+    )  # fmt: skip
+    encoding = {
+        "x": x,
+        "y": charts.value_y("value", unit.capitalize(), percent=number.percent),
+        "tooltip": ["Serie:N", "Periode:N", "Verdi:N"],
+    }
+    if dimension != "total":
+        encoding["color"] = alt.Color("Serie:N", title=None, scale=alt.Scale(scheme="tableau20"),
+                                      legend=alt.Legend(orient="bottom", columns=3))  # fmt: skip
+    chart = alt.Chart(chart_data).mark_line(point=True).encode(**encoding)
+    st.altair_chart(chart, width="stretch")
+
+
+def show_metrics(source: queries.Source) -> None:
+    definitions = queries.metric_definitions(source)
+    if definitions.empty:
+        st.info("Ingen indikatorer er publisert ennå.", icon=":material/info:")
+        return
+    names = dict(zip(definitions["metric_id"], definitions["name_nb"], strict=True))
+    metric_id = st.selectbox("Indikator", list(names), format_func=names.get, key="effekt_metric")
+    definition = definitions.set_index("metric_id").loc[metric_id]
+    number = labels.unit_number(definition["unit"])
+
+    cells = queries.metric_cells(source, metric_id)
+    grain, region, county, place = choose_place(cells, queries.places(source))
+    dimension = choose_breakdown(cells, grain, region, county, definition["dimensions"])
+    total = queries.metric_series(source, metric_id, grain, region, county, "total")
+    if total.empty:
+        st.info(f"{definition['name_nb']} er ikke publisert for {place}.", icon=":material/info:")
+        return
+    series = total if dimension == "total" else choose_values(
+        queries.metric_series(source, metric_id, grain, region, county, dimension), dimension
+    )  # fmt: skip
+
+    latest = total.iloc[0]
+    st.caption(f"{place} · siste periode: **{fmt.period(latest['period_end'].date(), latest['period'])}**")
+    show_key_figures(total, definition, number)
+    show_series_chart(series, dimension, definition["unit"], number)
+    table = series_table(series, definition, dimension, number)
+    layout.show_table(table, scroll=True)
+    place_code = county or region or "nasjonalt"
+    layout.download_csv(table, label="Last ned tallene (CSV)", file_name=f"{metric_id}-{place_code}-{dimension}.csv",
+                        key="effekt_csv")  # fmt: skip
+
+
+# --- Effect of the API rollout -----------------------------------------------------------------
+
+
+def percent_of(fraction: float) -> float:
+    return 100.0 * fraction
+
+
+def show_event_study(study: pd.DataFrame) -> None:
+    chart_data = study.assign(
+        Anslag=lambda d: d["estimate"].map(percent_of),
+        Nedre=lambda d: d["ci_low"].map(percent_of),
+        Øvre=lambda d: d["ci_high"].map(percent_of),
+        Fase=lambda d: ["Før oppstart" if m < 0 else "Etter oppstart" for m in d["event_month"]],
+        Tekst=lambda d: [
+            f"{fmt.percent(100 * e, signed=True)} ({fmt.percent(100 * lo, signed=True)} til {fmt.percent(100 * hi, signed=True)})"
+            for e, lo, hi in zip(d["estimate"], d["ci_low"], d["ci_high"], strict=True)
+        ],
+    )
+    first, last = int(study["event_month"].min()), int(study["event_month"].max())
+    x = alt.X("event_month:Q", title="Måneder fra API-et ble tatt i bruk i regionen",
+              scale=alt.Scale(domain=[first - 0.5, last + 0.5], nice=False),
+              axis=alt.Axis(format="d", tickMinStep=1, values=list(range(first, last + 1))))  # fmt: skip
+    color = alt.Color("Fase:N", title=None, scale=alt.Scale(domain=["Før oppstart", "Etter oppstart"],
+                                                            range=["#9d9d9d", "#4c78a8"]),
+                      legend=alt.Legend(orient="bottom"))  # fmt: skip
+    tooltip = [alt.Tooltip("event_month:Q", title="Måned fra oppstart"), alt.Tooltip("Tekst:N", title="Endring (KI)")]
+    base = alt.Chart(chart_data)
+    intervals = base.mark_rule(strokeWidth=2).encode(
+        x=x, y=charts.value_y("Nedre", "Relativ endring", percent=True), y2="Øvre:Q", color=color, tooltip=tooltip
+    )
+    points = base.mark_point(filled=True, size=70).encode(x=x, y="Anslag:Q", color=color, tooltip=tooltip)
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#555").encode(y="y:Q")
+    go_live = alt.Chart(pd.DataFrame({"x": [-0.5]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x="x:Q")
+    st.altair_chart(alt.layer(zero, go_live, intervals, points), width="stretch")
+
+
+def effect_tables(effects: pd.DataFrame, study: pd.DataFrame) -> tuple[ShownTable, ShownTable]:
+    """The headline estimates and the event study, in percent, as shown."""
+    pct = Number(1, percent=True, signed=True)
+    estimates = ShownTable.selected(
+        effects.assign(
+            name=[ESTIMANDS.get(e, d) for e, d in zip(effects["estimand"], effects["description"], strict=True)],
+            estimate_pct=effects["estimate"].map(percent_of),
+            low_pct=effects["ci_low"].map(percent_of),
+            high_pct=effects["ci_high"].map(percent_of),
+            level_pct=effects["confidence_level"].map(percent_of),
+        ),
+        {
+            "name": ("Anslag", None),
+            "estimate_pct": ("Relativ endring (%)", pct),
+            "low_pct": ("Nedre grense (%)", pct),
+            "high_pct": ("Øvre grense (%)", pct),
+            "level_pct": ("Konfidensnivå (%)", Number(0, percent=True)),
+            "n_regions": ("Helseregioner", Number()),
+            "n_months": ("Måneder", Number()),
+        },
+    )
+    months = ShownTable.selected(
+        study.assign(
+            estimate_pct=study["estimate"].map(percent_of),
+            low_pct=study["ci_low"].map(percent_of),
+            high_pct=study["ci_high"].map(percent_of),
+        ),
+        {
+            "event_month": ("Måneder fra oppstart", Number(signed=True)),
+            "estimate_pct": ("Relativ endring (%)", pct),
+            "low_pct": ("Nedre grense (%)", pct),
+            "high_pct": ("Øvre grense (%)", pct),
+            "n_regions": ("Helseregioner", Number()),
+        },
+    )
+    return estimates, months
+
+
+def show_effect(source: queries.Source) -> None:
+    if not {"rollout_effect", "rollout_event_study"} <= queries.evaluation_tables(source):
+        st.info("Effektanslaget er ikke publisert ennå.", icon=":material/info:")
+        return
+    effects = queries.rollout_effect(source)
+    order = {estimand: position for position, estimand in enumerate(ESTIMANDS)}  # the ramp-up first
+    effects = effects.sort_values("estimand", key=lambda e: e.map(order).fillna(len(order)), kind="stable")
+    study = queries.rollout_event_study(source)
+    if effects.empty:
+        st.info(
+            "Effekten kan ikke anslås ennå: det trengs minst én helseregion som har tatt i bruk "
+            "API-et og én som ikke har det, med nok måneder før oppstart.",
+            icon=":material/info:",
+        )
+        return
+    st.markdown(EFFECT_INTRO)
+    for column, effect in zip(st.columns(len(effects)), effects.itertuples(), strict=True):
+        column.metric(
+            ESTIMANDS.get(effect.estimand, effect.description),
+            fmt.percent(percent_of(effect.estimate), signed=True),
+            border=True,
+            help=effect.description,
+        )
+        column.caption(
+            f"{fmt.percent(percent_of(effect.confidence_level), 0)} konfidensintervall: "
+            f"{fmt.percent(percent_of(effect.ci_low), signed=True)} til "
+            f"{fmt.percent(percent_of(effect.ci_high), signed=True)}"
+        )
+    st.markdown("**Endring per måned før og etter oppstart** (punkt: anslag; strek: konfidensintervall)")
+    show_event_study(study)
+    estimates, months = effect_tables(effects, study)
+    with st.expander("Metode og tall"):
+        st.markdown(
+            "Månedene før oppstart skal ligge rundt 0 %: det viser at regionene fulgte hverandre "
+            "før API-et kom. Metoden slik evalueringen beskriver den:"
+        )
+        st.markdown(f"> {effects.iloc[0]['method']}")
+        layout.show_table(estimates)
+        layout.show_table(months)
+    left, right = st.columns(2)
+    with left:
+        layout.download_csv(estimates, label="Last ned effektanslagene (CSV)", file_name="api-effekt-anslag.csv",
+                            key="effekt_estimates_csv")  # fmt: skip
+    with right:
+        layout.download_csv(months, label="Last ned hendelsesstudien (CSV)", file_name="api-effekt-per-maned.csv",
+                            key="effekt_event_study_csv")  # fmt: skip
+
+
+source = layout.page_header("Effekt")
+st.subheader("Indikatorene over tid")
+show_metrics(source)
+st.subheader("Effekt av API-innføringen")
+show_effect(source)
