@@ -139,12 +139,13 @@ def value_text(row: pd.Series, number: Number) -> str:
 
 
 def series_table(series: pd.DataFrame, definition: pd.Series, dimension: str, number: Number) -> ShownTable:
-    """The rows shown: period, breakdown value, numerator and denominator (where the metric has
-    them) and value; a value over a zero denominator is not available ('..')."""
+    """The rows shown, newest first and by breakdown value: period, breakdown value, numerator and
+    denominator (where the metric has them) and value; a value over a zero denominator is not
+    available ('..')."""
     frame = series.assign(
         period_text=[fmt.period(end.date(), period) for end, period in zip(series["period_end"], series["period"], strict=True)],
         value_name=[labels.dimension_value(dimension, v) for v in series["dimension_value"]],
-    )
+    ).sort_values(["period_end", "value_name"], ascending=[False, True])
     columns: dict[str, tuple[str, Number | None]] = {"period_text": ("Periode", None)}
     if dimension != "total":
         columns["value_name"] = (labels.DIMENSIONS.get(dimension, dimension), None)
