@@ -89,3 +89,47 @@
     {#- part in percent of whole; null when whole is zero or missing. -#}
     100.0 * {{ part }} / nullif({{ whole }}, 0)
 {%- endmacro %}
+
+{% macro count_at_month_ends(segments, group_columns, counted='segments') -%}
+    {#- For every reported month end and group: how many segments of `segments` (rows with
+        valid_from inclusive, valid_to exclusive or null) cover the end of that day. A segment
+        covers the month ends from last_day(valid_from) up to the one before last_day(valid_to), so
+        it adds one at the first and takes it back at the second; the running sum of these changes
+        is the count. Every group present in `segments` gets a row for every month end. -#}
+    {%- set columns = group_columns | join(', ') -%}
+    with changes as (
+        select {{ columns }}, cast(last_day(valid_from) as date) as period_end, 1 as change
+        from {{ segments }}
+        union all
+        select {{ columns }}, cast(last_day(valid_to) as date), -1
+        from {{ segments }}
+        where valid_to is not null
+    ),
+
+    net_changes as (
+        select {{ columns }}, period_end, sum(change) as change
+        from changes
+        group by all
+    ),
+
+    groups as (
+        select distinct {{ columns }}
+        from {{ segments }}
+    )
+
+    select
+        month_ends.period_end,
+        {% for column in group_columns %}groups.{{ column }},
+        {% endfor -%}
+        cast(sum(coalesce(net_changes.change, 0)) over (
+            partition by {% for column in group_columns %}groups.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+            order by month_ends.period_end
+        ) as bigint) as {{ counted }}
+    from {{ ref('int_month_ends') }} as month_ends
+    cross join groups
+    left join net_changes
+        on net_changes.period_end = month_ends.period_end
+        {%- for column in group_columns %}
+        and net_changes.{{ column }} is not distinct from groups.{{ column }}
+        {%- endfor %}
+{%- endmacro %}

@@ -4,7 +4,10 @@
 with codings as (
     select
         event_id,
-        coalesce(json_extract(resource, '$.code.coding[*]'), []) as codings
+        coalesce(
+            json_transform(resource, '{"code": {"coding": [{"system": "VARCHAR", "code": "VARCHAR"}]}}').code.coding,
+            []
+        ) as codings
     from {{ source('raw', 'events') }}
     where resource_type in ('AllergyIntolerance', 'Condition')
 )
@@ -12,9 +15,7 @@ with codings as (
 select
     event_id,
     len(list_filter(codings, lambda coding:
-        nullif(json_extract_string(coding, '$.system'), '') is not null
-        and nullif(json_extract_string(coding, '$.code'), '') is not null)) > 0 as has_coded_code,
+        nullif(coding.system, '') is not null and nullif(coding.code, '') is not null)) > 0 as has_coded_code,
     len(list_filter(codings, lambda coding:
-        json_extract_string(coding, '$.system') = 'http://www.whocc.no/atc'
-        and nullif(json_extract_string(coding, '$.code'), '') is not null)) > 0 as has_atc_code
+        coding.system = 'http://www.whocc.no/atc' and nullif(coding.code, '') is not null)) > 0 as has_atc_code
 from codings

@@ -1,8 +1,26 @@
 -- Each state of an entry (int_entry_states) with the content of the version that set it: the
 -- entry's latest event of that day, picked in the same order as int_entry_states (the singular
 -- test entry_versions_agree_with_entry_states checks that both pick the same event).
+with deciding_events as (
+    -- The entry's latest event of each day in int_entry_states' order: occurred_at, then the
+    -- numeric versionId (a non-numeric one lowest), the versionId as text, the event_id.
+    select
+        entry_id,
+        occurred_on,
+        arg_max(event_id, struct_pack(
+            occurred_at,
+            is_numbered := resource_version_number is not null,
+            resource_version_number,
+            resource_version,
+            event_id
+        )) as event_id
+    from {{ ref('stg_registration_events') }}
+    group by entry_id, occurred_on
+)
+
 select
     states.entry_id,
+    events.event_id,
     states.patient_pseudonym,
     states.critical_information_type,
     events.resource_type,
@@ -29,11 +47,8 @@ select
             and events.verification_status is not null
     end as is_ips_complete
 from {{ ref('int_entry_states') }} as states
-inner join {{ ref('stg_registration_events') }} as events
-    on events.entry_id = states.entry_id
-    and events.occurred_on = states.valid_from
+inner join deciding_events as deciding
+    on deciding.entry_id = states.entry_id
+    and deciding.occurred_on = states.valid_from
+inner join {{ ref('stg_registration_events') }} as events on events.event_id = deciding.event_id
 left join {{ ref('int_metric_entry_codes') }} as codes on codes.event_id = events.event_id
-qualify row_number() over (
-    partition by states.entry_id, states.valid_from
-    order by events.occurred_at desc, events.resource_version_number desc nulls last, events.resource_version desc, events.event_id desc
-) = 1

@@ -1,20 +1,22 @@
 -- Of the organisations that registered anything (any event) in each month, the share that sent
 -- at least one event through the API; in the region of the organisation, by organisation type.
 with facts as (
+    -- one row per organisation and month: whether it sent anything through the API
     select
         cast(last_day(occurred_on) as date) as period_end,
         organisation_health_region as health_region,
         organisation_type,
         organisation_id,
-        channel
+        bool_or(channel = 'api') as sent_through_api
     from {{ ref('stg_registration_events') }}
+    group by all
 ),
 
 cells as (
     select
         period_end,
         {{ metric_cell_columns() }},
-        count(distinct organisation_id) filter (where channel = 'api') as api_organisations,
+        count(distinct organisation_id) filter (where sent_through_api) as api_organisations,
         count(distinct organisation_id) as organisations
     from {{ metric_cells_of('facts', ['national', 'region'], ['organisation_type']) }}
     group by all

@@ -1,7 +1,7 @@
 -- Organisations that sent at least one event through the API in each month, in the region of the
 -- organisation, by organisation type.
 with facts as (
-    select
+    select distinct
         cast(last_day(occurred_on) as date) as period_end,
         organisation_health_region as health_region,
         organisation_type,

@@ -2,7 +2,7 @@
 -- event through the API in each month, in the region of the sending organisation, by organisation
 -- type. A system used in several regions counts once nationally: regions do not add up.
 with facts as (
-    select
+    select distinct
         cast(last_day(occurred_on) as date) as period_end,
         organisation_health_region as health_region,
         organisation_type,

@@ -7,17 +7,19 @@ with facts as (
         organisation_health_region as health_region,
         organisation_type,
         critical_information_type,
-        channel
+        count(*) filter (where channel = 'api') as api_events,
+        count(*) as events
     from {{ ref('stg_registration_events') }}
     where event_type in ('created', 'updated')
+    group by all
 ),
 
 cells as (
     select
         period_end,
         {{ metric_cell_columns() }},
-        count(*) filter (where channel = 'api') as api_events,
-        count(*) as events
+        sum(facts.api_events) as api_events,
+        sum(facts.events) as events
     from {{ metric_cells_of('facts', ['national', 'region'], ['organisation_type', 'critical_information_type']) }}
     group by all
 )

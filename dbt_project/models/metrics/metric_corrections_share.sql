@@ -16,17 +16,19 @@ facts as (
         creations.health_region,
         creations.channel,
         creations.critical_information_type,
-        corrected_entries.entry_id is not null as is_corrected
+        count(corrected_entries.entry_id) as corrected_entries,
+        count(*) as entries
     from {{ ref('int_entry_creations') }} as creations
     left join corrected_entries on corrected_entries.entry_id = creations.entry_id
+    group by all
 ),
 
 cells as (
     select
         period_end,
         {{ metric_cell_columns() }},
-        count(*) filter (where is_corrected) as corrected_entries,
-        count(*) as entries
+        sum(facts.corrected_entries) as corrected_entries,
+        sum(facts.entries) as entries
     from {{ metric_cells_of('facts', ['national', 'region'], ['channel', 'critical_information_type']) }}
     group by all
 )

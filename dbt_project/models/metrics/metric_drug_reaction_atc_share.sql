@@ -1,7 +1,7 @@
 -- Of the drug-reaction entries active at each month end, the share whose substance is coded with
 -- ATC (http://www.whocc.no/atc); in the county and region the person lives in that day.
 with facts as (
-    select period_end, health_region, county_code, has_atc_code
+    select period_end, health_region, county_code, has_atc_code, entries
     from {{ ref('int_metric_month_end_entries') }}
     where critical_information_type = 'drug-reaction'
 ),
@@ -10,8 +10,8 @@ cells as (
     select
         period_end,
         {{ metric_cell_columns() }},
-        count(*) filter (where has_atc_code) as atc_coded_entries,
-        count(*) as entries
+        coalesce(sum(facts.entries) filter (where facts.has_atc_code), 0) as atc_coded_entries,
+        sum(facts.entries) as entries
     from {{ metric_cells_of('facts', ['national', 'region', 'county']) }}
     group by all
 )

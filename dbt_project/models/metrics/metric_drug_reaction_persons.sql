@@ -1,16 +1,16 @@
 -- Persons with at least one active drug-reaction entry (type drug-reaction, legemiddelreaksjon) at
--- each month end, in the county and region they live in that day.
+-- each month end, in the county and region they live in that day (a person lives in one county at
+-- a time, so the counties add up).
 with facts as (
-    select period_end, health_region, county_code, patient_pseudonym
-    from {{ ref('int_metric_month_end_entries') }}
-    where critical_information_type = 'drug-reaction'
+    select period_end, health_region, county_code, persons
+    from {{ ref('int_metric_month_end_drug_reaction_persons') }}
 ),
 
 cells as (
     select
         period_end,
         {{ metric_cell_columns() }},
-        count(distinct patient_pseudonym) as persons
+        sum(facts.persons) as persons
     from {{ metric_cells_of('facts', ['national', 'region', 'county']) }}
     group by all
 )

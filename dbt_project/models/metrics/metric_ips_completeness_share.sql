@@ -3,7 +3,7 @@
 -- condition, clinical and verification status, and for allergies criticality); in the county and
 -- region the person lives in that day, by type of critical information.
 with facts as (
-    select period_end, health_region, county_code, critical_information_type, is_ips_complete
+    select period_end, health_region, county_code, critical_information_type, is_ips_complete, entries
     from {{ ref('int_metric_month_end_entries') }}
     where is_ips_complete is not null
 ),
@@ -12,8 +12,8 @@ cells as (
     select
         period_end,
         {{ metric_cell_columns() }},
-        count(*) filter (where is_ips_complete) as complete_entries,
-        count(*) as entries
+        coalesce(sum(facts.entries) filter (where facts.is_ips_complete), 0) as complete_entries,
+        sum(facts.entries) as entries
     from {{ metric_cells_of('facts', ['national', 'region', 'county'], ['critical_information_type']) }}
     group by all
 ),
