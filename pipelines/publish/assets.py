@@ -1,25 +1,52 @@
-"""The publish asset: the serving copy, swapped in only after the dbt build and its tests passed."""
+"""The publish asset: the serving copy, swapped in only after the dbt build and its tests passed,
+and only after its own blocking disclosure check passed on the new copy."""
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+from collections.abc import Iterator
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    asset,
+)
 
 from pipelines.faults import reported_as_no_room
-from pipelines.publish.serving import publish, published_tables
+from pipelines.publish.serving import DisclosureCheckFailed, publish, published_tables, suppression_threshold
 from pipelines.settings import paths
 from pipelines.single_writer import POOL, warehouse_lock
 from pipelines.transform.project import dbt_project
 
 PUBLISHED_MARTS = [AssetKey(table.name) for table in published_tables(dbt_project.manifest_path)]
+DISCLOSURE_CHECK = "disclosure_control"
 
 
 @asset(deps=PUBLISHED_MARTS, group_name="publish", pool=POOL,
-       description="serving.duckdb: the suppressed marts the dashboard and exports read.")
-def serving_copy(context: AssetExecutionContext) -> MaterializeResult:
+       description="serving.duckdb: the suppressed marts and the evaluation tables the dashboard and exports read.",
+       check_specs=[AssetCheckSpec(
+           DISCLOSURE_CHECK, asset="serving_copy", blocking=True,
+           description="On the new copy, before it replaces the old one: no count from 1 to the threshold, no "
+                       "rate beside a hidden count, no additive group with exactly one hidden cell.")])
+def serving_copy(context: AssetExecutionContext) -> Iterator:
     # Runs only when every upstream dbt model and blocking test succeeded in this run. It reads
     # the warehouse, so it holds the lock: a writer elsewhere would make DuckDB refuse to open it.
-    with warehouse_lock(paths()), reported_as_no_room("the serving copy"):
-        report = publish(paths(), dbt_project.manifest_path)
+    # publish() checks the new copy before renaming it into place; a failed check leaves the old one.
+    try:
+        with warehouse_lock(paths()), reported_as_no_room("the serving copy"):
+            report = publish(paths(), dbt_project.manifest_path)
+    except DisclosureCheckFailed as failed:
+        yield AssetCheckResult(check_name=DISCLOSURE_CHECK, passed=False, severity=AssetCheckSeverity.ERROR,
+                               metadata={"violations": "\n".join(failed.violations[:50]),
+                                         "threshold": suppression_threshold()})
+        raise
     context.log.info("published %s with data until %s", report.path.name, report.data_until)
-    return MaterializeResult(
-        metadata={"data_until": report.data_until, **{f"rows/{k}": v for k, v in report.rows.items()},
-                  **{f"suppressed_rows/{k}": v for k, v in report.suppressed_cells.items()}}
+    yield MaterializeResult(
+        metadata={"data_until": report.data_until, "evaluation_tables": ", ".join(report.evaluation_tables),
+                  **{f"rows/{k}": v for k, v in report.rows.items()},
+                  **{f"hidden_small/{k}": v for k, v in report.hidden_small.items()},
+                  **{f"hidden_complementary/{k}": v for k, v in report.hidden_complementary.items()}},
+        check_results=[AssetCheckResult(check_name=DISCLOSURE_CHECK, passed=True,
+                                        metadata={"threshold": suppression_threshold()})],
     )

@@ -1,11 +1,13 @@
 """Build serving.duckdb from the marts, verify it, and swap it in atomically.
 
 What is published, and which columns hide small counts, is declared once in the dbt YAML
-(``meta.publish``) and read here from the manifest. A count from 1 up to the threshold is
-published as NULL (shown as ':' by Statistics Norway's convention), and so is every rate in
-a row with a hidden count. The new copy is written under a temporary name, checked, and
-renamed over the old one, so readers see either the old or the new copy, never a half-built
-one, and a failed publish leaves the last good copy in place.
+(``meta.publish``) and read here from the manifest; pipelines/publish/disclosure.py says how
+cells are hidden. A hidden value is published as NULL (shown as ':' by Statistics Norway's
+convention). The unsuppressed figures are worked on in memory only, so no file ever holds them
+outside the warehouse. Every table of the warehouse schema ``evaluation`` is copied as it is
+(see ``_copy_evaluation``). The new copy is written under a temporary name, checked
+(pipelines/publish/verify.py), and renamed over the old one, so readers see either the old or
+the new copy, never a half-built one, and a failed publish leaves the last good copy in place.
 """
 
 from __future__ import annotations
@@ -17,29 +19,37 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
+from pipelines.publish.disclosure import PublishedTable, primary_suppression, read_cells, read_relations, suppress
+from pipelines.publish.verify import disclosure_violations
 from pipelines.settings import Paths
 
 DEFAULT_SUPPRESSION_THRESHOLD = 4
-
-
-@dataclass(frozen=True)
-class PublishedTable:
-    name: str
-    counts: tuple[str, ...]
-    rates: tuple[str, ...]
+EVALUATION_SCHEMA = "evaluation"
 
 
 @dataclass(frozen=True)
 class PublishReport:
     path: Path
     rows: dict[str, int]
-    suppressed_cells: dict[str, int]
+    # Per table: counts hidden because they are small, and complementary ones hidden besides.
+    hidden_small: dict[str, int]
+    hidden_complementary: dict[str, int]
+    evaluation_tables: list[str]
     data_until: str
 
 
 class PublishError(RuntimeError):
-    """The new copy failed a check; the last published copy stays in place."""
+    """The new copy could not be built; the last published copy stays in place."""
+
+
+class DisclosureCheckFailed(PublishError):
+    """The new copy failed the disclosure check; the last published copy stays in place."""
+
+    def __init__(self, violations: list[str]):
+        super().__init__(f"{len(violations)} disclosure violations: " + "; ".join(violations[:5]))
+        self.violations = violations
 
 
 def suppression_threshold() -> int:
@@ -54,19 +64,8 @@ def published_tables(manifest_path: Path) -> list[PublishedTable]:
         publish = node.get("config", {}).get("meta", {}).get("publish")
         if node["resource_type"] != "model" or publish is None:
             continue
-        suppress = publish.get("suppress", {})
-        tables.append(PublishedTable(node["name"], tuple(suppress.get("counts", ())), tuple(suppress.get("rates", ()))))
+        tables.append(PublishedTable.from_meta(node["name"], publish))
     return sorted(tables, key=lambda t: t.name)
-
-
-def _select_suppressed(table: PublishedTable, threshold: int) -> str:
-    hidden = [f"({c} between 1 and {threshold})" for c in table.counts]
-    any_hidden = " or ".join(hidden) or "false"
-    replaced = {c: f"case when {c} between 1 and {threshold} then null else {c} end as {c}" for c in table.counts}
-    replaced.update({r: f"case when {any_hidden} then null else {r} end as {r}" for r in table.rates})
-    return f"select * replace ({', '.join(replaced.values())}) from warehouse.main.{table.name}" if replaced else (
-        f"select * from warehouse.main.{table.name}"
-    )
 
 
 def publish(paths: Paths, manifest_path: Path) -> PublishReport:
@@ -77,24 +76,29 @@ def publish(paths: Paths, manifest_path: Path) -> PublishReport:
     temporary = paths.serving.with_name(f".{paths.serving.name}.{os.getpid()}.tmp")
     _remove_temporary_copies(paths)
     try:
-        con = duckdb.connect(str(temporary))
+        # In memory: the unsuppressed working copy; attached: the warehouse (read only) and the new file.
+        con = duckdb.connect()
         try:
             con.execute(f"attach '{paths.warehouse}' as warehouse (read_only)")
-            rows, suppressed = {}, {}
-            for table in tables:
-                con.execute(f"create table {table.name} as {_select_suppressed(table, threshold)}")
-                rows[table.name] = con.execute(f"select count(*) from {table.name}").fetchone()[0]
-                suppressed[table.name] = _check_table(con, table, threshold, rows[table.name])
+            con.execute(f"attach '{temporary}' as serving")
+            rows, small, complementary = _write_suppressed(con, tables, threshold)
+            empty = [name for name, count in rows.items() if count == 0]
+            if empty:
+                raise PublishError(f"empty tables: {', '.join(empty)}")
+            evaluation_tables = _copy_evaluation(con)
+            violations = disclosure_violations(con, tables, threshold)
+            if violations:
+                raise DisclosureCheckFailed(violations)
             data_from, data_until, events = con.execute(
                 "select min(occurred_on), max(occurred_on), count(*) from warehouse.main.stg_registration_events"
             ).fetchone()
             con.execute(
-                "create table publish_info as select ?::timestamptz as published_at, ?::date as data_from, "
+                "create table serving.main.publish_info as select ?::timestamptz as published_at, ?::date as data_from, "
                 "?::date as data_until, ?::bigint as events_loaded, ?::integer as suppression_threshold",
                 [datetime.now(timezone.utc), data_from, data_until, events, threshold],
             )
-            con.execute("detach warehouse")
-            con.execute("checkpoint")
+            con.execute("checkpoint serving")
+            con.execute("detach serving")
         finally:
             con.close()
         with open(temporary, "rb") as f:
@@ -102,7 +106,58 @@ def publish(paths: Paths, manifest_path: Path) -> PublishReport:
         os.replace(temporary, paths.serving)
     finally:
         _remove_temporary_copies(paths)
-    return PublishReport(paths.serving, rows, suppressed, str(data_until))
+    return PublishReport(paths.serving, rows, small, complementary, evaluation_tables, str(data_until))
+
+
+def _write_suppressed(con: duckdb.DuckDBPyConnection, tables: list[PublishedTable], threshold: int):
+    """Each table into the new copy with its hidden counts and rates NULL; rows in a fixed order
+    (so the same warehouse always publishes the same cells)."""
+    for table in tables:
+        con.execute(f'create table "{table.name}" as select * from warehouse.main."{table.name}" order by all')
+    cells = read_cells(con, tables)
+    hidden = suppress(cells.values, read_relations(con, tables, cells), threshold)
+    small = primary_suppression(cells.values, threshold)
+    rows, small_counts, complementary_counts = {}, {}, {}
+    for table in tables:
+        # fetchall, not fetchone: an unfinished result would keep register() below from running.
+        rows[table.name] = con.execute(f'select count(*) from "{table.name}"').fetchall()[0][0]
+        numbers = {column: [cells.number(table.name, column, row) for row in range(rows[table.name])]
+                   for column in table.counts}
+        small_counts[table.name] = sum(small[n] for ns in numbers.values() for n in ns)
+        complementary_counts[table.name] = sum(hidden[n] and not small[n] for ns in numbers.values() for n in ns)
+        hidden_rows = pa.table({"row": pa.array(range(rows[table.name]), pa.int64()),
+                                **{f"hidden_{i}": [hidden[n] for n in ns] for i, ns in enumerate(numbers.values())}})
+        con.register("hidden_rows", hidden_rows)
+        flags = [f"hidden_rows.hidden_{i}" for i in range(len(table.counts))]
+        any_hidden = " or ".join(flags) or "false"
+        replaced = [f'case when {flag} then null else t."{column}" end as "{column}"' for flag, column in zip(flags, table.counts)]
+        replaced += [f'case when {any_hidden} then null else t."{rate}" end as "{rate}"' for rate in table.rates]
+        columns = f"t.* replace ({', '.join(replaced)})" if replaced else "t.*"
+        con.execute(
+            f'create table serving.main."{table.name}" as select {columns} from "{table.name}" as t '
+            "join hidden_rows on hidden_rows.row = t.rowid order by t.rowid"
+        )
+        con.unregister("hidden_rows")
+    return rows, small_counts, complementary_counts
+
+
+def _copy_evaluation(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Copy every table of the warehouse schema ``evaluation`` (none while it does not exist).
+
+    They need no cell suppression: they hold goals, forecasts with prediction intervals, backtest
+    errors and rollout-effect estimates with confidence intervals, each computed from a whole
+    series of national or regional figures, not a count of persons in a cell.
+    """
+    names = [name for (name,) in con.execute(
+        "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = ? order by 1",
+        [EVALUATION_SCHEMA],
+    ).fetchall()]
+    if names:
+        con.execute(f"create schema serving.{EVALUATION_SCHEMA}")
+    for name in names:
+        con.execute(f'create table serving.{EVALUATION_SCHEMA}."{name}" as '
+                    f'select * from warehouse.{EVALUATION_SCHEMA}."{name}" order by all')
+    return names
 
 
 def _remove_temporary_copies(paths: Paths) -> None:
@@ -112,17 +167,3 @@ def _remove_temporary_copies(paths: Paths) -> None:
     """
     for leftover in paths.serving.parent.glob(f".{paths.serving.name}.*.tmp*"):
         leftover.unlink(missing_ok=True)
-
-
-def _check_table(con: duckdb.DuckDBPyConnection, table: PublishedTable, threshold: int, row_count: int) -> int:
-    if row_count == 0:
-        raise PublishError(f"{table.name} is empty")
-    for column in table.counts:
-        small = con.execute(f"select count(*) from {table.name} where {column} between 1 and {threshold}").fetchone()[0]
-        if small:
-            raise PublishError(f"{table.name}.{column} would publish {small} counts from 1 to {threshold}")
-    if not table.counts:
-        return 0
-    return con.execute(
-        f"select count(*) from {table.name} where " + " or ".join(f"{c} is null" for c in table.counts)
-    ).fetchone()[0]

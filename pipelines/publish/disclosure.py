@@ -1,0 +1,436 @@
+"""Disclosure control: which published cells are hidden, so that no small count can be worked out.
+
+What each published model hides is declared once, in its dbt YAML::
+
+    meta:
+      publish:
+        suppress:
+          counts: [numerator, denominator]    # whole-number counts: 1 up to the threshold is hidden
+          rates: [value]                      # hidden in every row where one of its counts is hidden
+          additive_groups:                    # cells that add up to a total (complementary suppression)
+            - [period_end, health_region]     # short form of {by: [period_end, health_region]}
+            - by: [period_end, health_region] # rows with equal values in these columns form a group
+              where: "grain = 'county'"       # optional: only rows where this SQL condition holds
+              columns: [numerator]            # optional: one group per column (default: every count)
+              sum_of_columns: [a, b]          # instead of columns: the cells of a and b add up together
+              total:                          # optional: where the group's sum is published
+                model: coverage_by_region_month   # default: the same model
+                column: persons                   # default: the group's column (needed with sum_of_columns)
+                where: "grain = 'region'"         # optional: which rows of that model hold totals
+                match: [period_end, health_region]  # optional: some of the by columns (default: all)
+
+The total of a group is every row of the total's model (where ``total.where`` holds) with the
+same values in the ``match`` columns (by default all the ``by`` columns), so the model must have
+those columns too; ``match`` leaves out a column the total's row differs in (such as
+dimension_name 'total' against the breakdown's name). A total repeated in several rows is one
+relation per row. An equality (the same figure published twice, in two rows
+or two models) is a group of one cell with a total. A total must be a count of a published model.
+
+Primary suppression hides every count from 1 up to the threshold. Complementary suppression then
+hides more cells until every relation *total = sum of parts* passes these rules (a relation whose
+total is not declared counts as one with a published total, except that, when every other cell of
+its group is zero, a single hidden cell is left alone: the undeclared total then equals it and is
+hidden wherever it is published):
+
+- a hidden total has at least one hidden part (else it is the sum of the published parts);
+- with the total shown, the parts hidden are none, or at least two whose values, each less one,
+  add up to at least the threshold (so that, as every hidden cell is at least 1, each of them
+  could be above the threshold);
+- when a relation breaks a rule, its smallest non-zero published part is hidden; when it has
+  none, its total; relations overlap (counties within a region, regions within the country,
+  dimension values within a total), so this repeats until no relation breaks a rule.
+
+Last, an audit plays the attacker on the declared relations: starting from what is published,
+each hidden cell known to be at least 1 (zero is never hidden), it narrows every hidden cell's
+interval by interval propagation over the relations (a total lies between the sums of its parts'
+bounds; a part between the total's bounds less the other parts' bounds), to a fixed point. A
+hidden cell is *recovered* when its interval is a single value or lies within 1..threshold (it
+shows the count is small). For every recovered cell the smallest published non-zero cell of a
+relation it is in is hidden, the rules are applied again, and the audit repeats; a cell that
+cannot be protected so stops the publication (``DisclosureError``).
+
+Counts must be whole numbers. A relation with a NULL count among its cells (a figure that does
+not exist, such as the numerator of a median) is left out; rates are checked row by row only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+# Interval propagation on cyclic relations can creep towards its fixed point one unit at a time;
+# after this many relation updates per relation it stops, with bounds that are still sound.
+MAX_PROPAGATION_ROUNDS = 200
+# Candidates tried, one by one, for the complement that protects a recovered cell.
+MAX_COMPLEMENTS_TRIED = 20
+# Relations have coefficients 1 and -1: far larger singular values, and null-space entries, than this.
+SINGULAR_TOLERANCE = 1e-9
+
+
+class DisclosureConfigError(ValueError):
+    """A model's meta.publish.suppress block is malformed or names what does not exist."""
+
+
+class DisclosureError(RuntimeError):
+    """A hidden cell could not be protected: publishing it would let it be recomputed."""
+
+
+@dataclass(frozen=True)
+class Total:
+    """Where the sum of a group's cells is published: a model (None: the group's own), a count
+    column (None: the group's column), which of its rows hold totals (None: all) and the columns
+    a total's row matches the group on (None: all of the group's by columns)."""
+
+    model: str | None = None
+    column: str | None = None
+    where: str | None = None
+    match: tuple[str, ...] | None = None
+
+    def matched_on(self, group: AdditiveGroup) -> tuple[str, ...]:
+        """The group's by columns a total's row must equal, in the group's order."""
+        return tuple(column for column in group.by if self.match is None or column in self.match)
+
+
+@dataclass(frozen=True)
+class AdditiveGroup:
+    by: tuple[str, ...]
+    where: str | None = None
+    columns: tuple[str, ...] | None = None
+    sum_of_columns: tuple[str, ...] | None = None
+    total: Total | None = None
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    name: str
+    counts: tuple[str, ...] = ()
+    rates: tuple[str, ...] = ()
+    additive_groups: tuple[AdditiveGroup, ...] = ()
+
+    @classmethod
+    def from_meta(cls, name: str, publish: Mapping | None) -> PublishedTable:
+        """The model ``name`` as its ``meta.publish`` block declares it (an empty block: no counts)."""
+        suppress = dict((publish or {}).get("suppress") or {})
+        unknown = set(suppress) - {"counts", "rates", "additive_groups"}
+        if unknown:
+            raise DisclosureConfigError(f"{name}: unknown keys in meta.publish.suppress: {sorted(unknown)}")
+        counts = _names(name, "counts", suppress.get("counts", ()))
+        rates = _names(name, "rates", suppress.get("rates", ()))
+        groups = tuple(_additive_group(name, counts, entry) for entry in suppress.get("additive_groups") or ())
+        return cls(name, counts, rates, groups)
+
+    def group_columns(self, group: AdditiveGroup) -> list[tuple[str, ...]]:
+        """The count columns of each group the entry makes: one per column, or one for them all."""
+        if group.sum_of_columns:
+            return [group.sum_of_columns]
+        return [(column,) for column in (group.columns or self.counts)]
+
+
+def _names(model: str, key: str, value) -> tuple[str, ...]:
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise DisclosureConfigError(f"{model}: meta.publish.suppress.{key} must be a list of column names")
+    return tuple(value)
+
+
+def _additive_group(model: str, counts: tuple[str, ...], entry) -> AdditiveGroup:
+    where = f"{model}: additive group {entry!r}"
+    if isinstance(entry, (list, tuple)):
+        entry = {"by": entry}
+    if not isinstance(entry, Mapping):
+        raise DisclosureConfigError(f"{where}: must be a list of columns or a mapping")
+    unknown = set(entry) - {"by", "where", "columns", "sum_of_columns", "total"}
+    if unknown:
+        raise DisclosureConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    if not counts:
+        raise DisclosureConfigError(f"{where}: the model declares no counts")
+    by = _names(model, "additive_groups.by", entry.get("by") or ())
+    columns = _names(model, "additive_groups.columns", entry["columns"]) if "columns" in entry else None
+    summed = _names(model, "additive_groups.sum_of_columns", entry["sum_of_columns"]) if "sum_of_columns" in entry else None
+    if columns is not None and summed is not None:
+        raise DisclosureConfigError(f"{where}: give columns or sum_of_columns, not both")
+    for column in (columns or ()) + (summed or ()):
+        if column not in counts:
+            raise DisclosureConfigError(f"{where}: {column} is not one of the model's counts {list(counts)}")
+    total = None
+    if "total" in entry:
+        spec = entry["total"] or {}
+        if not isinstance(spec, Mapping) or set(spec) - {"model", "column", "where", "match"}:
+            raise DisclosureConfigError(f"{where}: total takes model, column, where and match")
+        match = _names(model, "additive_groups.total.match", spec["match"]) if "match" in spec else None
+        if match is not None and not set(match) <= set(by):
+            raise DisclosureConfigError(f"{where}: total.match must be some of the by columns")
+        total = Total(spec.get("model"), spec.get("column"), spec.get("where"), match)
+        if summed and total.column is None:
+            raise DisclosureConfigError(f"{where}: a sum of columns needs total.column")
+    elif summed:
+        raise DisclosureConfigError(f"{where}: a sum of columns needs a total")
+    return AdditiveGroup(by, entry.get("where"), columns, summed, total)
+
+
+@dataclass(frozen=True)
+class Relation:
+    """total = sum(parts), as cell numbers; total None: the sum is published somewhere undeclared."""
+
+    total: int | None
+    parts: tuple[int, ...]
+
+
+class Cells:
+    """Every count of every published model, numbered, with its value (None for NULL)."""
+
+    def __init__(self) -> None:
+        self.values: list[float | None] = []
+        self._first: dict[tuple[str, str], int] = {}
+
+    def add_column(self, model: str, column: str, values: Sequence[float | None]) -> None:
+        self._first[(model, column)] = len(self.values)
+        self.values.extend(values)
+
+    def number(self, model: str, column: str, row: int) -> int:
+        return self._first[(model, column)] + row
+
+    def has(self, model: str, column: str) -> bool:
+        return (model, column) in self._first
+
+
+def read_cells(con: duckdb.DuckDBPyConnection, tables: Sequence[PublishedTable]) -> Cells:
+    """The counts of each table ``con`` holds under the model's name, by rowid."""
+    cells = Cells()
+    for table in tables:
+        for column in table.counts:
+            values = [value for (value,) in con.execute(f'select "{column}" from "{table.name}" order by rowid').fetchall()]
+            cells.add_column(table.name, column, values)
+    return cells
+
+
+def read_relations(con: duckdb.DuckDBPyConnection, tables: Sequence[PublishedTable], cells: Cells) -> list[Relation]:
+    """The relations every additive group declares, between cells of the tables ``con`` holds."""
+    by_name = {table.name: table for table in tables}
+    relations: list[Relation] = []
+    for table in tables:
+        for group in table.additive_groups:
+            total_model = by_name.get(group.total.model or table.name) if group.total else None
+            if group.total and total_model is None:
+                raise DisclosureConfigError(f"{table.name}: the total's model {group.total.model} is not published")
+            parts = _rows_by_key(con, table.name, group.by, group.where)
+            matched = group.total.matched_on(group) if group.total else ()
+            totals = _rows_by_key(con, total_model.name, matched, group.total.where) if total_model else {}
+            for columns in table.group_columns(group):
+                total_column = (group.total.column or columns[0]) if group.total else None
+                if total_model and not cells.has(total_model.name, total_column):
+                    raise DisclosureConfigError(
+                        f"{table.name}: the total {total_model.name}.{total_column} is not one of that model's counts")
+                for key, rows in parts.items():
+                    members = tuple(cells.number(table.name, column, row) for row in rows for column in columns)
+                    total_key = tuple(value for column, value in zip(group.by, key) if column in matched)
+                    total_cells = [cells.number(total_model.name, total_column, row) for row in totals.get(total_key, ())]
+                    for total in total_cells or [None]:
+                        if total in members:
+                            raise DisclosureConfigError(f"{table.name}: a cell of the group {group} is its own total")
+                        relation = Relation(total, members)
+                        if all(cells.values[cell] is not None for cell in _cells_of(relation)):
+                            relations.append(relation)
+    return relations
+
+
+def _rows_by_key(con: duckdb.DuckDBPyConnection, model: str, by: Sequence[str], where: str | None) -> dict[tuple, list[int]]:
+    keys = ", ".join(f'"{column}"' for column in by)
+    select = f'select rowid{", " + keys if keys else ""} from "{model}" where {where or "true"} order by rowid'
+    try:
+        rows = con.execute(select).fetchall()
+    except duckdb.Error as error:
+        raise DisclosureConfigError(f"{model}: cannot select the group's rows ({select}): {error}") from error
+    grouped: dict[tuple, list[int]] = defaultdict(list)
+    for row, *key in rows:
+        grouped[tuple(key)].append(row)
+    return grouped
+
+
+def _cells_of(relation: Relation) -> tuple[int, ...]:
+    return relation.parts if relation.total is None else (relation.total, *relation.parts)
+
+
+def primary_suppression(values: Sequence[float | None], threshold: int) -> list[bool]:
+    return [value is not None and 1 <= value <= threshold for value in values]
+
+
+def suppress(values: Sequence[float | None], relations: Sequence[Relation], threshold: int) -> list[bool]:
+    """Which cells to hide: primary, then complementary suppression until the audit recovers nothing."""
+    return _Suppression(values, relations, threshold).run()
+
+
+class _Suppression:
+    def __init__(self, values: Sequence[float | None], relations: Sequence[Relation], threshold: int) -> None:
+        self.values, self.relations, self.threshold = values, relations, threshold
+        self.hidden = primary_suppression(values, threshold)
+        self.relations_of: dict[int, list[int]] = defaultdict(list)
+        for number, relation in enumerate(relations):
+            for cell in _cells_of(relation):
+                self.relations_of[cell].append(number)
+
+    def run(self) -> list[bool]:
+        self.apply_rules(range(len(self.relations)))
+        while recovered := self.recovered([cell for cell, hidden in enumerate(self.hidden) if hidden]):
+            complements, protected = [], set()
+            for cell in recovered:
+                component, relations = self.component([cell])
+                if protected & component:
+                    continue  # a complement for its component is chosen already; audit again first
+                protected |= component
+                complements.append(self.complement_for(cell, relations))
+            for complement in complements:
+                self.hidden[complement] = True
+            self.apply_rules(sorted({r for complement in complements for r in self.relations_of[complement]}))
+        return self.hidden
+
+    def can_hide(self, cell: int) -> bool:
+        return not self.hidden[cell] and bool(self.values[cell])
+
+    def apply_rules(self, start: Iterable[int]) -> None:
+        """Hide complements until no relation breaks a rule, revisiting the relations a new one is in."""
+        queue = deque(start)
+        queued = set(queue)
+        while queue:
+            number = queue.popleft()
+            queued.discard(number)
+            complement = self.complement_needed(self.relations[number])
+            if complement is None:
+                continue
+            self.hidden[complement] = True
+            for other in self.relations_of[complement]:
+                if other not in queued:
+                    queue.append(other)
+                    queued.add(other)
+
+    def complement_needed(self, relation: Relation) -> int | None:
+        """The cell to hide for the relation to pass the rules, or None when it passes (or cannot)."""
+        total, hidden, values = relation.total, self.hidden, self.values
+        hidden_parts = [cell for cell in relation.parts if hidden[cell]]
+        if total is not None and hidden[total]:
+            broken = not hidden_parts
+        elif not hidden_parts:
+            return None
+        else:
+            broken = len(hidden_parts) == 1 or sum(values[cell] - 1 for cell in hidden_parts) < self.threshold
+        if not broken:
+            return None
+        candidates = [cell for cell in relation.parts if self.can_hide(cell)]
+        if candidates:
+            return min(candidates, key=lambda cell: (values[cell], cell))
+        if total is not None and self.can_hide(total):
+            return total
+        return None
+
+    def complement_for(self, cell: int, component_relations: list[int]) -> int:
+        """The published cell to hide so that ``cell`` is no longer recovered: the smallest that
+        does it, from the cell's own relations first, then from those around its component;
+        failing that (none of the first few does it alone), the smallest of them."""
+        near = {c for r in self.relations_of[cell] for c in _cells_of(self.relations[r]) if self.can_hide(c)}
+        around = {c for r in component_relations for c in _cells_of(self.relations[r]) if self.can_hide(c)} - near
+        candidates = sorted(near, key=self.order) + sorted(around, key=self.order)
+        if not candidates:
+            raise DisclosureError(f"cell {cell} can be recomputed and no cell around it can be hidden")
+        for candidate in candidates[:MAX_COMPLEMENTS_TRIED]:
+            self.hidden[candidate] = True
+            fixed = cell not in self.recovered([cell, candidate])
+            self.hidden[candidate] = False
+            if fixed:
+                return candidate
+        return candidates[0]
+
+    def order(self, cell: int) -> tuple:
+        return (self.values[cell], cell)
+
+    def component(self, seeds: Iterable[int]) -> tuple[set[int], list[int]]:
+        """The hidden cells linked to the seeds through relations with a declared total, and those relations."""
+        cells, relations = set(seeds), set()
+        queue = deque(cells)
+        while queue:
+            for number in self.relations_of[queue.popleft()]:
+                relation = self.relations[number]
+                if relation.total is None or number in relations:
+                    continue
+                relations.add(number)
+                for other in _cells_of(relation):
+                    if self.hidden[other] and other not in cells:
+                        cells.add(other)
+                        queue.append(other)
+        return cells, sorted(relations)
+
+    def recovered(self, seeds: Iterable[int]) -> list[int]:
+        """Hidden cells, among those linked to the seeds, that the attacker can recover."""
+        found, seen = set(), set()
+        for seed in seeds:
+            if seed in seen or not self.hidden[seed]:
+                continue
+            cells, relations = self.component([seed])
+            seen |= cells
+            found |= self.narrowed(cells, relations) | self.determined(cells, relations)
+        return sorted(found)
+
+    def narrowed(self, cells: set[int], relations: list[int]) -> set[int]:
+        """Cells whose interval, by propagation over the relations, is one value or within 1..threshold."""
+        hidden, values = self.hidden, self.values
+        lower = dict.fromkeys(cells, 1)  # zero is never hidden
+        upper = dict.fromkeys(cells, math.inf)
+
+        def bounds(cell: int) -> tuple[float, float]:
+            return (lower[cell], upper[cell]) if hidden[cell] else (values[cell], values[cell])
+
+        def narrow(cell: int, low: float, high: float) -> bool:
+            """Counts are whole numbers: bounds round inwards."""
+            if not hidden[cell]:
+                return False
+            low = lower[cell] if low == -math.inf else max(lower[cell], math.ceil(low))
+            high = upper[cell] if high == math.inf else min(upper[cell], math.floor(high))
+            changed = (low, high) != (lower[cell], upper[cell])
+            lower[cell], upper[cell] = low, high
+            return changed
+
+        queue = deque(relations)
+        queued = set(queue)
+        budget = MAX_PROPAGATION_ROUNDS * max(len(relations), 1)
+        while queue and budget:
+            budget -= 1
+            number = queue.popleft()
+            queued.discard(number)
+            relation = self.relations[number]
+            part_bounds = [bounds(cell) for cell in relation.parts]
+            low_sum = sum(low for low, _ in part_bounds)
+            finite_high = sum(high for _, high in part_bounds if high != math.inf)
+            unbounded = sum(high == math.inf for _, high in part_bounds)
+            changed = [relation.total] if narrow(relation.total, low_sum, math.inf if unbounded else finite_high) else []
+            total_low, total_high = bounds(relation.total)
+            for cell, (low, high) in zip(relation.parts, part_bounds):
+                others_unbounded = unbounded - (high == math.inf)
+                others_high = math.inf if others_unbounded else finite_high - (0 if high == math.inf else high)
+                if narrow(cell, total_low - others_high, total_high - (low_sum - low)):
+                    changed.append(cell)
+            for cell in changed:
+                for other in self.relations_of[cell]:
+                    if other not in queued and self.relations[other].total is not None:
+                        queue.append(other)
+                        queued.add(other)
+        return {cell for cell in cells if lower[cell] == upper[cell] or upper[cell] <= self.threshold}
+
+    def determined(self, cells: set[int], relations: list[int]) -> set[int]:
+        """Cells the relations determine alone: those on which no solution of the homogeneous
+        system (the relations with every published cell set to zero) can move."""
+        if not relations:
+            return set()
+        column = {cell: i for i, cell in enumerate(sorted(cells))}
+        matrix = np.zeros((len(relations), len(column)))
+        for row, number in enumerate(relations):
+            relation = self.relations[number]
+            for cell, sign in ((relation.total, 1.0), *((part, -1.0) for part in relation.parts)):
+                if cell in column:
+                    matrix[row, column[cell]] += sign
+        _, singular, rows = np.linalg.svd(matrix)
+        rank = int((singular > SINGULAR_TOLERANCE).sum())
+        free = np.abs(rows[rank:]).max(axis=0, initial=0.0)
+        return {cell for cell, i in column.items() if free[i] <= SINGULAR_TOLERANCE}
