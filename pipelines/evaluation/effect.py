@@ -178,15 +178,15 @@ def fit_untreated(counts: np.ndarray, exposure: np.ndarray, untreated: np.ndarra
     the Poisson maximum-likelihood fit on the untreated cells (iterative proportional fitting:
     fitted and observed totals agree for every region and every month over untreated cells).
     NaN where a region or a month has no untreated cell."""
-    weight = untreated.astype(float)
     observed = np.where(untreated, counts, 0.0)
     region_totals, month_totals = observed.sum(axis=1), observed.sum(axis=0)
     region_level = np.ones(counts.shape[0])
     month_level = np.ones(counts.shape[1])
     with np.errstate(divide="ignore", invalid="ignore"):
         for _ in range(max_iterations):
-            region_level = region_totals / (weight * exposure * month_level).sum(axis=1)
-            new_month_level = month_totals / (weight * exposure * region_level[:, None]).sum(axis=0)
+            # Sums over untreated cells only (a month without any has an unknown, NaN, level).
+            region_level = region_totals / np.where(untreated, exposure * month_level[None, :], 0.0).sum(axis=1)
+            new_month_level = month_totals / np.where(untreated, exposure * region_level[:, None], 0.0).sum(axis=0)
             change = np.nanmax(np.abs(new_month_level - month_level) / np.maximum(new_month_level, 1e-300),
                                initial=0.0)
             month_level = new_month_level

@@ -198,6 +198,9 @@ class GoalForecast:
     at_target: tuple[float, float, float] | None  # forecast, lower, upper at the target month
     status: str
     backtest: list[HorizonSummary]
+    # The longest horizon with enough backtest errors for an interval of its own; a target further
+    # ahead has an interval extended beyond what the history could check.
+    backtested_months: int | None = None
 
 
 def status_of(goal: Goal, forecast: float, lower: float, upper: float) -> str:
@@ -241,7 +244,8 @@ def forecast_goal(goal: Goal, series: Series) -> GoalForecast:
         path.append((month_end(month),
                      *(float(np.clip(v, 0.0, ceiling)) for v in (value, value + low, value + high))))
     _, *at_target = path[-1]
-    return GoalForecast(goal, latest_month, latest_value, path, tuple(at_target), status_of(goal, *at_target), summary)
+    return GoalForecast(goal, latest_month, latest_value, path, tuple(at_target), status_of(goal, *at_target), summary,
+                        max(bands.low))
 
 
 def goal_rows(goals: Goals, forecasts: list[GoalForecast]) -> dict[str, list[tuple]]:
@@ -253,7 +257,7 @@ def goal_rows(goals: Goals, forecasts: list[GoalForecast]) -> dict[str, list[tup
         status.append((
             g.id, g.metric, g.scope, g.baseline_value, g.baseline_date, g.target_value, g.target_date,
             f.latest_value, month_end(f.latest_month) if f.latest_month is not None else None,
-            *at_target, f.status, METHOD, g.illustrative, goals.version,
+            *at_target, f.status, f.backtested_months, METHOD, g.illustrative, goals.version,
         ))
         paths += [(g.id, *point) for point in f.path]
         backtests += [

@@ -27,6 +27,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("lower_at_target", "double"),
         ("upper_at_target", "double"),
         ("status", "varchar"),
+        ("backtested_months", "integer"),
         ("method", "varchar"),
         ("illustrative", "boolean"),
         ("goals_version", "varchar"),

@@ -195,6 +195,8 @@ def test_goal_tables_from_a_metrics_mart_in_duckdb(tmp_path):
     # 30 + 0.5 * 71 = 65.5 misses 75; 20 + 0.2 * 71 = 34.2 meets 30.
     assert (status["coverage"]["status"], status["vest"]["status"]) == ("off_track", "on_track")
     assert status["vest"]["goals_version"] == "7" and status["vest"]["illustrative"] is True
+    # Horizon h has 25 - h backtest errors: at least 6 up to 19 months ahead.
+    assert status["vest"]["backtested_months"] == 19
 
     forecasts = con.execute(
         "select min(period_end), max(period_end), count(*) from evaluation.goal_forecasts where goal_id = 'vest'"
