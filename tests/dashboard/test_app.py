@@ -10,25 +10,7 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from tests import serving_fixture as sf
-
-NBSP = "\u00a0"
-
-
-# Expected texts are written out here, independently of dashboards/format.py.
-def thousands(n: int) -> str:
-    return f"{n:,}".replace(",", NBSP)
-
-
-def signed_thousands(n: int) -> str:
-    return ("+" if n > 0 else "") + thousands(n)
-
-
-def pct(x: float) -> str:
-    return f"{x:.1f}".replace(".", ",") + f"{NBSP}%"
-
-
-def pp(x: float) -> str:
-    return ("+" if x > 0 else "") + f"{x:.1f}".replace(".", ",") + f"{NBSP}pp"
+from tests.dashboard.expected import NBSP, csv_rows, pct, plain, pp, signed_thousands, thousands
 
 
 def national(persons_of) -> tuple[int, float, float]:
@@ -148,3 +130,18 @@ def test_missing_serving_database_shows_info_not_traceback(empty_home: Path, app
     assert len(at.info) == 1
     assert "kritinfo run" in at.info[0].value
     assert len(at.metric) == 0
+
+
+def test_county_csv_holds_the_table_with_colon_for_suppressed(serving_home: Path, app: AppTest, csv_downloads: dict):
+    at = app.run()
+    rows = csv_rows(csv_downloads["dekning-per-fylke-2026-10.csv"])
+    assert rows[0] == list(at.table[0].value.columns)
+    expected = []
+    for county in sorted(sf.COUNTIES, key=lambda c: c.code):
+        persons = county.persons_reference
+        need = county.population * sf.NEED_SHARE
+        counts = [":", ":", ":"] if sf.is_suppressed(persons) else [
+            str(persons), plain(100 * persons / county.population, 1), plain(100 * persons / need, 1)]
+        expected.append([county.name, sf.REGIONS[county.region], counts[0], str(county.population), *counts[1:]])
+    assert rows[1:] == expected
+    assert ["Troms", "Helse Nord RHF", ":", "168000", ":", ":"] in rows

@@ -10,18 +10,9 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from tests import serving_fixture as sf
+from tests.dashboard.expected import NBSP, csv_rows, pct, thousands
 
-NBSP = "\u00a0"
 PAGE = "views/datakvalitet.py"
-
-
-# Expected texts are written out here, independently of dashboards/format.py.
-def thousands(n: int) -> str:
-    return f"{n:,}".replace(",", NBSP)
-
-
-def pct(x: float, decimals: int = 1) -> str:
-    return f"{x:.{decimals}f}".replace(".", ",") + f"{NBSP}%"
 
 
 def fixture_totals() -> dict[str, int]:
@@ -116,3 +107,13 @@ def test_without_a_publication_the_page_says_what_to_do(empty_home: Path, app: A
     assert len(at.info) == 1
     assert "kritinfo run" in at.info[0].value
     assert len(at.metric) == 0
+
+
+def test_reason_csv_holds_the_table(serving_home: Path, app: AppTest, csv_downloads: dict):
+    at = open_page(app)
+    rows = csv_rows(csv_downloads["karantene-etter-arsak.csv"])
+    shown = convert_arrow_bytes_to_pandas_df(at.table[0].proto.arrow_data.styler.display_values)
+    assert rows[0] == list(at.table[0].value.columns)
+    # The same rows as on screen, numbers without grouping or unit.
+    assert rows[1:] == [[label, code, lines, share.removesuffix(f"{NBSP}%")]
+                        for label, code, lines, share in shown.astype(str).values.tolist()]
