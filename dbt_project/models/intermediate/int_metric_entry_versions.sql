@@ -24,6 +24,7 @@ select
     states.patient_pseudonym,
     states.critical_information_type,
     events.resource_type,
+    events.event_type,
     states.is_active,
     states.valid_from,
     states.valid_to,
