@@ -7,9 +7,9 @@ The series is the goal's metric per month (the ``metrics`` mart: ``period = 'mon
 straight line fitted by least squares to the last ``WINDOW_MONTHS`` observed months, extended to
 the target date. Twelve months hold one whole season, so the season does not tilt the line.
 
-How wrong such a line has been is measured on the series' own history (the backtest): from every
-month with a full window before it (the origin), the line is fitted to the window ending there and
-compared with what was observed 1, 2, ... months later. The error at horizon ``h`` (observed minus
+How wrong such a line has been is measured on the series' own recent history (the backtest): from
+each of the last ``BACKTEST_ORIGINS`` months with a full window up to it (the origins), the line is
+fitted to the window ending there and compared with what was observed 1, 2, ... months later. The error at horizon ``h`` (observed minus
 forecast) is collected over all origins. The prediction interval at horizon ``h`` adds the 10th and
 90th percentiles of those errors to the forecast (an 80 % interval that also corrects a bias the
 line had in the past), once at least ``MIN_ERRORS`` errors exist at that horizon. Beyond the longest
@@ -28,6 +28,10 @@ Status at the target date: ``on_track`` when even the interval's pessimistic end
 optimistic end misses it, else ``at_risk``. A target date already in the data is ``met`` or
 ``missed`` by the value observed that month; a series too short for an interval is
 ``insufficient_data``.
+
+Limits: a straight line cannot see a share level off. While adoption ramps up the line runs on
+toward 100 %, and a target far ahead is judged by a band that was checked only as far as the history
+reaches (``goal_status.backtested_months``).
 """
 
 from __future__ import annotations
@@ -43,10 +47,15 @@ import numpy as np
 from pipelines.evaluation.goals import NATIONAL, Goal, Goals
 
 WINDOW_MONTHS = 12
+# Backtest origins: the last three years' months. The years just past are the best guide to the
+# years ahead; a long quiet history (a share at 0 before the API existed) would claim a precision
+# the current growth does not have.
+BACKTEST_ORIGINS = 36
 INTERVAL_QUANTILES = (0.10, 0.90)
 MIN_ERRORS = 6
 METHOD = (
-    f"Linear trend (least squares) on the last {WINDOW_MONTHS} months; "
+    f"Linear trend (least squares) on the last {WINDOW_MONTHS} months; backtest from the last "
+    f"{BACKTEST_ORIGINS} months; "
     f"{INTERVAL_QUANTILES[1] - INTERVAL_QUANTILES[0]:.0%} interval from the "
     f"{INTERVAL_QUANTILES[0]:.0%}-{INTERVAL_QUANTILES[1]:.0%} percentiles of backtest errors at each horizon "
     "(growing in proportion to the horizon beyond the backtested ones)."
@@ -105,10 +114,11 @@ class BacktestError:
         return self.actual - self.forecast
 
 
-def backtest(series: Series, window: int = WINDOW_MONTHS) -> list[BacktestError]:
-    """Rolling origin: from every point with `window` points up to it, forecast every later point."""
+def backtest(series: Series, window: int = WINDOW_MONTHS, origins: int = BACKTEST_ORIGINS) -> list[BacktestError]:
+    """Rolling origin: from each of the last `origins` points with `window` points up to it (and a
+    later point), forecast every later point."""
     errors = []
-    for end in range(window, len(series.months)):
+    for end in range(max(window, len(series.months) - origins), len(series.months)):
         later_months = series.months[end:]
         forecasts = trend_forecast(series.months[:end], series.values[:end], later_months, window)
         origin = int(series.months[end - 1])
