@@ -240,8 +240,9 @@ def evaluation_tables(source: Source) -> frozenset[str]:
 
 
 def goal_status(source: Source) -> pd.DataFrame:
-    """Every goal with its latest value, forecast at the target date and status, with its
-    metric's name and unit; goals of one metric together, national first."""
+    """Every goal with its latest value, forecast at the target date and status (and how many
+    months ahead the forecast interval was checked against history), with its metric's name and
+    unit; goals of one metric together, national first."""
     return _query(
         source,
         """
@@ -249,7 +250,7 @@ def goal_status(source: Source) -> pd.DataFrame:
                g.baseline_value, g.baseline_date, g.target_value, g.target_date,
                g.latest_value, g.latest_period_end,
                g.forecast_at_target, g.lower_at_target, g.upper_at_target,
-               g.status, g.method, g.illustrative, g.goals_version
+               g.status, g.backtested_months, g.method, g.illustrative, g.goals_version
         FROM evaluation.goal_status AS g
         LEFT JOIN metric_definitions AS d USING (metric_id)
         ORDER BY d.name_nb, g.metric_id, g.scope <> 'national', g.scope

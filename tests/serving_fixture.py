@@ -427,6 +427,7 @@ class GoalRow:
 GOAL_BASELINE_DATE = date(2024, 1, 31)
 GOAL_TARGET_DATE = date(2029, 12, 31)
 GOALS_VERSION = "1"
+BACKTESTED_MONTHS = 12  # the forecast intervals were checked against history up to 12 months ahead
 FORECAST_METHOD = "Linear trend (least squares) on the last 12 months; 80 % interval from backtest errors."
 
 
@@ -503,7 +504,7 @@ def _fill_evaluation(con: duckdb.DuckDBPyConnection) -> None:
         "CREATE TABLE evaluation.goal_status (goal_id VARCHAR, metric_id VARCHAR, scope VARCHAR, "
         "baseline_value DOUBLE, baseline_date DATE, target_value DOUBLE, target_date DATE, "
         "latest_value DOUBLE, latest_period_end DATE, forecast_at_target DOUBLE, "
-        "lower_at_target DOUBLE, upper_at_target DOUBLE, status VARCHAR, method VARCHAR, "
+        "lower_at_target DOUBLE, upper_at_target DOUBLE, status VARCHAR, backtested_months INTEGER, method VARCHAR, "
         "illustrative BOOLEAN, goals_version VARCHAR)"
     )
     con.execute(
@@ -512,11 +513,11 @@ def _fill_evaluation(con: duckdb.DuckDBPyConnection) -> None:
     )
     for goal in GOALS:
         con.execute(
-            "INSERT INTO evaluation.goal_status VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO evaluation.goal_status VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [goal.goal_id, goal.metric_id, goal.scope, goal.baseline_value, GOAL_BASELINE_DATE,
              goal.target_value, GOAL_TARGET_DATE, goal.latest_value, REFERENCE,
              goal.forecast_at_target, goal.lower_at_target, goal.upper_at_target, goal.status,
-             FORECAST_METHOD, True, GOALS_VERSION],
+             None if goal.forecast_at_target is None else BACKTESTED_MONTHS, FORECAST_METHOD, True, GOALS_VERSION],
         )  # fmt: skip
         for point in forecast_path(goal):
             con.execute("INSERT INTO evaluation.goal_forecasts VALUES (?, ?, ?, ?, ?)", [goal.goal_id, *point])

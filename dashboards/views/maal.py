@@ -160,6 +160,11 @@ def show_goal_charts(source: queries.Source, goals: pd.DataFrame, region_names: 
             status = labels.GOAL_STATUSES.get(goal["status"], goal["status"])
             st.markdown(f"**{place}** · {status} · mål {number.shown(goal['target_value'])} i {fmt.month(goal['target_date'])}")
             show_goal_chart(data, unit, number)
+            if not fmt.is_missing(goal["backtested_months"]):
+                st.caption(
+                    f"Prognoseintervallet er prøvd mot historikken inntil {int(goal['backtested_months'])} "
+                    "måneder fram; lenger fram er det forlenget i samme takt."
+                )
     layout.download_csv(series_table(shown, number), label="Last ned tallene i figurene (CSV)",
                         file_name=f"mal-{metric_id}.csv", key="maal_series_csv")  # fmt: skip
 

@@ -116,6 +116,9 @@ def test_charts_show_history_forecast_band_and_target_per_place(serving_home: Pa
 
     nord_history = nord[nord["Serie"] == "Utvikling"]
     assert round(nord_history["value"].iloc[-1], 9) == round(sf.region_coverage_need("helse-nord", 12), 9)
+    # Each chart says how far ahead its interval was checked against history.
+    checked = f"Prognoseintervallet er prøvd mot historikken inntil {sf.BACKTESTED_MONTHS} måneder fram"
+    assert sum(c.value.startswith(checked) for c in at.caption) == 2
 
 
 def test_choosing_another_metric_shows_its_goals(serving_home: Path, app: AppTest, csv_downloads: dict):
