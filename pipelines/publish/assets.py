@@ -13,6 +13,8 @@ from dagster import (
     asset,
 )
 
+from pipelines.evaluation.tables import COLUMNS as EVALUATION_TABLES
+from pipelines.evaluation.tables import SCHEMA as EVALUATION_SCHEMA
 from pipelines.faults import reported_as_no_room
 from pipelines.publish.serving import DisclosureCheckFailed, publish, published_tables, suppression_threshold
 from pipelines.settings import paths
@@ -20,10 +22,12 @@ from pipelines.single_writer import POOL, warehouse_lock
 from pipelines.transform.project import dbt_project
 
 PUBLISHED_MARTS = [AssetKey(table.name) for table in published_tables(dbt_project.manifest_path)]
+# Publishing copies the evaluation tables too, so it waits for them.
+EVALUATION_OUTPUTS = [AssetKey([EVALUATION_SCHEMA, name]) for name in EVALUATION_TABLES]
 DISCLOSURE_CHECK = "disclosure_control"
 
 
-@asset(deps=PUBLISHED_MARTS, group_name="publish", pool=POOL,
+@asset(deps=PUBLISHED_MARTS + EVALUATION_OUTPUTS, group_name="publish", pool=POOL,
        description="serving.duckdb: the suppressed marts and the evaluation tables the dashboard and exports read.",
        check_specs=[AssetCheckSpec(
            DISCLOSURE_CHECK, asset="serving_copy", blocking=True,

@@ -72,6 +72,17 @@ MAX_COMPLEMENTS_TRIED = 20
 SINGULAR_TOLERANCE = 1e-9
 
 
+# A goal's latest value (evaluation.goal_status) repeats a cell of the metrics mart: its metric,
+# nationally or in its region, dimension total, at its latest period end. This selects that cell
+# in the new copy when it is hidden there, for the goal aliased ``goal``.
+HIDDEN_GOAL_CELL = (
+    "select 1 from serving.main.metrics as cell where cell.metric_id = goal.metric_id "
+    "and cell.period_end = goal.latest_period_end and cell.dimension_name = 'total' "
+    "and (goal.scope = 'national' and cell.grain = 'national' "
+    "or cell.grain = 'region' and cell.health_region = goal.scope) and cell.value is null"
+)
+
+
 class DisclosureConfigError(ValueError):
     """A model's meta.publish.suppress block is malformed or names what does not exist."""
 
@@ -268,6 +279,9 @@ class _Suppression:
     def __init__(self, values: Sequence[float | None], relations: Sequence[Relation], threshold: int) -> None:
         self.values, self.relations, self.threshold = values, relations, threshold
         self.hidden = primary_suppression(values, threshold)
+        # What the attacker recovers in a component, by its hidden cells: hiding a cell of one of
+        # its relations would add that cell to it, so the same cells mean the same relations.
+        self.audited: dict[frozenset[int], set[int]] = {}
         self.relations_of: dict[int, list[int]] = defaultdict(list)
         for number, relation in enumerate(relations):
             for cell in _cells_of(relation):
@@ -370,7 +384,10 @@ class _Suppression:
                 continue
             cells, relations = self.component([seed])
             seen |= cells
-            found |= self.narrowed(cells, relations) | self.determined(cells, relations)
+            key = frozenset(cells)
+            if key not in self.audited:
+                self.audited[key] = self.narrowed(cells, relations) | self.determined(cells, relations)
+            found |= self.audited[key]
         return sorted(found)
 
     def narrowed(self, cells: set[int], relations: list[int]) -> set[int]:

@@ -21,12 +21,19 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines.publish.disclosure import PublishedTable, primary_suppression, read_cells, read_relations, suppress
+from pipelines.publish.disclosure import (
+    HIDDEN_GOAL_CELL,
+    PublishedTable,
+    primary_suppression,
+    read_cells,
+    read_relations,
+    suppress,
+)
 from pipelines.publish.verify import disclosure_violations
+from pipelines.evaluation.tables import SCHEMA as EVALUATION_SCHEMA
 from pipelines.settings import Paths
 
 DEFAULT_SUPPRESSION_THRESHOLD = 4
-EVALUATION_SCHEMA = "evaluation"
 
 
 @dataclass(frozen=True)
@@ -144,9 +151,11 @@ def _write_suppressed(con: duckdb.DuckDBPyConnection, tables: list[PublishedTabl
 def _copy_evaluation(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Copy every table of the warehouse schema ``evaluation`` (none while it does not exist).
 
-    They need no cell suppression: they hold goals, forecasts with prediction intervals, backtest
-    errors and rollout-effect estimates with confidence intervals, each computed from a whole
-    series of national or regional figures, not a count of persons in a cell.
+    They hold no cell of persons: goals (from goals.yml), forecasts with prediction intervals,
+    backtest errors and rollout-effect estimates with confidence intervals, each computed from a
+    whole series of national or regional figures. The one observed figure, a goal's latest
+    value, is a cell of the metrics mart (its metric, national or its region, dimension total,
+    at its latest period end): it is hidden where the published mart hides that cell.
     """
     names = [name for (name,) in con.execute(
         "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = ? order by 1",
@@ -157,6 +166,9 @@ def _copy_evaluation(con: duckdb.DuckDBPyConnection) -> list[str]:
     for name in names:
         con.execute(f'create table serving.{EVALUATION_SCHEMA}."{name}" as '
                     f'select * from warehouse.{EVALUATION_SCHEMA}."{name}" order by all')
+    if "goal_status" in names:
+        con.execute(f"update serving.{EVALUATION_SCHEMA}.goal_status as goal set latest_value = null "
+                    f"where exists ({HIDDEN_GOAL_CELL})")
     return names
 
 

@@ -4,7 +4,8 @@ Written apart from the suppression itself (pipelines/publish/disclosure.py), in 
 new copy holds against the warehouse, it proves three things for every published model:
 
 - no count holds a value from 1 up to the threshold;
-- no rate is shown in a row where a count is hidden;
+- no rate is shown in a row where a count is hidden, nor a goal's latest value
+  (evaluation.goal_status) where the metrics cell it repeats is hidden;
 - no additive group has exactly one hidden cell: counting its declared total with it; without a
   declared total, unless every other cell of the group is zero (the total is then that cell).
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.publish.disclosure import AdditiveGroup, PublishedTable
+from pipelines.publish.disclosure import HIDDEN_GOAL_CELL, AdditiveGroup, PublishedTable
 
 
 def disclosure_violations(con: duckdb.DuckDBPyConnection, tables: list[PublishedTable], threshold: int) -> list[str]:
@@ -51,6 +52,12 @@ def disclosure_violations(con: duckdb.DuckDBPyConnection, tables: list[Published
                 if lone:
                     violations.append(f"{table.name}: {lone} groups by {list(group.by)} of {list(columns)} "
                                       "have exactly one hidden cell")
+    if con.execute("select count(*) from duckdb_tables() where database_name = 'serving' "
+                   "and schema_name = 'evaluation' and table_name = 'goal_status'").fetchall()[0][0]:
+        shown = con.execute("select count(*) from serving.evaluation.goal_status as goal "
+                            f"where latest_value is not null and exists ({HIDDEN_GOAL_CELL})").fetchall()[0][0]
+        if shown:
+            violations.append(f"evaluation.goal_status shows {shown} latest values hidden in metrics")
     return violations
 
 
