@@ -25,6 +25,7 @@ from pipelines.settings import dbt_executable, export_home
 
 export_home()
 
+from pipelines.evaluation.assets import goal_evaluation, rollout_evaluation  # noqa: E402
 from pipelines.ingest.assets import FILE_TAG, raw_tables  # noqa: E402  (needs KRITINFO_HOME exported)
 from pipelines.ingest.checks import daily_volume_drop, files_reconcile, staging_matches_loaded_events  # noqa: E402
 from pipelines.ingest.landing import ready_files  # noqa: E402
@@ -40,7 +41,8 @@ SETTLE_SECONDS = 5
 everything_job = define_asset_job(
     "kritinfo_everything",
     selection=AssetSelection.all(),
-    description="Ingest new landing files, build and test the dbt project, publish the serving copy.",
+    description="Ingest new landing files, build and test the dbt project, evaluate goals and the rollout "
+    "effect, publish the serving copy.",
 )
 
 @schedule(job=everything_job, cron_schedule="0 6 * * *", execution_timezone="Europe/Oslo",
@@ -67,7 +69,7 @@ def landing_files_sensor(context: SensorEvaluationContext):
 
 
 defs = Definitions(
-    assets=[raw_tables, event_day_dbt_assets, kritinfo_dbt_assets, serving_copy],
+    assets=[raw_tables, event_day_dbt_assets, kritinfo_dbt_assets, goal_evaluation, rollout_evaluation, serving_copy],
     asset_checks=[files_reconcile, staging_matches_loaded_events, daily_volume_drop],
     jobs=[everything_job],
     schedules=[kritinfo_daily],

@@ -17,7 +17,7 @@ def test_definitions_load_with_assets_checks_job_schedule_and_sensor():
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     assert {"raw/events", "raw/quarantine", "raw/ingested_files", "stg_registration_events", "int_person_states",
             "coverage_by_region_month", "coverage_by_county_month", "registrations_by_channel_month",
-            "serving_copy"} <= keys
+            "metrics", "evaluation/goal_status", "evaluation/rollout_effect", "serving_copy"} <= keys
     checks = {(check.asset_key.to_user_string(), check.name) for check in graph.asset_check_keys}
     assert ("stg_registration_events", "unique_stg_registration_events_event_id") in checks
     assert {("raw/ingested_files", "files_reconcile"), ("stg_registration_events", "staging_matches_loaded_events"),
