@@ -1,7 +1,14 @@
 -- The mandate's budget for each calendar year (seed mandate_budget, MNOK in 2024 kroner) per
 -- person newly registered in that year (the day they first have an active entry falls in it), in
--- NOK per person. Only years whose twelve months are all reported.
-with first_registered as (
+-- NOK per person. A year not yet fully reported counts its reported months: the budget pro rata
+-- (spent evenly over the year) and the persons new in those months.
+with reported_months as (
+    select year(period_end) as year, count(*) as months, max(period_end) as last_period_end
+    from {{ ref('int_month_ends') }}
+    group by all
+),
+
+first_registered as (
     select patient_pseudonym, min(valid_from) as registered_on
     from {{ ref('int_person_states') }}
     where has_critical_information
@@ -9,16 +16,12 @@ with first_registered as (
 ),
 
 new_persons as (
-    select year(registered_on) as year, count(*) as persons
+    select reported_months.year, count(*) as persons
     from first_registered
+    inner join reported_months
+        on reported_months.year = year(first_registered.registered_on)
+        and first_registered.registered_on <= reported_months.last_period_end
     group by all
-),
-
-reported_years as (
-    select year(period_end) as year
-    from {{ ref('int_month_ends') }}
-    group by all
-    having count(*) = 12
 )
 
 select
@@ -30,9 +33,9 @@ select
     cast(null as varchar) as county_code,
     'total' as dimension_name,
     'all' as dimension_value,
-    budget.budget_mnok * 1000000.0 as numerator,
+    budget.budget_mnok * 1000000.0 * reported_months.months / 12 as numerator,
     cast(coalesce(new_persons.persons, 0) as double) as denominator,
-    budget.budget_mnok * 1000000.0 / nullif(new_persons.persons, 0) as value
+    budget.budget_mnok * 1000000.0 * reported_months.months / 12 / nullif(new_persons.persons, 0) as value
 from {{ ref('mandate_budget') }} as budget
-inner join reported_years on reported_years.year = budget.year
+inner join reported_months on reported_months.year = budget.year
 left join new_persons on new_persons.year = budget.year
