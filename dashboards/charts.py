@@ -4,6 +4,7 @@ Norwegian month names, a decimal comma, a no-break space before ``%`` and betwee
 from __future__ import annotations
 
 import altair as alt
+import pandas as pd
 
 from dashboards import format as fmt
 
@@ -34,3 +35,13 @@ def value_y(field: str, title: str, *, percent: bool, **options) -> alt.Y:
     """A value axis labelled in bokmål (``35 %`` or ``12 345``)."""
     label = PERCENT_AXIS_LABEL if percent else NUMBER_AXIS_LABEL
     return alt.Y(f"{field}:Q", title=title, axis=alt.Axis(labelExpr=label), **options)
+
+
+def line_segments(frame: pd.DataFrame, value: str, series: str | None = None) -> pd.DataFrame:
+    """The rows with a ``value``, each in a numbered stretch of consecutive ones (per ``series``),
+    rows in ``period_end`` order. Drawn with ``detail=segment``, a line stops at a missing
+    (suppressed or unavailable) value instead of joining its neighbours across the gap."""
+    ordered = frame.sort_values([*([series] if series else []), "period_end"])
+    breaks = ordered[value].isna()
+    segment = breaks.groupby(ordered[series]).cumsum() if series else breaks.cumsum()
+    return ordered.assign(segment=segment.astype(int))[~breaks]

@@ -37,9 +37,14 @@ def download_csv(table: ShownTable, *, label: str, file_name: str, key: str) -> 
     )
 
 
+SCROLL_HEIGHT_PX = 420
+
+
 def show_table(table: ShownTable, *, scroll: bool = False) -> None:
-    """``table`` on the page: in full (st.table), or scrolling for long tables (st.dataframe)."""
+    """``table`` on the page, as the Styler writes each cell (st.dataframe would write a missing
+    value as 'None' instead of ':' or '..'); a long one scrolls in a box of fixed height."""
     if scroll:
-        st.dataframe(table.styler(), hide_index=True, width="stretch", height=min(420, 38 + 35 * len(table.frame)))
+        with st.container(height=SCROLL_HEIGHT_PX):
+            st.table(table.styler(), hide_index=True)
     else:
         st.table(table.styler(), hide_index=True)

@@ -159,7 +159,7 @@ def series_table(series: pd.DataFrame, definition: pd.Series, dimension: str, nu
 
 
 def show_series_chart(series: pd.DataFrame, dimension: str, unit: str, number: Number) -> None:
-    chart_data = series.dropna(subset=["value"]).assign(
+    chart_data = charts.line_segments(series, "value", "dimension_value").assign(
         Periode=lambda d: [fmt.period(e.date(), p) for e, p in zip(d["period_end"], d["period"], strict=True)],
         Verdi=lambda d: d["value"].map(number.shown),
         Serie=lambda d: [labels.dimension_value(dimension, v) for v in d["dimension_value"]],
@@ -173,6 +173,7 @@ def show_series_chart(series: pd.DataFrame, dimension: str, unit: str, number: N
     encoding = {
         "x": x,
         "y": charts.value_y("value", unit.capitalize(), percent=number.percent),
+        "detail": "segment:N",
         "tooltip": ["Serie:N", "Periode:N", "Verdi:N"],
     }
     if dimension != "total":

@@ -74,7 +74,7 @@ def show_status_counts(goals: pd.DataFrame) -> None:
 def goal_chart_data(goal: pd.Series, series: pd.DataFrame, number: Number) -> pd.DataFrame:
     """History, forecast with interval, and the target as rows of one frame with a 'Serie'."""
     own = series[series["goal_id"] == goal["goal_id"]]
-    history = own[(own["kind"] == "history") & own["value"].notna()].assign(Serie="Utvikling")
+    history = charts.line_segments(own[own["kind"] == "history"], "value").assign(Serie="Utvikling")
     forecast = own[own["kind"] == "forecast"].assign(Serie="Prognose")
     target = pd.DataFrame(
         {"period_end": [pd.Timestamp(goal["target_date"])], "value": [goal["target_value"]], "Serie": ["Mål"]}
@@ -110,7 +110,7 @@ def show_goal_chart(data: pd.DataFrame, unit: str, number: Number) -> None:
     history = (
         base.transform_filter(alt.datum.Serie == "Utvikling")
         .mark_line(point=True)
-        .encode(x=x, y=y, color=color, tooltip=tooltip)
+        .encode(x=x, y=y, color=color, detail="segment:N", tooltip=tooltip)
     )
     target_level = base.transform_filter(alt.datum.Serie == "Mål").mark_rule(strokeDash=[2, 3]).encode(
         y="value:Q", color=color

@@ -64,6 +64,14 @@ def test_downloaded_breakdown_shows_suppressed_cells_as_colon(page: Page, dashbo
     expect(page.locator('[data-testid="stMultiSelect"]')).to_have_count(1)
     wait_rendered(page, downloads=3, last_text=LAST_TEXT)
 
+    # On screen, the suppressed cells read ':' (not 'None') and the rate over nothing '..'.
+    table = page.locator('[data-testid="stTable"]').first
+    expect(table.locator("tr", has_text="november 2025").filter(has_text="Fastlege")).to_have_text(
+        ["november 2025Fastlege:52:"], use_inner_text=False
+    )
+    expect(table.locator("tr", has_text="november 2025").filter(has_text="Kommunal")).to_contain_text("..")
+    expect(page.get_by_text("None", exact=True)).to_have_count(0)
+
     rows = csv_rows(download(page, "Last ned tallene (CSV)"))
     assert rows[0] == ["Periode", "Virksomhetstype", "Teller", "Nevner", "Verdi (prosent)"]
     assert len(rows) == 1 + 13 * len(sf.ORGANISATION_TYPES)

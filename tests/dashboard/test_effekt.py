@@ -29,12 +29,13 @@ def key_figures(at: AppTest) -> dict[str, tuple[str, str]]:
 
 
 def shown_rows(at: AppTest) -> list[list[str]]:
-    (frame,) = at.dataframe
-    return convert_arrow_bytes_to_pandas_df(frame.proto.arrow_data.styler.display_values).astype(str).values.tolist()
+    """The cells of the metric's table (the first on the page) as shown."""
+    table = at.table[0]
+    return convert_arrow_bytes_to_pandas_df(table.proto.arrow_data.styler.display_values).astype(str).values.tolist()
 
 
 def headings(at: AppTest) -> list[str]:
-    return list(at.dataframe[0].value.columns)
+    return list(at.table[0].value.columns)
 
 
 def automatic(index: int, regions=tuple(sf.REGIONS), types=tuple(ORGANISATION_TYPES)) -> tuple[int, int]:
@@ -157,6 +158,12 @@ def test_a_quantile_has_no_numerator_and_shows_hours(serving_home: Path, app: Ap
     assert rows[(MONTHS[2], api_name)] == ["0", ".."]  # no API entries: nothing to take a median of
     assert rows[(MONTHS[3], api_name)] == [":", ":"]  # three entries: suppressed
     assert rows[(MONTHS[12], api_name)] == [str(sf.delay_entries("api", 12)[0]), thousands(sf.delay_entries("api", 12)[1], 1)]
+    # The chart's API line stops at the two months without a value instead of bridging them.
+    chart = convert_arrow_bytes_to_pandas_df(at.get("vega_lite_chart")[0].proto.datasets[0].data.data)
+    api_line = chart[chart["dimension_value"] == "api"].sort_values("period_end")
+    assert [p.strftime("%Y-%m") for p in api_line["period_end"]][:3] == ["2025-10", "2025-11", "2026-02"]
+    assert api_line["segment"].iloc[1] != api_line["segment"].iloc[2]
+    assert api_line["segment"].iloc[2:].nunique() == 1
     csv = csv_rows(csv_downloads["delay_median_hours-nasjonalt-channel.csv"])
     assert ["desember 2025", api_name, "0", ".."] in csv
     assert ["januar 2026", api_name, ":", ":"] in csv
