@@ -242,17 +242,25 @@ def evaluation_tables(source: Source) -> frozenset[str]:
 def goal_status(source: Source) -> pd.DataFrame:
     """Every goal with its latest value, forecast at the target date and status (and how many
     months ahead the forecast interval was checked against history), with its metric's name and
-    unit; goals of one metric together, national first."""
+    unit; goals of one metric together, national first.
+
+    A goal's latest value repeats a cell of ``metrics`` and is published NULL where that cell's
+    value is; ``latest_denominator`` is that cell's denominator (0: nothing to compute from)."""
     return _query(
         source,
         """
         SELECT g.goal_id, g.metric_id, d.name_nb, d.unit, g.scope,
                g.baseline_value, g.baseline_date, g.target_value, g.target_date,
-               g.latest_value, g.latest_period_end,
+               g.latest_value, g.latest_period_end, cell.denominator AS latest_denominator,
                g.forecast_at_target, g.lower_at_target, g.upper_at_target,
                g.status, g.backtested_months, g.method, g.illustrative, g.goals_version
         FROM evaluation.goal_status AS g
         LEFT JOIN metric_definitions AS d USING (metric_id)
+        LEFT JOIN metrics AS cell
+          ON cell.metric_id = g.metric_id AND cell.period_end = g.latest_period_end
+         AND cell.period = 'month' AND cell.dimension_name = 'total'
+         AND ((g.scope = 'national' AND cell.grain = 'national')
+              OR (cell.grain = 'region' AND cell.health_region = g.scope))
         ORDER BY d.name_nb, g.metric_id, g.scope <> 'national', g.scope
         """,
     )

@@ -319,7 +319,7 @@ DELAY_TOTAL_HOURS = 20.0  # the median of both channels together, the same every
 
 
 def api_organisations(index: int) -> int:
-    return index  # 0 .. 12: 1 to 4 are suppressed
+    return abs(index - 9)  # 9 .. 0 .. 3: 1 to 4 are suppressed, the latest month among them
 
 
 def _metric_row(metric_id, period_end, grain, region, county, dimension, value_of, numerator, denominator, value,
@@ -417,7 +417,7 @@ class GoalRow:
     scope: str
     baseline_value: float
     target_value: float
-    latest_value: float
+    latest_value: float | None  # None: published hidden, as its cell of the metrics mart
     forecast_at_target: float | None  # None: too short a series for a forecast
     lower_at_target: float | None
     upper_at_target: float | None
@@ -456,6 +456,8 @@ GOALS = (
             national_automatic_share(12), 71.0, 55.0, 88.0, "at_risk"),
     GoalRow("delay-median-national", "delay_median_hours", "national", 30, 12,
             DELAY_TOTAL_HOURS, None, None, None, "insufficient_data"),
+    GoalRow("api-organisations-national", "api_organisations", "national", 0, 50,
+            None, 40.0, 20.0, 60.0, "at_risk"),
 )  # fmt: skip
 FORECAST_MONTHS = 6  # the forecast paths: 6 month ends after REFERENCE, then the target date
 
@@ -465,7 +467,7 @@ def forecast_path(goal: GoalRow) -> list[tuple[date, float, float, float]]:
     the target, the interval widening from nothing; none without a forecast."""
     if goal.forecast_at_target is None:
         return []
-    start = goal.latest_value
+    start = goal.baseline_value if goal.latest_value is None else goal.latest_value
     ends = [*month_ends_after(REFERENCE, FORECAST_MONTHS), GOAL_TARGET_DATE]
     path = []
     for step, end in enumerate(ends, start=1):

@@ -35,8 +35,10 @@ def scope_name(scope: str, region_names: dict[str, str]) -> str:
 
 
 def goals_table(goals: pd.DataFrame, region_names: dict[str, str]) -> ShownTable:
-    """One row per goal as shown; each row's numbers in its metric's unit. The evaluation tables
-    are not suppressed, so a missing number there is not available ('..'), never hidden."""
+    """One row per goal as shown; each row's numbers in its metric's unit. Forecasts are never
+    suppressed: a missing one is not available ('..'). A missing latest value is suppressed (':')
+    where its cell of the metrics mart is, and not available where that cell has nothing to be
+    computed from or there is none."""
     frame = goals.assign(
         scope_nb=[scope_name(s, region_names) for s in goals["scope"]],
         latest_month=goals["latest_period_end"].map(lambda d: fmt.NOT_AVAILABLE if fmt.is_missing(d) else fmt.month(d)),
@@ -60,7 +62,9 @@ def goals_table(goals: pd.DataFrame, region_names: dict[str, str]) -> ShownTable
         "status_nb": ("Status", None),
     }
     everywhere = pd.Series(True, index=frame.index)
-    return ShownTable.selected(frame, columns, {columns[n][0]: everywhere for n in numbers})
+    not_available = {columns[n][0]: everywhere for n in numbers if n != "latest_value"}
+    not_available["Siste verdi"] = (frame["latest_denominator"] == 0) | frame["latest_period_end"].isna()
+    return ShownTable.selected(frame, columns, not_available)
 
 
 def show_status_counts(goals: pd.DataFrame) -> None:

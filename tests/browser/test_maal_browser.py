@@ -25,7 +25,7 @@ def open_goals(page: Page, url: str) -> None:
 def test_goals_page_renders_hand_made_goals(page: Page, dashboard_server, handmade_home: Path):
     open_goals(page, dashboard_server(handmade_home))
     expect(page.get_by_text(ILLUSTRATIVE)).to_be_visible()
-    assert metric_values(page) == {"På sporet": "1", "Usikker": "1", "Ikke på sporet": "1", "For lite data": "1"}
+    assert metric_values(page) == {"På sporet": "1", "Usikker": "2", "Ikke på sporet": "1", "For lite data": "1"}
     table = page.locator('[data-testid="stTable"]')
     national = table.locator("tr", has_text="Hele landet").filter(has_text="Registreringsgrad av anslått behov")
     expect(national).to_contain_text("59,2\u00a0%")  # the latest national coverage of need

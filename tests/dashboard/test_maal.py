@@ -32,15 +32,19 @@ def place(scope: str) -> str:
     return "Hele landet" if scope == "national" else sf.REGIONS[scope]
 
 
+DECIMALS = {"prosent": 1, "timer": 1}  # other units: whole numbers
+
+
 def shown_value(goal: sf.GoalRow, value: float | None) -> str:
-    """On screen: percent metrics with one decimal and '%', hours with one decimal."""
+    """On screen: percent metrics with one decimal and '%', hours with one decimal, counts whole."""
     if value is None:
         return ".."
-    return pct(value) if UNITS[goal.metric_id] == "prosent" else thousands(value, 1)
+    unit = UNITS[goal.metric_id]
+    return pct(value) if unit == "prosent" else thousands(value, DECIMALS.get(unit, 0))
 
 
-def written_value(value: float | None) -> str:
-    return ".." if value is None else plain(value, 1)
+def written_value(goal: sf.GoalRow, value: float | None) -> str:
+    return ".." if value is None else plain(value, DECIMALS.get(UNITS[goal.metric_id], 0))
 
 
 def goals_in_page_order() -> list[sf.GoalRow]:
@@ -48,8 +52,10 @@ def goals_in_page_order() -> list[sf.GoalRow]:
 
 
 def expected_goal_rows(value) -> list[list[str]]:
+    """A latest value published hidden (its metrics cell is) reads ':'; any other missing '..'."""
     return [
-        [NAMES[g.metric_id], place(g.scope), value(g, g.baseline_value), value(g, g.latest_value), "oktober 2026",
+        [NAMES[g.metric_id], place(g.scope), value(g, g.baseline_value),
+         ":" if g.latest_value is None else value(g, g.latest_value), "oktober 2026",
          value(g, g.target_value), "desember 2029", value(g, g.forecast_at_target), value(g, g.lower_at_target),
          value(g, g.upper_at_target), STATUS[g.status]]
         for g in goals_in_page_order()
@@ -62,7 +68,7 @@ def test_goals_are_labelled_illustrative_with_status_counts(serving_home: Path, 
     assert len(at.warning) == 1
     assert ILLUSTRATIVE in at.warning[0].value
     assert {m.label: m.value for m in at.metric} == {
-        "På sporet": "1", "Usikker": "1", "Ikke på sporet": "1", "For lite data": "1",
+        "På sporet": "1", "Usikker": "2", "Ikke på sporet": "1", "For lite data": "1",
     }  # fmt: skip
     assert "Målsett versjon 1" in at.caption[0].value
 
@@ -78,13 +84,16 @@ def test_goal_table_shows_latest_value_target_forecast_and_status(serving_home: 
     assert expected[1][:4] == ["Registreringsgrad av anslått behov", "Hele landet", "40,0\u00a0%", "59,2\u00a0%"]
     # A goal without a forecast shows '..' (not available), never ':' (evaluation is not suppressed).
     assert expected[3][7:] == ["..", "..", "..", "For lite data"]
+    # Three organisations sent through the API in the latest month: hidden in the mart and here.
+    assert sf.api_organisations(12) == 3
+    assert expected[4][:4] == ["Virksomheter som melder inn via API", "Hele landet", "0", ":"]
 
 
 def test_goal_csv_holds_the_table_as_shown(serving_home: Path, app: AppTest, csv_downloads: dict):
     open_page(app)
     rows = csv_rows(csv_downloads["mal-status.csv"])
     assert rows[0] == HEADINGS
-    assert rows[1:] == expected_goal_rows(lambda _goal, value: written_value(value))
+    assert rows[1:] == expected_goal_rows(written_value)
 
 
 def chart_frames(at: AppTest) -> list:
