@@ -87,11 +87,9 @@ def test_backtest_counts_every_rolling_origin(evaluated_home):
     rows = read(evaluated_home, """
         select horizon_months, forecasts, mae, interval_checks, interval_coverage
         from evaluation.forecast_backtest where goal_id = ? order by 1""", goal.id)
-    # Window 12, at most the last 36 origins: the origins are the months at positions first..n-2
-    # (0-based), first = max(11, n - 37); horizon h is reached from those at positions up to n - 1 - h.
-    first = max(11, n - 37)
-    expected = [(h, n - 1 - h - first + 1) for h in range(1, n - first)]
-    assert [(h, k) for h, k, *_ in rows] == expected
+    # Window 12: origins at the 12th .. (n-1)th month (coverage rises every month, no flat window);
+    # horizon h is reached from n - 12 - h + 1 of them.
+    assert [(h, k) for h, k, *_ in rows] == [(h, n - 12 - h + 1) for h in range(1, n - 12 + 1)]
     assert all(mae >= 0 for _, _, mae, _, _ in rows)
     assert all(coverage is None or 0 <= coverage <= 1 for *_, coverage in rows)
     assert any(checks > 0 for _, _, _, checks, _ in rows)

@@ -62,7 +62,7 @@ def test_backtest_by_hand():
     assert one.mae == pytest.approx((4 / 3 + 5 / 3) / 2)
     assert one.mape == pytest.approx(100 * ((4 / 3) / 4 + (5 / 3) / 7) / 2)
     # Only the forecast from origin 3 has an earlier error at horizon 1 (target 3 <= origin 3): its
-    # interval is 16/3 - 4/3 = 4 on both ends, and 7 lies outside.
+    # interval is 16/3 +/- 4/3, and 7 lies outside.
     assert (one.interval_checks, one.interval_coverage) == (1, 0.0)
     # Horizon 2: one error of 1/6; no earlier error to build an interval from.
     assert (two.horizon, two.forecasts) == (2, 1)
@@ -79,16 +79,23 @@ def test_mape_leaves_out_observed_zeros():
     assert only_zeros.mape is None
 
 
-def test_error_bands_use_percentiles_per_horizon_and_grow_in_proportion_beyond():
-    # Horizon 1: errors 0..10 (10th and 90th percentiles 1 and 9); horizon 2: errors -10..10 in steps of 2.
+def test_error_bands_use_the_80th_percentile_of_absolute_errors_and_grow_in_proportion_beyond():
+    # Horizon 1: errors 0..10, the 80th percentile of their sizes is 8. Horizon 2: errors -10..10 in
+    # steps of 2, sizes 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10: also 8. Horizon 3 has too few errors.
     errors = [BacktestError(o, o + 1, 0.0, float(o)) for o in range(11)]
     errors += [BacktestError(o, o + 2, 0.0, 2.0 * o - 10) for o in range(11)]
-    errors += [BacktestError(0, 3, 0.0, 1.0)]  # horizon 3 has too few errors of its own
+    errors += [BacktestError(0, 3, 0.0, 1.0)]
     bands = ErrorBands.from_errors(errors, min_errors=6)
-    assert bands.at(1) == pytest.approx((1.0, 9.0))
-    assert bands.at(2) == pytest.approx((-8.0, 8.0))
-    assert bands.at(3) == pytest.approx((-12.0, 12.0))
-    assert bands.at(6) == pytest.approx((-24.0, 24.0))
+    assert (bands.at(1), bands.at(2), bands.longest) == pytest.approx((8.0, 8.0, 2))
+    assert bands.at(3) == pytest.approx(12.0)
+    assert bands.at(6) == pytest.approx(24.0)
+
+
+def test_backtest_leaves_out_origins_whose_window_is_flat():
+    # A share at 0 until the API exists, then rising: only windows holding a rise are origins.
+    values = [0.0] * 15 + [1.0, 3.0, 6.0]
+    errors = backtest(series(values, start=0), window=3)
+    assert sorted({e.origin for e in errors}) == [15, 16]
 
 
 def test_the_interval_covers_a_known_linear_trend():
@@ -117,9 +124,9 @@ def test_intervals_cover_new_observations_about_as_often_as_they_claim():
         values = 5.0 + 0.3 * np.arange(66) + rng.normal(0, 2.0, 66)
         history = series(values[:60])
         errors = backtest(history)
-        low, high = ErrorBands.from_errors(errors).at(6)
+        width = ErrorBands.from_errors(errors).at(6)
         forecast = trend_forecast(history.months, history.values, np.array([START + 65]))[0]
-        covered += forecast + low <= values[65] <= forecast + high
+        covered += abs(values[65] - forecast) <= width
     assert 0.70 <= covered / 200 <= 0.90
 
 
