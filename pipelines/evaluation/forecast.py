@@ -217,15 +217,16 @@ class GoalForecast:
     backtested_months: int | None = None
 
 
-def status_of(goal: Goal, forecast: float, lower: float, upper: float) -> str:
+def meets_target(goal: Goal, value: float) -> bool:
+    return value >= goal.target_value if goal.kind.higher_is_better else value <= goal.target_value
+
+
+def status_of(goal: Goal, lower: float, upper: float) -> str:
+    """Where the interval at the target date lies against the target (module docstring)."""
     pessimistic, optimistic = (lower, upper) if goal.kind.higher_is_better else (upper, lower)
-
-    def meets(value: float) -> bool:
-        return value >= goal.target_value if goal.kind.higher_is_better else value <= goal.target_value
-
-    if meets(pessimistic):
+    if meets_target(goal, pessimistic):
         return "on_track"
-    if not meets(optimistic):
+    if not meets_target(goal, optimistic):
         return "off_track"
     return "at_risk"
 
@@ -242,8 +243,7 @@ def forecast_goal(goal: Goal, series: Series) -> GoalForecast:
         if observed is None:
             status = "insufficient_data"
         else:
-            met = observed >= goal.target_value if goal.kind.higher_is_better else observed <= goal.target_value
-            status = "met" if met else "missed"
+            status = "met" if meets_target(goal, observed) else "missed"
         return GoalForecast(goal, latest_month, latest_value, [], None, status, summary)
     bands = ErrorBands.from_errors(errors)
     if not bands:
@@ -260,8 +260,9 @@ def forecast_goal(goal: Goal, series: Series) -> GoalForecast:
         width = bands.at(month - latest_month)
         path.append((month_end(month), value, max(0.0, value - width), min(ceiling, value + width)))
     _, *at_target = path[-1]
-    return GoalForecast(goal, latest_month, latest_value, path, tuple(at_target), status_of(goal, *at_target), summary,
-                        bands.longest)
+    _, lower, upper = at_target
+    return GoalForecast(goal, latest_month, latest_value, path, tuple(at_target), status_of(goal, lower, upper),
+                        summary, bands.longest)
 
 
 def goal_rows(goals: Goals, forecasts: list[GoalForecast]) -> dict[str, list[tuple]]:
