@@ -46,8 +46,6 @@ def goals_table(goals: pd.DataFrame, region_names: dict[str, str]) -> ShownTable
         status_nb=goals["status"].map(lambda s: labels.GOAL_STATUSES.get(s, s)),
     )
     per_row = pd.Series([labels.unit_number(unit) for unit in goals["unit"]], dtype=object)
-    numbers = ("baseline_value", "latest_value", "target_value", "forecast_at_target",
-               "lower_at_target", "upper_at_target")  # fmt: skip
     columns = {
         "name_nb": ("Indikator", None),
         "scope_nb": ("Område", None),
@@ -62,7 +60,8 @@ def goals_table(goals: pd.DataFrame, region_names: dict[str, str]) -> ShownTable
         "status_nb": ("Status", None),
     }
     everywhere = pd.Series(True, index=frame.index)
-    not_available = {columns[n][0]: everywhere for n in numbers if n != "latest_value"}
+    not_available = {heading: everywhere for heading in ("Utgangspunkt", "Mål", "Prognose ved måldato",
+                                                         "Nedre grense", "Øvre grense")}  # fmt: skip
     not_available["Siste verdi"] = (frame["latest_denominator"] == 0) | frame["latest_period_end"].isna()
     return ShownTable.selected(frame, columns, not_available)
 
