@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests import serving_fixture as sf
 from tests.browser.page_actions import (
+    RENDER_TIMEOUT_MS,
     assert_counts_disclose_nothing,
     assert_no_error,
     choose,
@@ -50,7 +51,7 @@ def test_effect_page_renders_and_a_filter_change_updates_the_figures(page: Page,
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(2)
 
     choose(page, "Helseregion", "Helse Vest RHF")
-    expect(metric(page, METRIC)).to_have_text(automatic_share(12, ("helse-vest",)))
+    expect(metric(page, METRIC)).to_have_text(automatic_share(12, ("helse-vest",)), timeout=RENDER_TIMEOUT_MS)
     expect(page.get_by_text("Helse Vest RHF · siste periode:")).to_be_visible()
     assert automatic_share(12, ("helse-vest",)) != national
     assert_no_error(page)
@@ -59,9 +60,9 @@ def test_effect_page_renders_and_a_filter_change_updates_the_figures(page: Page,
 def test_downloaded_breakdown_shows_suppressed_cells_as_colon(page: Page, dashboard_server, handmade_home: Path):
     open_effect(page, dashboard_server(handmade_home))
     choose(page, "Helseregion", "Helse Nord RHF")
-    expect(page.get_by_text("Helse Nord RHF · siste periode:")).to_be_visible()
+    expect(page.get_by_text("Helse Nord RHF · siste periode:")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
     segment(page, "Fordelt på", "Virksomhetstype")
-    expect(page.locator('[data-testid="stMultiSelect"]')).to_have_count(1)
+    expect(page.locator('[data-testid="stMultiSelect"]')).to_have_count(1, timeout=RENDER_TIMEOUT_MS)
     wait_rendered(page, downloads=3, last_text=LAST_TEXT)
 
     # On screen, the suppressed cells read ':' (not 'None') and the rate over nothing '..'.
@@ -110,9 +111,9 @@ def test_effect_page_renders_a_real_publication(page: Page, dashboard_server, pu
 
     choose(page, "Helseregion", region_names[region])
     expected = f"{latest[region]:.1f}".replace(".", ",") + f"{NBSP}%"
-    expect(metric(page, METRIC)).to_have_text(expected)
+    expect(metric(page, METRIC)).to_have_text(expected, timeout=RENDER_TIMEOUT_MS)
     segment(page, "Fordelt på", "Virksomhetstype")
-    expect(page.locator('[data-testid="stMultiSelect"]')).to_have_count(1)
+    expect(page.locator('[data-testid="stMultiSelect"]')).to_have_count(1, timeout=RENDER_TIMEOUT_MS)
     wait_rendered(page, downloads=3, last_text=LAST_TEXT)
 
     rows = csv_rows(download(page, "Last ned tallene (CSV)"))
