@@ -1,9 +1,10 @@
 {#- Building blocks of the metric registry (models/metrics). A metric model first describes its
-    facts (one row per event, entry or person, carrying the place it is counted in:
-    health_region and, for metrics by county, county_code), spreads each fact over the cells it
-    counts in (metric_cells_of), aggregates per cell, and lays the result on the grid of every
-    reported cell (metric_table) so that a cell without facts shows zero rather than going
-    missing. -#}
+    facts (rows of events, entries, persons or organisations, or counts of them, each carrying the
+    place it is counted in: health_region and, for metrics by county, county_code), spreads each
+    fact over the cells it counts in (metric_cells_of), aggregates per cell, and lays the result
+    on the grid of every reported cell (metric_table) so that a cell without facts shows zero
+    rather than going missing. Stocks at month ends are counted from stretches of time
+    (count_at_month_ends) rather than by expanding every entry over every month. -#}
 
 {% macro metric_cells_of(facts, grains, dimensions=[]) -%}
     {#- FROM-clause items giving each fact row once per cell it counts in: every grain (national,
