@@ -68,7 +68,8 @@ import numpy as np
 MAX_PROPAGATION_ROUNDS = 200
 # Candidates tried, one by one, for the complement that protects a recovered cell.
 MAX_COMPLEMENTS_TRIED = 20
-# Relations have coefficients 1 and -1: far larger singular values, and null-space entries, than this.
+# Relations have coefficients 1 and -1: their non-zero singular values are far above this, and a
+# determined cell's squared norm in the row space is 1 to within it.
 SINGULAR_TOLERANCE = 1e-9
 
 
@@ -351,7 +352,9 @@ class _Suppression:
             raise DisclosureError(f"cell {cell} can be recomputed and no cell around it can be hidden")
         for candidate in candidates[:MAX_COMPLEMENTS_TRIED]:
             self.hidden[candidate] = True
-            fixed = cell not in self.recovered([cell, candidate])
+            cells, relations = self.component([cell, candidate])
+            # Propagation first: it is the cheaper of the two, and rules most candidates out.
+            fixed = cell not in self.narrowed(cells, relations) and cell not in self.determined(cells, relations)
             self.hidden[candidate] = False
             if fixed:
                 return candidate
@@ -392,52 +395,65 @@ class _Suppression:
 
     def narrowed(self, cells: set[int], relations: list[int]) -> set[int]:
         """Cells whose interval, by propagation over the relations, is one value or within 1..threshold."""
-        hidden, values = self.hidden, self.values
+        hidden, values, inf = self.hidden, self.values, math.inf
         lower = dict.fromkeys(cells, 1)  # zero is never hidden
-        upper = dict.fromkeys(cells, math.inf)
-
-        def bounds(cell: int) -> tuple[float, float]:
-            return (lower[cell], upper[cell]) if hidden[cell] else (values[cell], values[cell])
+        upper = dict.fromkeys(cells, inf)
+        # Each relation as its hidden total (None when shown), the total's value, its hidden parts
+        # and the sum of its shown parts: the published cells are constants.
+        prepared = []
+        relations_of: dict[int, list[int]] = defaultdict(list)
+        for number in relations:
+            relation = self.relations[number]
+            parts = [cell for cell in relation.parts if hidden[cell]]
+            shown = sum(values[cell] for cell in relation.parts if not hidden[cell])
+            total = relation.total if hidden[relation.total] else None
+            for cell in parts + ([total] if total is not None else []):
+                relations_of[cell].append(len(prepared))
+            prepared.append((total, values[relation.total], parts, shown))
 
         def narrow(cell: int, low: float, high: float) -> bool:
             """Counts are whole numbers: bounds round inwards."""
-            if not hidden[cell]:
+            low = lower[cell] if low == -inf else max(lower[cell], math.ceil(low))
+            high = upper[cell] if high == inf else min(upper[cell], math.floor(high))
+            if (low, high) == (lower[cell], upper[cell]):
                 return False
-            low = lower[cell] if low == -math.inf else max(lower[cell], math.ceil(low))
-            high = upper[cell] if high == math.inf else min(upper[cell], math.floor(high))
-            changed = (low, high) != (lower[cell], upper[cell])
             lower[cell], upper[cell] = low, high
-            return changed
+            return True
 
-        queue = deque(relations)
+        queue = deque(range(len(prepared)))
         queued = set(queue)
-        budget = MAX_PROPAGATION_ROUNDS * max(len(relations), 1)
+        budget = MAX_PROPAGATION_ROUNDS * max(len(prepared), 1)
         while queue and budget:
             budget -= 1
             number = queue.popleft()
             queued.discard(number)
-            relation = self.relations[number]
-            part_bounds = [bounds(cell) for cell in relation.parts]
-            low_sum = sum(low for low, _ in part_bounds)
-            finite_high = sum(high for _, high in part_bounds if high != math.inf)
-            unbounded = sum(high == math.inf for _, high in part_bounds)
-            changed = [relation.total] if narrow(relation.total, low_sum, math.inf if unbounded else finite_high) else []
-            total_low, total_high = bounds(relation.total)
-            for cell, (low, high) in zip(relation.parts, part_bounds):
-                others_unbounded = unbounded - (high == math.inf)
-                others_high = math.inf if others_unbounded else finite_high - (0 if high == math.inf else high)
-                if narrow(cell, total_low - others_high, total_high - (low_sum - low)):
+            total, total_value, parts, shown = prepared[number]
+            highs = [upper[cell] for cell in parts]
+            low_sum = shown + sum(lower[cell] for cell in parts)
+            unbounded = highs.count(inf)
+            finite_high = shown + sum(high for high in highs if high != inf)
+            changed = []
+            if total is None:
+                total_low = total_high = total_value
+            else:
+                if narrow(total, low_sum, inf if unbounded else finite_high):
+                    changed.append(total)
+                total_low, total_high = lower[total], upper[total]
+            for cell, high in zip(parts, highs):
+                others_high = inf if unbounded - (high == inf) else finite_high - (0 if high == inf else high)
+                if narrow(cell, total_low - others_high, total_high - (low_sum - lower[cell])):
                     changed.append(cell)
             for cell in changed:
-                for other in self.relations_of[cell]:
-                    if other not in queued and self.relations[other].total is not None:
+                for other in relations_of[cell]:
+                    if other not in queued:
                         queue.append(other)
                         queued.add(other)
         return {cell for cell in cells if lower[cell] == upper[cell] or upper[cell] <= self.threshold}
 
     def determined(self, cells: set[int], relations: list[int]) -> set[int]:
-        """Cells the relations determine alone: those on which no solution of the homogeneous
-        system (the relations with every published cell set to zero) can move."""
+        """Cells the relations determine alone: a cell is determined when its unit vector lies in
+        the row space of the relations restricted to the hidden cells (published cells are
+        constants), that is when the row space's orthonormal basis has norm 1 in its column."""
         if not relations:
             return set()
         column = {cell: i for i, cell in enumerate(sorted(cells))}
@@ -447,7 +463,7 @@ class _Suppression:
             for cell, sign in ((relation.total, 1.0), *((part, -1.0) for part in relation.parts)):
                 if cell in column:
                     matrix[row, column[cell]] += sign
-        _, singular, rows = np.linalg.svd(matrix)
+        _, singular, basis = np.linalg.svd(matrix, full_matrices=False)
         rank = int((singular > SINGULAR_TOLERANCE).sum())
-        free = np.abs(rows[rank:]).max(axis=0, initial=0.0)
-        return {cell for cell, i in column.items() if free[i] <= SINGULAR_TOLERANCE}
+        in_row_space = (basis[:rank] ** 2).sum(axis=0)
+        return {cell for cell, i in column.items() if in_row_space[i] >= 1 - SINGULAR_TOLERANCE}
