@@ -23,14 +23,12 @@ The total of a group is every row of the total's model (where ``total.where`` ho
 same values in the ``match`` columns (by default all the ``by`` columns), so the model must have
 those columns too; ``match`` leaves out a column the total's row differs in (such as
 dimension_name 'total' against the breakdown's name). A total repeated in several rows is one
-relation per row. An equality (the same figure published twice, in two rows
-or two models) is a group of one cell with a total. A total must be a count of a published model.
+relation per row. An equality (the same figure published twice, in two rows or two models) is a
+group of one cell with a total. A total must be a count of a published model. Declare every
+relation that holds in the data, and only those: the audit below reasons with them.
 
 Primary suppression hides every count from 1 up to the threshold. Complementary suppression then
-hides more cells until every relation *total = sum of parts* passes these rules (a relation whose
-total is not declared counts as one with a published total, except that, when every other cell of
-its group is zero, a single hidden cell is left alone: the undeclared total then equals it and is
-hidden wherever it is published):
+hides more cells until every relation *total = sum of parts* passes these rules:
 
 - a hidden total has at least one hidden part (else it is the sum of the published parts);
 - with the total shown, the parts hidden are none, or at least two whose values, each less one,
@@ -40,14 +38,20 @@ hidden wherever it is published):
   none, its total; relations overlap (counties within a region, regions within the country,
   dimension values within a total), so this repeats until no relation breaks a rule.
 
-Last, an audit plays the attacker on the declared relations: starting from what is published,
-each hidden cell known to be at least 1 (zero is never hidden), it narrows every hidden cell's
-interval by interval propagation over the relations (a total lies between the sums of its parts'
-bounds; a part between the total's bounds less the other parts' bounds), to a fixed point. A
-hidden cell is *recovered* when its interval is a single value or lies within 1..threshold (it
-shows the count is small). For every recovered cell the smallest published non-zero cell of a
-relation it is in is hidden, the rules are applied again, and the audit repeats; a cell that
-cannot be protected so stops the publication (``DisclosureError``).
+A group without a declared total is taken as one whose total is shown; when none of its other
+cells can be hidden (all zero or hidden), it is left as it is: its sum is then the hidden cells'
+own, small or hidden wherever it is published.
+
+Last, an audit plays the attacker on the relations with a declared total, knowing what is
+published and that a hidden cell is at least 1 (zero is never hidden). A hidden cell is
+*recovered* when the relations determine it (its unit vector lies in their row space, the
+published cells being constants), or when interval propagation (a total lies between the sums of
+its parts' bounds, a part between the total's bounds less the other parts' bounds, to a fixed
+point) leaves it a single value or an interval within 1..threshold (showing the count is small).
+For each recovered cell, the smallest published non-zero cell that protects it is hidden (tried
+from the cell's own relations first, then from those around the hidden cells linked to it), the
+rules are applied again, and the audit repeats. A cell that cannot be protected stops the
+publication (``DisclosureError``).
 
 Counts must be whole numbers. A relation with a NULL count among its cells (a figure that does
 not exist, such as the numerator of a median) is left out; rates are checked row by row only.
@@ -90,6 +94,10 @@ class DisclosureConfigError(ValueError):
 
 class DisclosureError(RuntimeError):
     """A hidden cell could not be protected: publishing it would let it be recomputed."""
+
+    def __init__(self, cell: int):
+        super().__init__(f"cell {cell} can be recomputed and no cell around it can be hidden")
+        self.cell = cell
 
 
 @dataclass(frozen=True)
@@ -209,6 +217,11 @@ class Cells:
     def has(self, model: str, column: str) -> bool:
         return (model, column) in self._first
 
+    def place(self, number: int) -> tuple[str, str, int]:
+        """The model, column and row (rowid) of a cell."""
+        model, column = max((key for key, first in self._first.items() if first <= number), key=self._first.get)
+        return model, column, number - self._first[(model, column)]
+
 
 def read_cells(con: duckdb.DuckDBPyConnection, tables: Sequence[PublishedTable]) -> Cells:
     """The counts of each table ``con`` holds under the model's name, by rowid."""
@@ -245,9 +258,19 @@ def read_relations(con: duckdb.DuckDBPyConnection, tables: Sequence[PublishedTab
                         if total in members:
                             raise DisclosureConfigError(f"{table.name}: a cell of the group {group} is its own total")
                         relation = Relation(total, members)
-                        if all(cells.values[cell] is not None for cell in _cells_of(relation)):
-                            relations.append(relation)
+                        if any(cells.values[cell] is None for cell in _cells_of(relation)):
+                            continue
+                        if total is not None and not _adds_up(cells.values, relation):
+                            model, column, row = cells.place(total)
+                            raise DisclosureConfigError(
+                                f"{table.name}: the group {key} of {list(columns)} does not add up to its total "
+                                f"{model}.{column} (row {row}): the declared relation does not hold")
+                        relations.append(relation)
     return relations
+
+
+def _adds_up(values: Sequence[float], relation: Relation) -> bool:
+    return math.isclose(values[relation.total], sum(values[cell] for cell in relation.parts), rel_tol=1e-9, abs_tol=1e-9)
 
 
 def _rows_by_key(con: duckdb.DuckDBPyConnection, model: str, by: Sequence[str], where: str | None) -> dict[tuple, list[int]]:
@@ -336,7 +359,7 @@ class _Suppression:
             return None
         candidates = [cell for cell in relation.parts if self.can_hide(cell)]
         if candidates:
-            return min(candidates, key=lambda cell: (values[cell], cell))
+            return min(candidates, key=self.order)
         if total is not None and self.can_hide(total):
             return total
         return None
@@ -349,7 +372,7 @@ class _Suppression:
         around = {c for r in component_relations for c in _cells_of(self.relations[r]) if self.can_hide(c)} - near
         candidates = sorted(near, key=self.order) + sorted(around, key=self.order)
         if not candidates:
-            raise DisclosureError(f"cell {cell} can be recomputed and no cell around it can be hidden")
+            raise DisclosureError(cell)
         for candidate in candidates[:MAX_COMPLEMENTS_TRIED]:
             self.hidden[candidate] = True
             cells, relations = self.component([cell, candidate])

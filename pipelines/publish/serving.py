@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from pipelines.publish.disclosure import (
     HIDDEN_GOAL_CELL,
+    DisclosureError,
     PublishedTable,
     primary_suppression,
     read_cells,
@@ -122,7 +123,16 @@ def _write_suppressed(con: duckdb.DuckDBPyConnection, tables: list[PublishedTabl
     for table in tables:
         con.execute(f'create table "{table.name}" as select * from warehouse.main."{table.name}" order by all')
     cells = read_cells(con, tables)
-    hidden = suppress(cells.values, read_relations(con, tables, cells), threshold)
+    try:
+        hidden = suppress(cells.values, read_relations(con, tables, cells), threshold)
+    except DisclosureError as error:
+        model, column, row = cells.place(error.cell)
+        table = next(table for table in tables if table.name == model)
+        # The row's key only: its counts and rates are not for the log.
+        figures = ", ".join(f'"{name}"' for name in table.counts + table.rates)
+        key = con.execute(f'select * exclude ({figures}) from "{model}" where rowid = ?', [row]).fetchall()
+        raise PublishError(f"{model}.{column} in the row {key} could be recomputed from what would be "
+                           "published, and no cell around it can be hidden") from error
     small = primary_suppression(cells.values, threshold)
     rows, small_counts, complementary_counts = {}, {}, {}
     for table in tables:

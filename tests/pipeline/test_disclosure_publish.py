@@ -57,6 +57,9 @@ METRICS_SHAPE = Shape(METRIC_KEY, ("numerator", "denominator"), ("value",))
 WITHOUT_PERSON_COUNTS = {"data_quality_daily", "data_quality_by_reason_daily", "metric_definitions", "publish_info"}
 # One EPJ system sends in several regions and for several organisation types: its figures do not add up.
 NOT_ADDITIVE = {"api_systems"}
+# The estimated need (5 % of the population) is not a count of anyone: it is never hidden and adds up
+# only up to rounding.
+NOT_COUNTS = {("registration_coverage_need", "denominator")}
 
 
 @dataclass
@@ -170,7 +173,8 @@ def metric_relations(p: Publication, table: str) -> list[tuple[tuple, list[tuple
         if grain == "region":
             parts_of[((metric, end, period, "national", None, None, name, value), "regions")].append(key)
     return [((table, total, column), [(table, k, column) for k in parts])
-            for (total, _), parts in parts_of.items() if total in rows for column in METRICS_SHAPE.counts]
+            for (total, _), parts in parts_of.items() if total in rows for column in METRICS_SHAPE.counts
+            if (total[0], column) not in NOT_COUNTS]
 
 
 def same_figures(p: Publication) -> list[tuple[tuple, list[tuple]]]:

@@ -168,9 +168,13 @@ def test_coverage_over_time_matches_at_every_year_end(serving, events):
             ).fetchall()
         )
         expected = registered_by_region(events, year_end)
-        assert {r: p for r, p in published.items() if p is not None} == {
-            r: n for r, n in expected.items() if n > 4
-        }, year_end
+        # Shown figures are the independent count; small ones are hidden, and so may be others
+        # (complementary cells, tests/pipeline/test_disclosure_publish.py).
+        assert len(published) == 4, year_end
+        for region, persons in published.items():
+            small = 1 <= expected[region] <= 4
+            assert persons in ((None,) if small else (None, expected[region])), (year_end, region)
+        assert any(persons is not None for persons in published.values()), year_end
 
 
 def test_new_entries_by_region_and_channel_match(serving, events):
@@ -195,7 +199,10 @@ def test_new_entries_by_region_and_channel_match(serving, events):
     assert len(published) == 8
     for region, channel, new_entries in published:
         expected = counts[(region, channel)]
-        assert new_entries == (None if 1 <= expected <= 4 else expected), (region, channel)
+        # Shown figures are the independent count; small ones are hidden, and so may be others
+        # (complementary cells, tests/pipeline/test_disclosure_publish.py).
+        assert new_entries in ((None,) if 1 <= expected <= 4 else (None, expected)), (region, channel)
+    assert any(new_entries is not None for _, _, new_entries in published)
 
 
 def test_published_copy_has_no_small_counts(serving):

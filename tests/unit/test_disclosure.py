@@ -406,3 +406,31 @@ def test_two_small_counties_that_add_up_to_a_small_sum_get_a_third_complement(th
     # 1 + 1 alone would show the two add up to 2: the smallest other county is hidden too.
     assert hidden == ["r0c0", "r0c1", "r0c2"]
     assert attack(protected, threshold) == {}
+
+
+def small_tables() -> Tables:
+    tables = Tables(4, [date(2025, 1, 31)], {"r0": ["r0c0", "r0c1"], "r1": ["r1c0"]}, ["v0", "v1"])
+    for region, counties in tables.regions.items():
+        for county in counties:
+            tables.persons[(tables.periods[0], region, county)] = 3
+        tables.entries.update({(tables.periods[0], region, channel): 20 for channel in CHANNELS})
+        tables.dimension.update({(tables.periods[0], region, value): 2 for value in tables.dimension_values})
+    return tables
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["county_t"]["suppress"].update(hide=["persons"]), "unknown keys in meta.publish.suppress"),
+    (lambda d: d["county_t"]["suppress"]["additive_groups"][0].update(columns=["population"]),
+     "population is not one of the model's counts"),
+    (lambda d: d["channel_national_t"]["suppress"]["additive_groups"][0].pop("total"), "a sum of columns needs a total"),
+    (lambda d: d.pop("national_t"), "the total's model national_t is not published"),
+    (lambda d: d["region_t"]["suppress"]["additive_groups"][0]["total"].update(column="population"),
+     "the total national_t.population is not one of that model's counts"),
+    (lambda d: d["dimension_t"]["suppress"]["additive_groups"][0].update(where="dimension_value = 'v0'"),
+     "does not add up to its total dimension_t.n"),
+])
+def test_a_declaration_that_is_wrong_stops_the_publication_with_a_clear_error(change, message):
+    declared = json.loads(json.dumps(DECLARED, default=str))
+    change(declared)
+    with pytest.raises(ValueError, match=message):
+        published(small_tables(), declared)
