@@ -3,8 +3,8 @@
 What is published, and which columns hide small counts, is declared once in the dbt YAML
 (``meta.publish``) and read here from the manifest; pipelines/publish/disclosure.py says how
 cells are hidden. A hidden value is published as NULL (shown as ':' by Statistics Norway's
-convention). The unsuppressed figures are worked on in memory only, so no file ever holds them
-outside the warehouse. Every table of the warehouse schema ``evaluation`` is copied as it is
+convention). The unsuppressed figures are worked on in an in-memory database, so no file but the
+warehouse ever holds them. Every table of the warehouse schema ``evaluation`` is copied as it is
 (see ``_copy_evaluation``). The new copy is written under a temporary name, checked
 (pipelines/publish/verify.py), and renamed over the old one, so readers see either the old or
 the new copy, never a half-built one, and a failed publish leaves the last good copy in place.
@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipelines.evaluation.tables import SCHEMA as EVALUATION_SCHEMA
 from pipelines.publish.disclosure import (
     HIDDEN_GOAL_CELL,
     DisclosureError,
@@ -31,7 +32,6 @@ from pipelines.publish.disclosure import (
     suppress,
 )
 from pipelines.publish.verify import disclosure_violations
-from pipelines.evaluation.tables import SCHEMA as EVALUATION_SCHEMA
 from pipelines.settings import Paths
 
 DEFAULT_SUPPRESSION_THRESHOLD = 4

@@ -35,7 +35,9 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from pipelines.publish.disclosure import PublishedTable
 from pipelines.publish.serving import publish
+from pipelines.publish.verify import disclosure_violations
 from pipelines.settings import Paths
 from tests.disclosure_attack import narrowed_cells, solved_by_linear_algebra
 
@@ -434,3 +436,33 @@ def test_a_declaration_that_is_wrong_stops_the_publication_with_a_clear_error(ch
     change(declared)
     with pytest.raises(ValueError, match=message):
         published(small_tables(), declared)
+
+
+CHECKED = PublishedTable.from_meta("county_t", {"suppress": {
+    "counts": ["persons"], "rates": ["coverage_pct"],
+    "additive_groups": [{"by": ["period"], "total": {"model": "national_t"}}]}})
+NATIONAL = PublishedTable.from_meta("national_t", {"suppress": {"counts": ["persons"]}})
+
+
+@pytest.mark.parametrize("shown, violation", [
+    # (persons, coverage_pct) shown per county; the warehouse holds 3, 50 and 60.
+    ({"c0": (3, 0.3), "c1": (50, 5.0), "c2": (60, 6.0)}, "county_t.persons shows 1 counts from 1 to 4"),
+    ({"c0": (None, None), "c1": (50, 5.0), "c2": (60, 6.0)},
+     "county_t: 1 groups by ['period'] of ['persons'] have exactly one hidden cell"),
+    ({"c0": (None, 0.3), "c1": (None, None), "c2": (60, 6.0)}, "county_t.coverage_pct is shown in 1 rows with a hidden count"),
+    ({"c0": (None, None), "c1": (None, None), "c2": (60, 6.0)}, None),
+])
+def test_the_disclosure_check_finds_what_breaks_the_rules(tmp_path: Path, shown: dict, violation: str | None):
+    """The check of pipelines/publish/verify.py on copies made by hand, so that each rule is broken once."""
+    for database, persons in (("warehouse", {"c0": (3, 0.3), "c1": (50, 5.0), "c2": (60, 6.0)}), ("serving", shown)):
+        with duckdb.connect(str(tmp_path / f"{database}.duckdb")) as con:
+            con.execute("create table county_t (period date, county varchar, persons bigint, coverage_pct double)")
+            con.execute("create table national_t (period date, persons bigint)")
+            for county, (count, pct) in persons.items():
+                con.execute("insert into county_t values ('2025-01-31', ?, ?, ?)", [county, count, pct])
+            con.execute("insert into national_t values ('2025-01-31', 113)")
+    with duckdb.connect() as con:
+        con.execute(f"attach '{tmp_path / 'warehouse.duckdb'}' as warehouse (read_only)")
+        con.execute(f"attach '{tmp_path / 'serving.duckdb'}' as serving (read_only)")
+        violations = disclosure_violations(con, [CHECKED, NATIONAL], 4)
+    assert violations == ([] if violation is None else [violation])
