@@ -1,9 +1,9 @@
 """The disclosure check of a new serving copy, before it is swapped in.
 
 Written apart from the suppression itself (pipelines/publish/disclosure.py), in SQL on what the
-new copy holds against the warehouse, it proves three things for every published model:
+new copy holds against the warehouse, it proves for every published model:
 
-- no count holds a value from 1 up to the threshold;
+- no count holds a value from 1 up to the threshold, and every figure shown is the warehouse's;
 - no rate is shown in a row where a count is hidden, nor a goal's latest value
   (evaluation.goal_status) where the metrics cell it repeats is hidden;
 - no additive group has exactly one hidden cell: counting its declared total with it; without a
@@ -37,6 +37,13 @@ def disclosure_violations(con: duckdb.DuckDBPyConnection, tables: list[Published
             ).fetchone()[0]
             if small:
                 violations.append(f"{table.name}.{column} shows {small} counts from 1 to {threshold}")
+        for column in table.counts + table.rates:
+            altered = con.execute(
+                f'select count(*) from "{_aligned(table.name)}" where "published__{column}" is not null '
+                f'and "published__{column}" is distinct from "{column}"'
+            ).fetchall()[0][0]
+            if altered:
+                violations.append(f"{table.name}.{column} shows {altered} figures that are not the warehouse's")
         any_hidden = " or ".join(_hidden(column) for column in table.counts)
         for rate in table.rates:
             shown = con.execute(

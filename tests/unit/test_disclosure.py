@@ -450,6 +450,7 @@ NATIONAL = PublishedTable.from_meta("national_t", {"suppress": {"counts": ["pers
     ({"c0": (None, None), "c1": (50, 5.0), "c2": (60, 6.0)},
      "county_t: 1 groups by ['period'] of ['persons'] have exactly one hidden cell"),
     ({"c0": (None, 0.3), "c1": (None, None), "c2": (60, 6.0)}, "county_t.coverage_pct is shown in 1 rows with a hidden count"),
+    ({"c0": (None, None), "c1": (None, None), "c2": (61, 6.0)}, "county_t.persons shows 1 figures that are not the warehouse's"),
     ({"c0": (None, None), "c1": (None, None), "c2": (60, 6.0)}, None),
 ])
 def test_the_disclosure_check_finds_what_breaks_the_rules(tmp_path: Path, shown: dict, violation: str | None):
