@@ -14,6 +14,9 @@ from pipelines.transform.project import dbt_project
 from tests.browser.test_dashboard_browser import KEY_FIGURES, assert_no_streamlit_error, open_overview
 
 PAGE_LOADS = 12
+# Publishing (with disclosure control's audit) takes seconds: pages are read until the copy
+# has been replaced at least this many times while they were read.
+PUBLICATIONS = 3
 # What DuckDB says when a file is locked by a writer or cannot be read.
 ERROR_TEXTS = ("IO Error", "Conflicting lock", "Could not set lock", "database is locked", "Traceback")
 
@@ -44,7 +47,8 @@ def test_overview_renders_while_the_serving_copy_is_published_repeatedly(
     publisher.start()
     shown_each_time = []
     try:
-        for _ in range(PAGE_LOADS):
+        while len(shown_each_time) < PAGE_LOADS or len(set(publications)) < PUBLICATIONS:
+            assert not failures, failures
             shown_each_time.append(open_overview(page, url))
             assert_no_streamlit_error(page)
             content = page.content()
@@ -54,8 +58,8 @@ def test_overview_renders_while_the_serving_copy_is_published_repeatedly(
         publisher.join(timeout=120)
 
     assert not failures, failures
-    # The copy really was replaced while the pages were read: many publications, each a new file.
-    assert len(set(publications)) > PAGE_LOADS
+    # The copy really was replaced while the pages were read: several publications, each a new file.
+    assert len(set(publications)) >= PUBLICATIONS
     for shown in shown_each_time:
         assert list(shown) == KEY_FIGURES
         assert all(value and value not in (":", "..") for value in shown.values()), shown
