@@ -299,9 +299,11 @@ def test_a_copy_failing_the_check_is_not_swapped_in(published_home: Path, tmp_pa
     shutil.copy2(published_home / "warehouse.duckdb", home / "warehouse.duckdb")
     assert materialize_serving_copy(home, 4).success
     good = (home / "serving.duckdb").read_bytes()
-    # Two identical rows: the check cannot match the copy's rows one to one with the warehouse's.
+    # A county's row twice, one with nobody in it, so every sum still holds and suppression runs;
+    # but the check cannot match the copy's rows one to one with the warehouse's.
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
-        con.execute("insert into coverage_national_month select * from coverage_national_month limit 1")
+        assert con.execute("insert into coverage_by_county_month select * from coverage_by_county_month "
+                           "where persons_with_critical_info = 0 limit 1").fetchall() == [(1,)]
 
     result = materialize_serving_copy(home, 4)
 
@@ -309,6 +311,6 @@ def test_a_copy_failing_the_check_is_not_swapped_in(published_home: Path, tmp_pa
     [evaluation] = result.get_asset_check_evaluations()
     assert (evaluation.check_name, evaluation.passed, evaluation.severity) == (
         "disclosure_control", False, AssetCheckSeverity.ERROR)
-    assert "coverage_national_month" in evaluation.metadata["violations"].value
+    assert "coverage_by_county_month" in evaluation.metadata["violations"].value
     assert (home / "serving.duckdb").read_bytes() == good
     assert sorted(path.name for path in home.iterdir() if path.name.startswith(".serving")) == []
