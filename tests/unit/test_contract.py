@@ -156,6 +156,22 @@ def test_national_id_system_name_and_address_are_refused_and_masked():
         assert value not in rejection.masked_text
 
 
+@pytest.mark.parametrize(
+    "plant",
+    [*(lambda e, key=key: e["resource"].update({key: "Kari"}) for key in sorted(identifiers._PERSONAL_KEYS)),
+     *(lambda e, kind=kind: e["resource"].update(contained=[{"resourceType": kind, "id": "p1"}])
+       for kind in sorted(identifiers._PERSON_RESOURCES)),
+     *(lambda e, system=system: e["resource"].update(identifier=[{"system": system, "value": "v"}])
+       for system in identifiers.NATIONAL_ID_SYSTEMS)],
+)
+def test_every_structural_identifier_passes_the_quick_filter_and_is_refused(plant):
+    # The filter that lets most lines skip the structural walk must let each of these through.
+    event = example_event()
+    plant(event)
+    assert identifiers.may_hold_structural_identifiers(line(event))
+    assert refused(event).reason_code == "identifier"
+
+
 def test_national_id_in_unparseable_line_is_masked():
     number = national_id("241299", "456") or national_id("241299", "457")
     rejection = refused(f'{{"note": "{number}", broken'.encode())
