@@ -3,14 +3,17 @@
 -- overlap or touch (a person lives in one county at a time, so the stretches of one person never
 -- overlap). valid_from inclusive, valid_to exclusive (null: still so).
 with drug_reactions as (
+    -- One row per start day: the running windows below need a unique order, or rows that tie
+    -- would be numbered in whatever order the parallel sort leaves them.
     select
         patient_pseudonym,
         county_code,
         health_region,
         valid_from,
-        coalesce(valid_to, date '9999-12-31') as valid_to
+        max(coalesce(valid_to, date '9999-12-31')) as valid_to
     from {{ ref('int_metric_entry_segments') }}
     where critical_information_type = 'drug-reaction'
+    group by patient_pseudonym, county_code, health_region, valid_from
 ),
 
 reached as (
@@ -19,7 +22,7 @@ reached as (
         *,
         max(valid_to) over (
             partition by patient_pseudonym, county_code
-            order by valid_from, valid_to
+            order by valid_from
             rows between unbounded preceding and 1 preceding
         ) as reached_to
     from drug_reactions
@@ -31,7 +34,7 @@ numbered as (
         *,
         sum(case when reached_to is null or reached_to < valid_from then 1 else 0 end) over (
             partition by patient_pseudonym, county_code
-            order by valid_from, valid_to
+            order by valid_from
             rows between unbounded preceding and current row
         ) as stretch
     from reached
