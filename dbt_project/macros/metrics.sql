@@ -134,3 +134,55 @@
         and net_changes.{{ column }} is not distinct from groups.{{ column }}
         {%- endfor %}
 {%- endmacro %}
+
+{% macro delay_quantile_metric(metric_id, quantile) -%}
+    {#- A continuous quantile (linear interpolation between the two nearest delays) of the delay in
+        hours from recordedDate to arrival, over the entries created in each month
+        (int_metric_creation_delays), by channel and region of the registering organisation. -#}
+    with facts as (
+        select period_end, health_region, channel, delay_hours
+        from {{ ref('int_metric_creation_delays') }}
+    ),
+
+    cells as (
+        select
+            period_end,
+            {{ metric_cell_columns() }},
+            count(*) as entries,
+            quantile_cont(delay_hours, {{ quantile }}) as delay_hours
+        from {{ metric_cells_of('facts', ['national', 'region'], ['channel']) }}
+        group by all
+    )
+
+    {{ metric_table(
+        metric_id, 'cells', ['national', 'region'], ['channel'],
+        numerator='null',
+        denominator='coalesce(cells.entries, 0)',
+        value='cells.delay_hours',
+    ) }}
+{%- endmacro %}
+
+{% macro coverage_metric(metric_id, denominator, value) -%}
+    {#- Persons with critical information registered at each month end against a column of the
+        coverage marts (nationally, per region and per county they live in), in the registry's shape. -#}
+    {%- for grain, mart, region, county in [
+        ('national', 'coverage_national_month', 'null', 'null'),
+        ('region', 'coverage_by_region_month', 'health_region', 'null'),
+        ('county', 'coverage_by_county_month', 'health_region', 'county_code'),
+    ] %}
+    select
+        '{{ metric_id }}' as metric_id,
+        period_end,
+        'month' as period,
+        '{{ grain }}' as grain,
+        cast({{ region }} as varchar) as health_region,
+        cast({{ county }} as varchar) as county_code,
+        'total' as dimension_name,
+        'all' as dimension_value,
+        cast(persons_with_critical_info as double) as numerator,
+        cast({{ denominator }} as double) as denominator,
+        cast({{ value }} as double) as value
+    from {{ ref(mart) }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
