@@ -132,11 +132,11 @@ def _plan_parts(path: Path) -> list[_Part]:
 
 def _validate_parts(parts: list[_Part], key: bytes) -> list[_ChunkResult]:
     """Worker: read and validate some parts; the main process never handles the lines."""
-    return [_validate_lines(part.path.name, part.first_line, split_lines(read_file(part.path)[part.start : part.end]), key)
+    return [validate_lines(part.path.name, part.first_line, split_lines(read_file(part.path)[part.start : part.end]), key)
             for part in parts]
 
 
-def _validate_lines(source_file: str, first_line: int, lines: list[bytes], key: bytes) -> _ChunkResult:
+def validate_lines(source_file: str, first_line: int, lines: list[bytes], key: bytes) -> _ChunkResult:
     columns: dict[str, list] = {name: [] for name in _EVENT_FIELDS}
     lines_at: list[int] = []
     rejections: list[tuple] = []
@@ -269,33 +269,7 @@ def _write_batch(con, batch: list[Path], submitted: list) -> list[FileCounts]:
     con.execute("begin")
     try:
         con.register("incoming", incoming)
-        # Decide on the narrow key columns first; only the kept rows' wide columns are copied.
-        con.execute(
-            """
-            create or replace temp table kept as
-            select firsts.first_delivery.source_file, firsts.first_delivery.source_line
-            from (
-                -- A struct's minimum is its first in (file, line) order.
-                select event_id, min({'source_file': source_file, 'source_line': source_line}) as first_delivery
-                from incoming
-                group by event_id
-            ) as firsts
-            anti join raw.events as existing on existing.event_id = firsts.event_id
-            """
-        )
-        con.execute(
-            f"insert into raw.events select {', '.join(_EVENT_FIELDS)}, source_file, source_line, $now "
-            "from incoming semi join kept using (source_file, source_line)",
-            {"now": now},
-        )
-        con.execute(
-            """
-            insert into raw.duplicate_deliveries
-            select event_id, source_file, source_line, $now from incoming
-            anti join kept using (source_file, source_line)
-            """,
-            {"now": now},
-        )
+        load_first_deliveries(con, now)
         if rejections:
             quarantined_rows = _rows_table(["source_file", "source_line", "reason_code", "reason", "masked_text"], rejections)
             con.register("quarantined_rows", quarantined_rows)
@@ -331,3 +305,33 @@ def _write_batch(con, batch: list[Path], submitted: list) -> list[FileCounts]:
         con.execute("rollback")
         raise
     return counts
+
+
+def load_first_deliveries(con, now: datetime) -> None:
+    """Load the registered relation ``incoming`` (validated events with their file and line): the
+    first delivery, in (file, line) order, of each event_id not yet loaded goes to raw.events, every
+    other line to raw.duplicate_deliveries. Leaves the temp table ``kept``: the loaded lines."""
+    # Decide on the narrow key columns first; only the kept rows' wide columns are copied.
+    con.execute(
+        """
+        create or replace temp table kept as
+        select firsts.first_delivery.source_file, firsts.first_delivery.source_line
+        from (
+            -- A struct's minimum is its first in (file, line) order.
+            select event_id, min({'source_file': source_file, 'source_line': source_line}) as first_delivery
+            from incoming
+            group by event_id
+        ) as firsts
+        anti join raw.events as existing on existing.event_id = firsts.event_id
+        """
+    )
+    con.execute(
+        f"insert into raw.events select {', '.join(_EVENT_FIELDS)}, source_file, source_line, $now "
+        "from incoming semi join kept using (source_file, source_line)",
+        {"now": now},
+    )
+    con.execute(
+        "insert into raw.duplicate_deliveries select event_id, source_file, source_line, $now "
+        "from incoming anti join kept using (source_file, source_line)",
+        {"now": now},
+    )

@@ -26,7 +26,7 @@ from pipelines.contract.validation import IDENTIFIER, REASON_CODES, validate_lin
 from pipelines.ingest import warehouse
 from pipelines.ingest.archive import ingested_file_path
 from pipelines.ingest.landing import read_file, split_lines
-from pipelines.ingest.loader import _EVENT_FIELDS, _validate_lines, identifier_hash_key
+from pipelines.ingest.loader import identifier_hash_key, load_first_deliveries, validate_lines
 from pipelines.settings import Paths
 from pipelines.single_writer import WarehouseBusy, warehouse_lock
 
@@ -36,7 +36,7 @@ STILL_QUARANTINED = "still_quarantined"
 SOURCE_MISSING = "source_missing"
 OUTCOMES = (LOADED, DUPLICATE, STILL_QUARANTINED, SOURCE_MISSING)
 # Shaped like the validator's accepted rows, with none: for a replay where nothing passes.
-_NO_EVENTS = _validate_lines("", 1, [], b"").accepted
+_NO_EVENTS = validate_lines("", 1, [], b"").accepted
 
 
 class QuarantineError(RuntimeError):
@@ -149,7 +149,7 @@ def _revalidate(paths: Paths, selected: list[tuple[str, int]], key: bytes):
             refused = validate_line(raw, key)
             rejections.append((source_file, source_line, refused.reason_code, refused.reason, refused.masked_text))
             continue
-        result = _validate_lines(source_file, source_line, [raw], key)
+        result = validate_lines(source_file, source_line, [raw], key)
         accepted.append(result.accepted)
         rejections.extend(result.rejections)
     return accepted, rejections, missing
@@ -192,28 +192,7 @@ def _replay(con: duckdb.DuckDBPyConnection, paths: Paths, key: bytes, where: str
     accepted, rejections, missing = _revalidate(paths, selected, key)
     con.register("incoming", pa.concat_tables(accepted) if accepted else _NO_EVENTS)
     # As in ingestion: the first delivery of an event_id not yet loaded is loaded, the rest are duplicates.
-    con.execute(
-        """
-        create or replace temp table kept as
-        select firsts.first_delivery.source_file, firsts.first_delivery.source_line
-        from (
-            select event_id, min({'source_file': source_file, 'source_line': source_line}) as first_delivery
-            from incoming
-            group by event_id
-        ) as firsts
-        anti join raw.events as existing on existing.event_id = firsts.event_id
-        """
-    )
-    con.execute(
-        f"insert into raw.events select {', '.join(_EVENT_FIELDS)}, source_file, source_line, $now "
-        "from incoming semi join kept using (source_file, source_line)",
-        {"now": now},
-    )
-    con.execute(
-        "insert into raw.duplicate_deliveries select event_id, source_file, source_line, $now "
-        "from incoming anti join kept using (source_file, source_line)",
-        {"now": now},
-    )
+    load_first_deliveries(con, now)
     con.execute(
         """
         create or replace temp table replayed as
