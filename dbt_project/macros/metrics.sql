@@ -186,3 +186,34 @@
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{% macro api_senders_metric(metric_id, sender, where='true') -%}
+    {#- Distinct senders (a column of stg_registration_events) with at least one event through the
+        API in each month, in the region of the sending organisation, by organisation type. A
+        sender in several regions counts once nationally: regions do not add up. -#}
+    with facts as (
+        select distinct
+            cast(last_day(occurred_on) as date) as period_end,
+            organisation_health_region as health_region,
+            organisation_type,
+            {{ sender }} as sender
+        from {{ ref('stg_registration_events') }}
+        where channel = 'api' and {{ where }}
+    ),
+
+    cells as (
+        select
+            period_end,
+            {{ metric_cell_columns() }},
+            count(distinct sender) as senders
+        from {{ metric_cells_of('facts', ['national', 'region'], ['organisation_type']) }}
+        group by all
+    )
+
+    {{ metric_table(
+        metric_id, 'cells', ['national', 'region'], ['organisation_type'],
+        numerator='coalesce(cells.senders, 0)',
+        denominator='null',
+        value='coalesce(cells.senders, 0)',
+    ) }}
+{%- endmacro %}
