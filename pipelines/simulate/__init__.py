@@ -63,6 +63,11 @@ Assumptions
   Condition; ``performedPeriod.start``, ``period.start``, ``recordedOn``, ``dateTime`` for the
   others) is when the entry was first recorded in the EPJ: minutes to hours before the created
   event for the API, hours to days for the portal; it stays the same in later versions.
+* Coding gaps: 8 % of drug reactions registered in the portal name their substance as text only
+  (``code.text``, no ATC coding), while an EPJ sends its coded substance list through the API;
+  10 % of allergies are registered without criticality (an update may add it). These shares
+  (``portal_substance_as_text_share``, ``missing_criticality_share``) are assumptions, not
+  published figures, so that the ATC and completeness metrics have something to measure.
 * 12 % of persons move once (75 % within the county); later events carry the new municipality.
 * Mess (``writer``): a late event is delivered 1..30 days after the day it occurred; a
   redelivery repeats the identical line 0..7 days after the first delivery (never more than 30

@@ -45,6 +45,11 @@ class SimulationConfig:
     ramp_months: int = 12
     # Share of new registrations of a live region that arrive through the API after ramp-up.
     api_share_after_ramp: float = 0.7
+    # Coding gaps (assumed): drug reactions registered in the portal whose substance is written
+    # as text only, without ATC (an EPJ sends its coded substance list), and allergies whose
+    # criticality is left out.
+    portal_substance_as_text_share: float = 0.08
+    missing_criticality_share: float = 0.1
     # Real-world mess.
     duplicate_rate: float = 0.01
     late_rate: float = 0.03
@@ -59,7 +64,8 @@ class SimulationConfig:
             raise ValueError(f"ramp_months must be >= 0, got {self.ramp_months}")
         if self.api_rate_uplift < -1:
             raise ValueError(f"api_rate_uplift must be >= -1, got {self.api_rate_uplift}")
-        for name in ("duplicate_rate", "late_rate", "malformed_rate", "api_share_after_ramp"):
+        for name in ("duplicate_rate", "late_rate", "malformed_rate", "api_share_after_ramp",
+                     "portal_substance_as_text_share", "missing_criticality_share"):
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ValueError(f"{name} must be within 0..1, got {value}")

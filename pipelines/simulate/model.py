@@ -256,6 +256,8 @@ class World:
     def __init__(self, config: SimulationConfig):
         self.config = config
         self.rng = random.Random(config.seed)
+        # Coding gaps draw from their own stream, so the calibrated population stays as it is.
+        self.coding_rng = random.Random(f"{config.seed}|coding")
         self.types: tuple[CriticalInformationType, ...] = critical_information_types()
         self.counties = load_counties()
         self.county_cum = _cum(c.population for c in self.counties)
@@ -531,6 +533,8 @@ class World:
             if "medication" in codes:
                 atc = _choose(rng, R.ATC_CODES, self._atc_cum)
                 code, category = (ATC_SYSTEM, atc[0], atc[1]), "medication"
+                if channel == "portal" and self.coding_rng.random() < self.config.portal_substance_as_text_share:
+                    code, text = None, atc[1]
                 allergy_type = "intolerance" if rng.random() < 0.2 else "allergy"
             else:
                 allergen = _choose(rng, R.ALLERGENS, self._allergen_cum)
@@ -544,6 +548,8 @@ class World:
                 criticality = "high" if u < 0.85 else "low"
             else:
                 criticality = "low" if u < 0.6 else "high" if u < 0.85 else "unable-to-assess"
+            if self.coding_rng.random() < self.config.missing_criticality_share:
+                criticality = None
         elif rt == "Condition":
             category = codes[0] if codes else ""
             icd = R.ICD10_BY_CATEGORY.get(category, R.ICD10_OTHER)

@@ -283,7 +283,7 @@ def build_resource(entry: Entry, version: int, state: State) -> dict:
         resource["category"] = [entry.category]
         if criticality is not None:
             resource["criticality"] = criticality
-        resource["code"] = {"coding": [_coding(*entry.code)]}
+        resource["code"] = {"text": entry.text} if entry.code is None else {"coding": [_coding(*entry.code)]}
         resource["patient"] = {"reference": entry.patient_reference}
         resource["recordedDate"] = recorded
         if entry.reaction is not None:
