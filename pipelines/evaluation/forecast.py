@@ -56,10 +56,12 @@ from pipelines.evaluation.goals import NATIONAL, Goal, Goals
 WINDOW_MONTHS = 12
 INTERVAL_LEVEL = 0.80
 MIN_ERRORS = 6
+# In bokmål: the dashboard and the published evaluation tables show it as it is.
 METHOD = (
-    f"Linear trend (least squares) on the last {WINDOW_MONTHS} months; {INTERVAL_LEVEL:.0%} interval: "
-    f"forecast +/- the {INTERVAL_LEVEL:.0%} percentile of absolute backtest errors (rolling origin) at each "
-    "horizon, growing in proportion to the horizon beyond the backtested ones."
+    f"Lineær trend (minste kvadraters metode) over de siste {WINDOW_MONTHS} månedene; "
+    f"{INTERVAL_LEVEL * 100:.0f} % prediksjonsintervall: prognosen ± {INTERVAL_LEVEL * 100:.0f}-persentilen av de "
+    "absolutte feilene i tilbaketesten (rullerende startpunkt) ved hver horisont, økende i takt med "
+    "horisonten utover de tilbaketestede."
 )
 
 
