@@ -9,10 +9,11 @@ What counts as a direct identifier (contract v1, "What must be refused"):
 - a person's name, address or telecom: keys ``name``, ``address``, ``telecom`` anywhere in
   the event, or a contained Patient/Person/RelatedPerson/Practitioner resource.
 
-A run of digits bordered by a hex letter is part of a hex token (the pseudonym, a UUID, a
-hashed id) and is not scanned: such tokens often hold 11 decimal digits in a row, about one
-in a hundred of which passes the check digits by chance, and refusing them would quarantine
-valid events. A number written next to ordinary text ("fnr 0101…", "id:0101…") is scanned.
+Digits inside a hex token that is a whole UUID or at least 32 hex characters long (the
+pseudonym, a hash) are not scanned: such tokens often hold 11 decimal digits in a row, about
+one in a hundred of which passes the check digits by chance, and refusing them would
+quarantine valid events. A number anywhere else is scanned, whatever borders it: written next
+to text ("fnr 0101…", "id:0101…") or glued to letters, hex ones included ("ID0101…X", "ref0101…").
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ _K2_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
 # Digits map to "1" and every other byte to "0", so runs of digits are found with bytes.find.
 _DIGIT_MASK = bytes(0x31 if 0x30 <= b <= 0x39 else 0x30 for b in range(256))
 _ELEVEN_ONES = b"1" * 11
-_HEX_LETTERS = frozenset(b"abcdefABCDEF")
+_HEX_CHARACTERS = frozenset(b"0123456789abcdefABCDEF")
+_LONG_HEX_TOKEN = 32
+# A UUID's last group (12 hex characters) is the only one long enough for 11 digits.
+_UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_UUID_BEFORE_LAST_GROUP = 24
 _PERSONAL_KEYS = frozenset({"name", "address", "telecom"})
 _PERSON_RESOURCES = frozenset({"Patient", "Person", "RelatedPerson", "Practitioner"})
 # A personal key or person resource in quotes, or a national-ID system: if none is in the raw
@@ -81,14 +86,25 @@ def national_ids_in_text(raw: bytes) -> list[str]:
         end = start + 11
         while end < len(mask) and mask[end] == 0x31:
             end += 1
-        if end - start == 11 and not (
-            (start and raw[start - 1] in _HEX_LETTERS) or (end < len(raw) and raw[end] in _HEX_LETTERS)
-        ):
+        if end - start == 11 and not _inside_hex_token(raw, start, end):
             digits = raw[start:end].decode("ascii")
             if is_national_identity_number(digits):
                 found.append(digits)
         start = mask.find(_ELEVEN_ONES, end)
     return found
+
+
+def _inside_hex_token(raw: bytes, start: int, end: int) -> bool:
+    """Whether raw[start:end] lies in a whole UUID or in a run of at least 32 hex characters."""
+    left, right = start, end
+    while left and raw[left - 1] in _HEX_CHARACTERS:
+        left -= 1
+    while right < len(raw) and raw[right] in _HEX_CHARACTERS:
+        right += 1
+    if right - left >= _LONG_HEX_TOKEN:
+        return True
+    first = left - _UUID_BEFORE_LAST_GROUP
+    return first >= 0 and _UUID.fullmatch(raw, first, right) is not None
 
 
 def _strings(node: object) -> Iterator[str]:

@@ -188,6 +188,25 @@ def test_digits_inside_hex_tokens_are_not_identifiers():
     assert isinstance(validate_line(line(event), KEY), Event)
 
 
+@pytest.mark.parametrize("written", ["ID{}X", "ref{}", "pasientid{}", "fnr={}E", "{}abc", "deadbeef{}"])
+def test_national_id_glued_to_letters_is_refused_and_masked(written):
+    # Only a whole UUID or a long hex token is exempt; ordinary words end in hex letters too.
+    number = national_id("100583", "904") or national_id("100583", "905")
+    event = example_event()
+    event["resource"]["note"] = [{"text": written.format(number)}]
+    rejection = refused(event)
+    assert rejection.reason_code == "identifier"
+    assert number not in rejection.masked_text
+
+
+def test_digits_in_the_last_group_of_a_uuid_are_not_identifiers():
+    number = national_id("100583", "904") or national_id("100583", "905")
+    event = example_event()
+    event["event_id"] = f"123e4567-e89b-42d3-a456-a{number}"
+    assert isinstance(validate_line(line(event), KEY), Event)
+    assert identifiers.national_ids_in_text(f"id e89b-42d3-a456-a{number}".encode()) == [number]
+
+
 def test_national_id_spelled_with_json_escapes_is_refused_and_masked():
     # The warehouse would store the decoded digits; the raw bytes show none.
     number = national_id("230375", "512") or national_id("230375", "513")
