@@ -17,6 +17,9 @@ printable ASCII without spaces (fhir_core's string is a pattern of non-blank cha
 ordinary hh:mm:ss (no leap second) is judged like the same date, fraction and zone at
 midnight. Ids and timestamps are unique per event, and checking each one costs more than
 the rest of the line (a date-time about 20 µs).
+
+The models do not check value sets: ``value_set_error`` checks the elements whose binding R4
+makes required (statuses, type, category, criticality, severity).
 """
 
 from __future__ import annotations
@@ -179,3 +182,73 @@ def structure_error(resource_type: str, resource: dict) -> str | None:
         except ValidationError as error:
             _verdicts[key] = describe(error)
     return _verdicts[key]
+
+
+# Elements whose R4 binding is required: a code outside the value set is not valid R4, and the
+# models check only that it is a code. Codes by path (lists walked); for a CodeableConcept, the
+# code system its coding must come from.
+_REQUIRED_CODES: dict[str, dict[tuple[str, ...], frozenset[str]]] = {
+    "AllergyIntolerance": {
+        ("type",): frozenset({"allergy", "intolerance"}),
+        ("category",): frozenset({"food", "medication", "environment", "biologic"}),
+        ("criticality",): frozenset({"low", "high", "unable-to-assess"}),
+        ("reaction", "severity"): frozenset({"mild", "moderate", "severe"}),
+    },
+    "Condition": {},
+    "Procedure": {("status",): frozenset({"preparation", "in-progress", "not-done", "on-hold", "stopped",
+                                          "completed", "entered-in-error", "unknown"})},
+    "Flag": {("status",): frozenset({"active", "inactive", "entered-in-error"})},
+    "DeviceUseStatement": {("status",): frozenset({"active", "completed", "entered-in-error", "intended",
+                                                   "stopped", "on-hold"})},
+    "Consent": {("status",): frozenset({"draft", "proposed", "active", "rejected", "inactive", "entered-in-error"})},
+}
+_HL7 = "http://terminology.hl7.org/CodeSystem/"
+_REQUIRED_CODINGS: dict[str, dict[str, tuple[str, frozenset[str]]]] = {
+    "AllergyIntolerance": {
+        "clinicalStatus": (_HL7 + "allergyintolerance-clinical", frozenset({"active", "inactive", "resolved"})),
+        "verificationStatus": (_HL7 + "allergyintolerance-verification",
+                               frozenset({"unconfirmed", "confirmed", "refuted", "entered-in-error"})),
+    },
+    "Condition": {
+        "clinicalStatus": (_HL7 + "condition-clinical",
+                           frozenset({"active", "recurrence", "relapse", "inactive", "remission", "resolved"})),
+        "verificationStatus": (_HL7 + "condition-ver-status",
+                               frozenset({"unconfirmed", "provisional", "differential", "confirmed", "refuted",
+                                          "entered-in-error"})),
+    },
+}
+
+
+def _values_at(node: object, path: tuple[str, ...], location: str):
+    """(location, value) of every value at path, walking lists on the way."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _values_at(item, path, f"{location}.{index}")
+    elif not path:
+        yield location, node
+    elif isinstance(node, dict) and path[0] in node:
+        yield from _values_at(node[path[0]], path[1:], f"{location}.{path[0]}" if location else path[0])
+
+
+def _not_in(location: str, value: object, codes: frozenset[str]) -> str:
+    return (f"FHIR R4 validation failed at {location}: {str(value)[:40]!r} is not in the required value set "
+            f"({', '.join(sorted(codes))})")
+
+
+def value_set_error(resource_type: str, resource: dict) -> str | None:
+    """None when every element with a required binding holds a code of its value set (run after
+    structure_error, so the shapes are valid), else the first that does not, with its path."""
+    for path, codes in _REQUIRED_CODES[resource_type].items():
+        for location, value in _values_at(resource, path, ""):
+            if value not in codes:
+                return _not_in(location, value, codes)
+    for element, (system, codes) in _REQUIRED_CODINGS.get(resource_type, {}).items():
+        if element not in resource:
+            continue
+        codings = [coding for coding in resource[element].get("coding", []) if coding.get("system") == system]
+        if not codings:
+            return f"FHIR R4 validation failed at {element}: no coding from the required code system {system}"
+        for coding in codings:
+            if coding.get("code") not in codes:
+                return _not_in(f"{element}.coding.code", coding.get("code"), codes)
+    return None

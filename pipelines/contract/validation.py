@@ -200,7 +200,7 @@ def _resource(obj: dict, pseudonym: str) -> tuple[str, str, str, str, str]:
             INVALID_VALUE,
             f"resource.resourceType: {str(resource_type)[:40]!r} is not one of {', '.join(PATIENT_REFERENCE_FIELD)}",
         )
-    error = fhir.structure_error(resource_type, resource)
+    error = fhir.structure_error(resource_type, resource) or fhir.value_set_error(resource_type, resource)
     if error:
         raise _Refused(FHIR_INVALID, error)
     resource_id = _string(obj, "resource.id")

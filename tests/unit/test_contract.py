@@ -83,6 +83,34 @@ def test_invalid_fhir_reports_the_path():
     assert "criticality" in rejection.reason
 
 
+@pytest.mark.parametrize(
+    "mutate, path",
+    [
+        (lambda r: r.update(criticality="extreme"), "criticality"),
+        (lambda r: r.update(category=["medication", "drugs"]), "category.1"),
+        (lambda r: r["reaction"][0].update(severity="fatal"), "reaction.0.severity"),
+        (lambda r: r["clinicalStatus"]["coding"][0].update(code="happy"), "clinicalStatus.coding.code"),
+        (lambda r: r["verificationStatus"]["coding"][0].update(system="http://example.org/status"),
+         "verificationStatus"),
+    ],
+)
+def test_a_code_outside_its_required_value_set_is_invalid_fhir(mutate, path):
+    # fhir.resources checks only that such a value is a code; R4 binds it to a fixed list.
+    event = example_event()
+    mutate(event["resource"])
+    rejection = refused(event)
+    assert rejection.reason_code == "fhir_invalid"
+    assert f"at {path}:" in rejection.reason
+
+
+def test_a_status_outside_its_value_set_is_invalid_fhir():
+    event = next(e for e in example_events() if "status" in e["resource"])
+    event["resource"]["status"] = "happy"
+    rejection = refused(event)
+    assert rejection.reason_code == "fhir_invalid"
+    assert "at status: 'happy' is not in the required value set" in rejection.reason
+
+
 def test_patient_reference_must_match_pseudonym():
     event = example_event(1)
     event["resource"]["subject"]["reference"] = "Patient/" + "0" * 64
