@@ -7,7 +7,7 @@ What counts as a direct identifier (contract v1, "What must be refused"):
   (month + 80) are treated the same way;
 - any identifier whose system is the national-ID or D-number OID;
 - a person's name, address or telecom: keys ``name``, ``address``, ``telecom`` anywhere in
-  the event, or a contained Patient/Person/RelatedPerson/Practitioner resource.
+  the event, or a Patient/Person/RelatedPerson/Practitioner resource anywhere in it.
 
 Digits inside a hex token that is a whole UUID or at least 32 hex characters long (the
 pseudonym, a hash) are not scanned: such tokens often hold 11 decimal digits in a row, about
@@ -139,7 +139,7 @@ def structural_identifiers(node: object) -> tuple[list[str], list[str]]:
             resource_type = item.get("resourceType")
             # Any JSON value can stand here; only a string can name a resource.
             if isinstance(resource_type, str) and resource_type in _PERSON_RESOURCES and path:
-                findings.append(f"contained {resource_type} at {path}")
+                findings.append(f"{resource_type} resource at {path}")
             for key, value in item.items():
                 child = f"{path}.{key}" if path else key
                 if key in _PERSONAL_KEYS:
