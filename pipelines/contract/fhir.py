@@ -239,6 +239,11 @@ def value_set_error(resource_type: str, resource: dict) -> str | None:
     """None when every element with a required binding holds a code of its value set (run after
     structure_error, so the shapes are valid), else the first that does not, with its path."""
     for path, codes in _REQUIRED_CODES[resource_type].items():
+        # The common case first, without a walk: a top-level code, or a list of codes, in the set.
+        if len(path) == 1:
+            value = resource.get(path[0])
+            if value is None or (codes.issuperset(value) if isinstance(value, list) else value in codes):
+                continue
         for location, value in _values_at(resource, path, ""):
             if value not in codes:
                 return _not_in(location, value, codes)
