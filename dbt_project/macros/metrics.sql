@@ -135,10 +135,10 @@
         {%- endfor %}
 {%- endmacro %}
 
-{% macro delay_quantile_metric(metric_id, quantile) -%}
-    {#- A continuous quantile (linear interpolation between the two nearest delays) of the delay in
-        hours from recordedDate to arrival, over the entries created in each month
-        (int_metric_creation_delays), by channel and region of the registering organisation. -#}
+{% macro creation_delay_metric(metric_id, cell_aggregates, numerator, denominator, value) -%}
+    {#- A metric over the delay in hours from recordedDate to arrival of the entries created in each
+        month (int_metric_creation_delays), by channel and region of the registering organisation.
+        cell_aggregates: the select items computed per cell from delay_hours (count(*) is entries). -#}
     with facts as (
         select period_end, health_region, channel, delay_hours
         from {{ ref('int_metric_creation_delays') }}
@@ -149,13 +149,21 @@
             period_end,
             {{ metric_cell_columns() }},
             count(*) as entries,
-            quantile_cont(delay_hours, {{ quantile }}) as delay_hours
+            {{ cell_aggregates }}
         from {{ metric_cells_of('facts', ['national', 'region'], ['channel']) }}
         group by all
     )
 
     {{ metric_table(
         metric_id, 'cells', ['national', 'region'], ['channel'],
+        numerator=numerator, denominator=denominator, value=value,
+    ) }}
+{%- endmacro %}
+
+{% macro delay_quantile_metric(metric_id, quantile) -%}
+    {#- A continuous quantile of the delay (linear interpolation between the two nearest delays). -#}
+    {{ creation_delay_metric(
+        metric_id, 'quantile_cont(delay_hours, ' ~ quantile ~ ') as delay_hours',
         numerator='null',
         denominator='coalesce(cells.entries, 0)',
         value='cells.delay_hours',

@@ -31,6 +31,13 @@ import orjson
 from fhir_core.types import CodeType, DateTimeType, IdType, InstantType, StringType, UriType
 from pydantic import TypeAdapter, ValidationError
 
+from pipelines.contract.vocabulary import (
+    ALLERGY_CLINICAL_SYSTEM,
+    ALLERGY_VERIFICATION_SYSTEM,
+    CONDITION_CLINICAL_SYSTEM,
+    CONDITION_VERIFICATION_SYSTEM,
+)
+
 _ID = (TypeAdapter(IdType), "placeholder-id")
 _INSTANT = (TypeAdapter(InstantType), "2000-01-01T00:00:00Z")
 _DATE_TIME = (TypeAdapter(DateTimeType), "2000-01-01T00:00:00+00:00")
@@ -202,17 +209,16 @@ _REQUIRED_CODES: dict[str, dict[tuple[str, ...], frozenset[str]]] = {
                                                    "stopped", "on-hold"})},
     "Consent": {("status",): frozenset({"draft", "proposed", "active", "rejected", "inactive", "entered-in-error"})},
 }
-_HL7 = "http://terminology.hl7.org/CodeSystem/"
 _REQUIRED_CODINGS: dict[str, dict[str, tuple[str, frozenset[str]]]] = {
     "AllergyIntolerance": {
-        "clinicalStatus": (_HL7 + "allergyintolerance-clinical", frozenset({"active", "inactive", "resolved"})),
-        "verificationStatus": (_HL7 + "allergyintolerance-verification",
+        "clinicalStatus": (ALLERGY_CLINICAL_SYSTEM, frozenset({"active", "inactive", "resolved"})),
+        "verificationStatus": (ALLERGY_VERIFICATION_SYSTEM,
                                frozenset({"unconfirmed", "confirmed", "refuted", "entered-in-error"})),
     },
     "Condition": {
-        "clinicalStatus": (_HL7 + "condition-clinical",
+        "clinicalStatus": (CONDITION_CLINICAL_SYSTEM,
                            frozenset({"active", "recurrence", "relapse", "inactive", "remission", "resolved"})),
-        "verificationStatus": (_HL7 + "condition-ver-status",
+        "verificationStatus": (CONDITION_VERIFICATION_SYSTEM,
                                frozenset({"unconfirmed", "provisional", "differential", "confirmed", "refuted",
                                           "entered-in-error"})),
     },

@@ -33,6 +33,10 @@ ATC_SYSTEM = "http://www.whocc.no/atc"
 ALLERGEN_SYSTEM = "urn:oid:2.16.578.1.12.4.1.1.7514"
 CRITICAL_INFORMATION_CATEGORY_SYSTEM = "urn:oid:2.16.578.1.12.4.1.1.7651"
 ICD10_SYSTEM = "urn:oid:2.16.578.1.12.4.1.1.7110"
+ALLERGY_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+ALLERGY_VERIFICATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+CONDITION_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 PROFILE_BASE = "http://nhn.no/kj/fhir/StructureDefinition/"
 
 # Identifier systems of the national identity number and the D-number.

@@ -17,6 +17,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pipelines.contract.vocabulary import (
+    ALLERGY_CLINICAL_SYSTEM,
+    ALLERGY_VERIFICATION_SYSTEM,
+    CONDITION_CLINICAL_SYSTEM,
+    CONDITION_VERIFICATION_SYSTEM,
     CRITICAL_INFORMATION_CATEGORY_SYSTEM,
     PROFILE_BASE,
     CriticalInformationType,
@@ -25,10 +29,6 @@ from pipelines.settings import LOCAL_TIMEZONE
 
 OSLO = ZoneInfo(LOCAL_TIMEZONE)
 
-ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
-ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
-CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
-CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 
 # Resources with clinicalStatus/verificationStatus; the others carry a single ``status``.
@@ -277,8 +277,8 @@ def build_resource(entry: Entry, version: int, state: State) -> dict:
     recorded = entry.recorded
     if rt == "AllergyIntolerance":
         if status is not None:
-            resource["clinicalStatus"] = _status(ALLERGY_CLINICAL, status)
-        resource["verificationStatus"] = _status(ALLERGY_VERIFICATION, verification or "confirmed")
+            resource["clinicalStatus"] = _status(ALLERGY_CLINICAL_SYSTEM, status)
+        resource["verificationStatus"] = _status(ALLERGY_VERIFICATION_SYSTEM, verification or "confirmed")
         resource["type"] = entry.allergy_type
         resource["category"] = [entry.category]
         if criticality is not None:
@@ -290,8 +290,8 @@ def build_resource(entry: Entry, version: int, state: State) -> dict:
             resource["reaction"] = [{"manifestation": [{"text": entry.reaction[0]}], "severity": entry.reaction[1]}]
     elif rt == "Condition":
         if status is not None:
-            resource["clinicalStatus"] = _status(CONDITION_CLINICAL, status)
-        resource["verificationStatus"] = _status(CONDITION_VERIFICATION, verification or "confirmed")
+            resource["clinicalStatus"] = _status(CONDITION_CLINICAL_SYSTEM, status)
+        resource["verificationStatus"] = _status(CONDITION_VERIFICATION_SYSTEM, verification or "confirmed")
         resource["category"] = [
             {"coding": [_coding(CRITICAL_INFORMATION_CATEGORY_SYSTEM, entry.category, entry.category_display)]}
         ]
