@@ -6,8 +6,10 @@ import copy
 import json
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-EXAMPLE_EVENTS = SHARED / "spec" / "example-events.ndjson"
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_EVENTS = REPO / "docs" / "example-events.ndjson"
+SEEDS = REPO / "dbt_project" / "seeds"
+MANDATE = REPO / "docs" / "mandate.txt"
 
 
 def example_events() -> list[dict]:

@@ -1,4 +1,4 @@
-"""Enumerations and code systems of contract v1 (../shared/spec/registration-events.md).
+"""Enumerations and code systems of contract v1 (docs/contract.md).
 
 The types of critical information themselves are reference data: the dbt seed
 ``critical_information_types.csv`` is their one source, read here by ``critical_information_types``.

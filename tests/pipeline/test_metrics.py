@@ -19,7 +19,7 @@ import duckdb
 import pytest
 import yaml
 
-from tests.helpers import SHARED
+from tests.helpers import MANDATE, SEEDS
 
 OSLO = ZoneInfo("Europe/Oslo")
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -161,10 +161,10 @@ def read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-COUNTIES = read_csv(SHARED / "reference" / "counties.csv")
+COUNTIES = read_csv(SEEDS / "counties.csv")
 REGION_OF_COUNTY = {row["county_code"]: row["health_region"] for row in COUNTIES}
-REGIONS = [row["health_region"] for row in read_csv(SHARED / "reference" / "health_regions.csv")]
-BUDGET_MNOK = {int(row["year"]): float(row["budget_mnok"]) for row in read_csv(SHARED / "reference" / "mandate_budget.csv")}
+REGIONS = [row["health_region"] for row in read_csv(SEEDS / "health_regions.csv")]
+BUDGET_MNOK = {int(row["year"]): float(row["budget_mnok"]) for row in read_csv(SEEDS / "mandate_budget.csv")}
 TYPES = read_csv(DBT_PROJECT / "seeds" / "critical_information_types.csv")
 NEED_SHARE = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]["estimated_need_share"]
 
@@ -426,7 +426,7 @@ def registry_models() -> dict[str, dict]:
 
 
 def test_every_metric_has_a_documented_model_that_quotes_the_mandate():
-    mandate = re.sub(r"\s+", " ", next((SHARED / "mandate").glob("*.txt")).read_text(encoding="utf-8"))
+    mandate = re.sub(r"\s+", " ", MANDATE.read_text(encoding="utf-8"))
     models = registry_models()
     assert {name for name in models if name != "metrics"} == {f"metric_{m}" for m in REGISTRY}
     for metric_id, (grains, dimensions) in REGISTRY.items():

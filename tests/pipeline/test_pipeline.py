@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from tests.conftest import BAD_LINES_FILE, PLANTED_NATIONAL_ID, bad_lines
-from tests.helpers import SHARED
+from tests.helpers import SEEDS
 
 OSLO = ZoneInfo("Europe/Oslo")
 PATIENT_FIELD = {"AllergyIntolerance": "patient", "Consent": "patient"}
@@ -48,13 +48,13 @@ def distinct_valid_events(home: Path) -> list[dict]:
 
 
 def region_of_county() -> dict[str, str]:
-    with open(SHARED / "reference" / "counties.csv", encoding="utf-8") as f:
+    with open(SEEDS / "counties.csv", encoding="utf-8") as f:
         return {row["county_code"]: row["health_region"] for row in csv.DictReader(f)}
 
 
 def population_of_region() -> dict[str, int]:
     totals: Counter = Counter()
-    with open(SHARED / "reference" / "counties.csv", encoding="utf-8") as f:
+    with open(SEEDS / "counties.csv", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             totals[row["health_region"]] += int(row["population"])
     return dict(totals)
