@@ -197,8 +197,9 @@
 
 {% macro api_senders_metric(metric_id, sender, where='true') -%}
     {#- Distinct senders (a column of stg_registration_events) with at least one event through the
-        API in each month, in the region of the sending organisation, by organisation type. A
-        sender in several regions counts once nationally: regions do not add up. -#}
+        API in each month, by the region and organisation type of the sending unit of each event. A
+        sender counts once in every region and type it sent under and once nationally and in the
+        total, so neither regions nor types add up (docs/definitions.md). -#}
     with facts as (
         select distinct
             cast(last_day(occurred_on) as date) as period_end,

@@ -1,35 +1,26 @@
--- Each entry's state at the end of every day on which it changed, valid until its next change.
--- The state after a day is that of its latest event (by occurred_at, then meta.versionId; event_id
--- only breaks exact ties so the result is the same on every run).
-with ranked as (
+-- Each entry's state at the end of every day on which it changed, valid until its next change:
+-- that of the entry's last event of the day in entry order (docs/definitions.md).
+with deciding_events as (
     select
         entry_id,
-        patient_pseudonym,
-        critical_information_type,
         occurred_on,
-        event_type,
-        clinical_status,
-        verification_status,
-        row_number() over (
-            partition by entry_id, occurred_on
-            order by occurred_at desc, resource_version_number desc nulls last, resource_version desc, event_id desc
-        ) as rank_in_day
+        arg_max(
+            struct_pack(patient_pseudonym, critical_information_type, event_type, clinical_status, verification_status,
+                is_active := {{ leaves_entry_active() }}),
+            {{ entry_order_key() }}
+        ) as state
     from {{ ref('stg_registration_events') }}
+    group by entry_id, occurred_on
 )
 
 select
     entry_id,
-    patient_pseudonym,
-    critical_information_type,
-    event_type as last_event_type,
-    clinical_status,
-    verification_status,
-    -- Active (contract v1): latest event created/updated, clinical status (where present) active,
-    -- verification status (where present) neither entered-in-error nor refuted.
-    event_type in ('created', 'updated')
-        and coalesce(clinical_status, 'active') = 'active'
-        and coalesce(verification_status, '') not in ('entered-in-error', 'refuted') as is_active,
+    state.patient_pseudonym,
+    state.critical_information_type,
+    state.event_type as last_event_type,
+    state.clinical_status,
+    state.verification_status,
+    state.is_active,
     occurred_on as valid_from,
     lead(occurred_on) over (partition by entry_id order by occurred_on) as valid_to
-from ranked
-where rank_in_day = 1
+from deciding_events

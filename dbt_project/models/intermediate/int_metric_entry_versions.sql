@@ -2,18 +2,11 @@
 -- entry's latest event of that day, picked in the same order as int_entry_states (the singular
 -- test entry_versions_agree_with_entry_states checks that both pick the same event).
 with deciding_events as (
-    -- The entry's latest event of each day in int_entry_states' order: occurred_at, then the
-    -- numeric versionId (a non-numeric one lowest), the versionId as text, the event_id.
+    -- The entry's last event of each day in entry order, as int_entry_states picks it.
     select
         entry_id,
         occurred_on,
-        arg_max(event_id, struct_pack(
-            occurred_at,
-            is_numbered := resource_version_number is not null,
-            resource_version_number,
-            resource_version,
-            event_id
-        )) as event_id
+        arg_max(event_id, {{ entry_order_key() }}) as event_id
     from {{ ref('stg_registration_events') }}
     group by entry_id, occurred_on
 )

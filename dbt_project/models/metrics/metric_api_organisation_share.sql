@@ -1,5 +1,6 @@
 -- Of the organisations that registered anything (any event) in each month, the share that sent
--- at least one event through the API; in the region of the organisation, by organisation type.
+-- at least one event through the API; an organisation counts in every region and organisation type
+-- it sent under (with what it sent under that region and type), once nationally and in the total.
 with facts as (
     -- one row per organisation and month: whether it sent anything through the API
     select

@@ -1,3 +1,3 @@
--- Organisations that sent at least one event through the API in each month, in the region of the
--- organisation, by organisation type.
+-- Organisations (organisation numbers) that sent at least one event through the API in each month,
+-- once in every region and organisation type they sent under, once nationally: parts do not add up.
 {{ api_senders_metric('api_organisations', 'organisation_id') }}

@@ -1,4 +1,4 @@
--- EPJ systems (source.system; the core record's own portal is not one) that sent at least one
--- event through the API in each month, in the region of the sending organisation, by organisation
--- type. A system used in several regions counts once nationally: regions do not add up.
-{{ api_senders_metric('api_systems', 'source_system', "source_system <> 'kjernejournal-portal'") }}
+-- EPJ products (source.system normalised to its product, docs/definitions.md; the core record's own
+-- portal is not one) that sent at least one event through the API in each month, once in every
+-- region and organisation type they sent under, once nationally: parts do not add up.
+{{ api_senders_metric('api_systems', 'epj_product', "epj_product <> 'kjernejournal-portal'") }}

@@ -1,13 +1,14 @@
--- Of the entries created in each month (int_entry_creations), the share that was later marked
--- entered-in-error (event type, verification status or status entered-in-error) or inactivated
--- (event type inactivated), as known from all events loaded; by channel and region of the
--- registering organisation and by type of critical information.
+-- Of the new entries in each month (int_entry_creations), the share corrected: an event later than
+-- the creating event in entry order leaves the entry not active (inactivated or entered in error,
+-- by event type or by a status; docs/definitions.md), as known from all events loaded; by channel
+-- and region of the registering organisation and by type of critical information.
 with corrected_entries as (
-    select distinct entry_id
-    from {{ ref('stg_registration_events') }}
-    where event_type in ('entered-in-error', 'inactivated')
-        or verification_status = 'entered-in-error'
-        or resource_status = 'entered-in-error'
+    select distinct creations.entry_id
+    from {{ ref('int_entry_creations') }} as creations
+    inner join {{ ref('stg_registration_events') }} as events
+        on events.entry_id = creations.entry_id
+        and {{ entry_order_key('events') }} > creations.order_key
+    where not {{ leaves_entry_active('events') }}
 ),
 
 facts as (
