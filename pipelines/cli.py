@@ -90,10 +90,11 @@ def cmd_run(_args: argparse.Namespace) -> int:
         return 1
     seconds = time.perf_counter() - started
     if not result.success:
-        for step, message in step_failures(result):
-            print(f"kritinfo run: step {step} failed: {message}", file=sys.stderr)
+        # The failed steps come last: a person reads the end of the output first.
         print(f"run {result.run_id} failed in {seconds:.0f} s; "
               f"the last published copy, if any, is unchanged", file=sys.stderr)
+        for step, message in step_failures(result):
+            print(f"kritinfo run: step {step} failed: {message}", file=sys.stderr)
         return 1
     print(f"run {result.run_id} succeeded in {seconds:.0f} s; published {paths.serving}")
     return 0

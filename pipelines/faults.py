@@ -7,6 +7,7 @@ content, so it may be stored in Dagster's event log and printed by ``kritinfo ru
 from __future__ import annotations
 
 import errno
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -34,6 +35,34 @@ class NoRoomToWrite(RunFault):
 
 class UnreadableFile(RunFault):
     """A landing file cannot be read; the run stops rather than skip it silently."""
+
+
+class DbtBuildFailed(RunFault):
+    """dbt build failed: names each failed model and test, and where a test's rows can be seen."""
+
+
+# dbt's statuses for a node that stops the build (a warning does not).
+_DBT_FAILED_STATUSES = ("error", "fail", "runtime error")
+_MESSAGE_CHARACTERS = 200
+
+
+def dbt_build_failed(run_results: dict, warehouse: str) -> DbtBuildFailed:
+    """A DbtBuildFailed naming the failed nodes of a dbt run_results.json, tests first."""
+    failed = [result for result in run_results["results"] if result["status"] in _DBT_FAILED_STATUSES]
+    failed.sort(key=lambda result: not result["unique_id"].startswith("test."))
+    parts = []
+    for result in failed:
+        kind, _, name = result["unique_id"].split(".")[:3]
+        if kind in ("test", "unit_test") and result["status"] == "fail":
+            where = f"; its rows: select * from {result['relation_name']} in {warehouse}" if result.get("relation_name") else ""
+            parts.append(f"dbt {kind.replace('_', ' ')} {name} failed on {result['failures']} rows{where}")
+        else:
+            # A model's or test's own error: its first line (dbt messages hold SQL, never event lines).
+            first_line = (result.get("message") or result["status"]).strip().splitlines()[0][:_MESSAGE_CHARACTERS]
+            parts.append(f"dbt {kind} {name}: {first_line}")
+    if not parts:
+        parts.append("dbt build failed before any model ran (see dbt.log in dbt_project/target)")
+    return DbtBuildFailed("; ".join(parts))
 
 
 def no_room_to_write(error: BaseException, what: str) -> NoRoomToWrite | None:
@@ -64,7 +93,14 @@ def reported_as_no_room(what: str) -> Iterator[None]:
 
 
 def step_failures(result) -> list[tuple[str, str]]:
-    """(step, first line of the innermost error) for each failed step of a Dagster run result."""
+    """(step, what failed) for each failed step of a Dagster run result: the failed blocking checks
+    with their figures where checks stopped it, else the first line of the innermost error."""
+    failed_checks = defaultdict(list)
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed and evaluation.blocking:
+                failed_checks[event.step_key].append(evaluation)
     failures = []
     for event in result.all_events:
         if not event.is_step_failure:
@@ -72,8 +108,17 @@ def step_failures(result) -> list[tuple[str, str]]:
         error = event.step_failure_data.error
         while error.cause is not None:
             error = error.cause
+        if error.cls_name == "DagsterAssetCheckFailedError" and failed_checks[event.step_key]:
+            failures.append((event.step_key, "; ".join(_described(check) for check in failed_checks[event.step_key])))
+            continue
         first_line = error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
         # "package.module.SomeError: text" -> "text": the text is what the operator needs.
         prefix, _, text = first_line.partition(": ")
         failures.append((event.step_key, text if text and prefix.split(".")[-1] == error.cls_name else first_line))
     return failures
+
+
+def _described(evaluation) -> str:
+    """A failed check by name with its figures (counts and the keys of failing rows, never content)."""
+    figures = ", ".join(f"{name} {entry.value}" for name, entry in evaluation.metadata.items())
+    return f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed" + (f" ({figures})" if figures else "")

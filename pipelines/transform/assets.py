@@ -10,7 +10,7 @@ import json
 from dagster import AssetExecutionContext, BackfillPolicy
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from pipelines.faults import reported_as_no_room
+from pipelines.faults import dbt_build_failed, reported_as_no_room
 from pipelines.partitions import EVENT_DAYS, staged_day_range
 from pipelines.settings import paths
 from pipelines.single_writer import POOL, warehouse_lock
@@ -31,9 +31,7 @@ EVENT_DAY_MODELS = "stg_registration_events"
 )
 def event_day_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
     min_day, max_day = staged_day_range(context)
-    build = ["build", "--vars", json.dumps({"min_day": min_day, "max_day": max_day})]
-    with warehouse_lock(paths()), reported_as_no_room("the warehouse"):
-        yield from dbt.cli(build, context=context).stream()
+    yield from _build(context, dbt, ["build", "--vars", json.dumps({"min_day": min_day, "max_day": max_day})])
 
 
 @dbt_assets(
@@ -45,5 +43,13 @@ def event_day_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
     pool=POOL,
 )
 def kritinfo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
+    yield from _build(context, dbt, ["build"])
+
+
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
+    """Runs dbt under the warehouse lock; a failure names its failed models and tests."""
     with warehouse_lock(paths()), reported_as_no_room("the warehouse"):
-        yield from dbt.cli(["build"], context=context).stream()
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        yield from invocation.stream()
+        if not invocation.is_successful():
+            raise dbt_build_failed(invocation.get_artifact("run_results.json"), str(paths().warehouse))
