@@ -169,6 +169,18 @@ def quarantine_by_reason(source: Source) -> pd.DataFrame:
     )
 
 
+def unusual_data(source: Source) -> pd.DataFrame:
+    """Unusual but valid data: each finding with its label, unit, count and last month, most first."""
+    return _query(
+        source,
+        """
+        SELECT finding, label_nb, unit_nb, count, last_month
+        FROM data_quality_unusual_data
+        ORDER BY count DESC, label_nb
+        """,
+    )
+
+
 def places(source: Source) -> pd.DataFrame:
     """Every county with its health region and their names, regions in alphabetical order."""
     return _query(

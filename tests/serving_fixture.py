@@ -79,6 +79,16 @@ QUARANTINE_REASONS = {
 }
 
 
+# Unusual but valid data as the pipeline publishes it: (finding, label, unit, count, last month).
+UNUSUAL_DATA = (
+    ("organisation_several_types", "Virksomheter som meldte inn som flere virksomhetstyper i samme måned", "virksomheter",
+     3, date(2026, 10, 1)),
+    ("entry_created_more_than_once", "Oppføringer med mer enn én created-hendelse", "oppføringer", 1_204,
+     date(2026, 9, 1)),
+    ("version_not_numeric", "Hendelser med versjon som ikke er et tall", "hendelser", 0, None),
+)
+
+
 def month_ends() -> list[date]:
     """The 13 published month ends, YEAR_BEFORE .. REFERENCE."""
     ends = []
@@ -204,7 +214,7 @@ def _fill(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _fill_data_quality(con: duckdb.DuckDBPyConnection) -> None:
-    """data_quality_daily and data_quality_by_reason_daily, every reason on every day."""
+    """data_quality_daily and data_quality_by_reason_daily (every reason on every day), data_quality_unusual_data."""
     con.execute(
         "CREATE TABLE data_quality_daily (arrived_on DATE, files BIGINT, lines_read BIGINT, "
         "loaded BIGINT, duplicates BIGINT, quarantined BIGINT, quarantined_pct DOUBLE)"
@@ -213,6 +223,9 @@ def _fill_data_quality(con: duckdb.DuckDBPyConnection) -> None:
         "CREATE TABLE data_quality_by_reason_daily (arrived_on DATE, reason_code VARCHAR, "
         "reason_label VARCHAR, lines BIGINT)"
     )
+    con.execute("CREATE TABLE data_quality_unusual_data (finding VARCHAR, label_nb VARCHAR, unit_nb VARCHAR, "
+                "count BIGINT, last_month DATE)")
+    con.executemany("INSERT INTO data_quality_unusual_data VALUES (?, ?, ?, ?, ?)", UNUSUAL_DATA)
     for day, files, loaded, duplicates, by_reason in DATA_QUALITY_DAYS:
         quarantined = sum(by_reason.values())
         read = loaded + duplicates + quarantined

@@ -1,6 +1,6 @@
 """Datakvalitet: what became of the lines delivered — loaded, duplicates or quarantined —
-in total, per day the files arrived, and per reason for quarantine. Only displays published
-rows (see dashboards/queries.py)."""
+in total, per day the files arrived, and per reason for quarantine; and how often valid but
+unusual data came. Only displays published rows (see dashboards/queries.py)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,12 @@ KEY_FIGURES = (
      "Linjer i karantene som andel av linjer lest."),
 )  # fmt: skip
 OUTCOMES = {"loaded": "Lastet", "duplicates": "Duplikater", "quarantined": "I karantene"}
+UNUSUAL_COLUMNS = {  # column of unusual_data -> (heading, number format or None for text)
+    "label_nb": ("Funn", None),
+    "count": ("Antall", Number()),
+    "unit_nb": ("Enhet", None),
+    "last_seen": ("Sist sett", None),
+}
 REASON_COLUMNS = {  # column of quarantine_by_reason -> (heading, number format or None for text)
     "reason_label": ("Årsak", None),
     "reason_code": ("Kode", None),
@@ -106,6 +112,19 @@ def show_reason_table(reasons: pd.DataFrame) -> None:
                         key="datakvalitet_csv")
 
 
+def show_unusual_data(unusual: pd.DataFrame) -> None:
+    st.caption(
+        "Data som kontrakten tillater, men som er uvanlige. De lastes inn og telles slik "
+        "definisjonene sier (for eksempel telles en virksomhet i hver type den meldte inn som); "
+        "tabellen viser hvor ofte det skjer."
+    )
+    shown = unusual.assign(last_seen=[fmt.month(day) if pd.notna(day) else "aldri" for day in unusual["last_month"]])
+    table = ShownTable.selected(shown, UNUSUAL_COLUMNS)
+    layout.show_table(table)
+    layout.download_csv(table, label="Last ned tabellen (CSV)", file_name="uvanlige-data.csv",
+                        key="uvanlige_data_csv")
+
+
 def show_definitions() -> None:
     st.markdown(
         """
@@ -116,7 +135,8 @@ def show_definitions() -> None:
 - **Karantene:** avviste linjer kan rettes og lastes på nytt med `kritinfo quarantine replay`.
   En linje som da godtas, telles som lastet eller duplikat – én gang – og forsvinner fra
   karantenen.
-- Tallene gjelder linjer i leveransene, ikke personer, og skjermes derfor ikke.
+- Tallene gjelder linjer, oppføringer og virksomheter i leveransene, ikke personer, og skjermes
+  derfor ikke.
 """
     )
 
@@ -138,6 +158,9 @@ show_daily_chart(queries.data_quality_daily(source))
 
 st.subheader("Karantene etter årsak")
 show_reason_table(queries.quarantine_by_reason(source))
+
+st.subheader("Uvanlige, men gyldige data")
+show_unusual_data(queries.unusual_data(source))
 
 st.subheader("Slik leses tallene")
 show_definitions()

@@ -19,8 +19,8 @@ def open_data_quality(page: Page, url: str) -> dict[str, str]:
     page.goto(f"{url}/datakvalitet")
     metrics = page.locator('[data-testid="stMetric"]')
     expect(metrics).to_have_count(len(KEY_FIGURES), timeout=RENDER_TIMEOUT_MS)
-    # The reason table and the definitions come last: once they are there the run is done.
-    expect(page.locator('[data-testid="stTable"]')).to_have_count(1, timeout=RENDER_TIMEOUT_MS)
+    # The reason table, the unusual data and the definitions come last: once they are there the run is done.
+    expect(page.locator('[data-testid="stTable"]')).to_have_count(2, timeout=RENDER_TIMEOUT_MS)
     expect(page.get_by_text("Slik leses tallene")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(1)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
@@ -48,10 +48,13 @@ def test_data_quality_shows_hand_made_figures(page: Page, dashboard_server, hand
         "Andel i karantene": f"0,3{NBSP}%",
     }
     expect(page.get_by_text("Avstemt: lest = lastet + duplikater + i karantene")).to_be_visible()
-    reasons = page.locator('[data-testid="stTable"]')
+    reasons = page.locator('[data-testid="stTable"]').first
     for label in sf.QUARANTINE_REASONS.values():
         expect(reasons).to_contain_text(label)
     expect(page.locator('[data-testid="stTable"] tr', has_text="Ugyldig JSON")).to_contain_text("5")
+    unusual = page.locator('[data-testid="stTable"]').nth(1)
+    for _finding, label, _unit, _count, _last in sf.UNUSUAL_DATA:
+        expect(unusual).to_contain_text(label)
 
 
 def test_data_quality_renders_a_real_publication(page: Page, dashboard_server, published_home: Path):

@@ -70,7 +70,7 @@ def test_reconciliation_line_says_whether_the_counts_add_up(serving_home: Path, 
 
 def test_reason_table_has_every_reason_with_bokmal_label(serving_home: Path, app: AppTest):
     at = open_page(app)
-    assert len(at.table) == 1
+    assert len(at.table) == 2
     table = at.table[0]
     shown = convert_arrow_bytes_to_pandas_df(table.proto.arrow_data.styler.display_values)
     assert list(table.value.columns) == ["Årsak", "Kode", "Linjer i karantene", "Andel av karantenen"]
@@ -117,3 +117,18 @@ def test_reason_csv_holds_the_table(serving_home: Path, app: AppTest, csv_downlo
     # The same rows as on screen, numbers without grouping or unit.
     assert rows[1:] == [[label, code, lines, share.removesuffix(f"{NBSP}%")]
                         for label, code, lines, share in shown.astype(str).values.tolist()]
+
+
+def test_unusual_data_table_shows_each_finding_most_first(serving_home: Path, app: AppTest, csv_downloads: dict):
+    at = open_page(app)
+    assert not at.exception
+    table = at.table[1]
+    shown = convert_arrow_bytes_to_pandas_df(table.proto.arrow_data.styler.display_values)
+    assert list(table.value.columns) == ["Funn", "Antall", "Enhet", "Sist sett"]
+    assert shown.astype(str).values.tolist() == [
+        ["Oppføringer med mer enn én created-hendelse", thousands(1_204), "oppføringer", "september 2026"],
+        ["Virksomheter som meldte inn som flere virksomhetstyper i samme måned", "3", "virksomheter", "oktober 2026"],
+        ["Hendelser med versjon som ikke er et tall", "0", "hendelser", "aldri"],
+    ]
+    rows = csv_rows(csv_downloads["uvanlige-data.csv"])
+    assert rows[1] == ["Oppføringer med mer enn én created-hendelse", "1204", "oppføringer", "september 2026"]

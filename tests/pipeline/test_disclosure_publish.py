@@ -54,9 +54,11 @@ MARTS = {
 }
 METRICS_SHAPE = Shape(METRIC_KEY, ("numerator", "denominator"), ("value",))
 # Published without cell suppression: lines of input, the metric registry's texts, the publication's own facts.
-WITHOUT_PERSON_COUNTS = {"data_quality_daily", "data_quality_by_reason_daily", "metric_definitions", "publish_info"}
-# One EPJ system sends in several regions and for several organisation types: its figures do not add up.
-NOT_ADDITIVE = {"api_systems"}
+WITHOUT_PERSON_COUNTS = {"data_quality_daily", "data_quality_by_reason_daily", "data_quality_unusual_data",
+                         "metric_definitions", "publish_info"}
+# Distinct senders: an organisation or EPJ product counts in every region and type it sent under
+# (docs/definitions.md), so their figures need not add up.
+NOT_ADDITIVE = {"api_organisations", "api_organisation_share", "api_systems"}
 # The estimated need (5 % of the population) is not a count of anyone: it is never hidden and adds up
 # only up to rounding.
 NOT_COUNTS = {("registration_coverage_need", "denominator")}
