@@ -24,7 +24,7 @@ import os
 import random
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -62,10 +62,6 @@ EPJ_SPELLINGS = {
     "systemx": ["System X", "SYSTEM X 11"],
     "gerica": ["Gerica", "Gerica 3.1"],
     "pridok": ["Pridok", "pridok r2"],
-}
-EPJ_BY_TYPE = {
-    "hospital": ["dips"], "gp": ["cgm", "infodoc", "systemx"], "municipal": ["gerica", "cgm"],
-    "emergency": ["cgm", "infodoc"], "private-specialist": ["pridok", "systemx"],
 }
 
 # Types of critical information (contract table) and how often each is registered.
@@ -138,7 +134,7 @@ class Delivery:
     quarantined: dict[tuple[str, int], str]  # (file, line) -> the reason code it must get
     planted: list[str]                   # national identity numbers planted, 11 digits each
     persons: int
-    registered: dict[date, Counter] = field(default_factory=dict)  # month end -> county -> persons
+    registered: dict[date, Counter]      # month end -> county -> persons registered, by the generator
 
 
 def oslo_day(instant: datetime) -> date:
