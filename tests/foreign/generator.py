@@ -277,7 +277,7 @@ class Generator:
         self.steps[f"{resource_type}/{entry_id}"] = steps
 
     def _sender(self, person: Person, instant: datetime) -> tuple[Organisation, Unit]:
-        """Mostly an organisation of the person's region; a third of the time any other."""
+        """One of an organisation's units: mostly in the person's region, now and then elsewhere."""
         day = oslo_day(instant)
         region = REGION_OF_MUNICIPALITY[person.municipality_at(instant)]
         while True:
