@@ -17,7 +17,9 @@ import pytest
 from tests.conftest import run_cli
 from tests.foreign.generator import Delivery, write_delivery, written_forms
 from tests.pipeline.test_identifier_sweep import columns_holding, file_contents
-from tests.recompute import COUNTS, REGION_OF_COUNTY, REGISTRY, TYPES, Event, expected_metrics, published_metrics, same
+from tests.recompute import (
+    COUNTS, REGION_OF_COUNTY, REGISTRY, TYPES, Event, epj_product, expected_metrics, published_metrics, same,
+)
 
 THRESHOLD = 4
 # A run of digits, possibly with the separators a number is written with on paper.
@@ -178,3 +180,31 @@ def test_the_delivery_spans_the_reported_months(foreign, compared):
     months = sorted({key[1] for key in expected if key[0] == "registration_coverage_population"})
     assert months[0] == date(2023, 1, 31) and months[-1] == max(delivery.registered) == date(2025, 6, 30)
     assert len(months) == len(delivery.registered) == 30
+
+
+def test_unusual_data_is_counted_on_datakvalitet(foreign, events):
+    """Valid but unusual data is loaded and counted, found again here from the events alone."""
+    home, _, _ = foreign
+    types, regions, spellings = defaultdict(set), defaultdict(set), defaultdict(set)
+    by_entry = defaultdict(list)
+    for e in events:
+        types[(e.organisation_id, e.month_end)].add(e.organisation_type)
+        regions[(e.organisation_id, e.month_end)].add(e.organisation_region)
+        spellings[epj_product(e.source_system)].add(e.source_system)
+        by_entry[e.entry].append(e)
+    creations = {entry: sum(e.event_type == "created" for e in entry_events) for entry, entry_events in by_entry.items()}
+    first_created = [min((e for e in entry_events if e.event_type == "created"), key=lambda e: e.order)
+                     for entry_events in by_entry.values() if any(e.event_type == "created" for e in entry_events)]
+    expected = {
+        "organisation_several_types": len({org for (org, _), kinds in types.items() if len(kinds) > 1}),
+        "organisation_several_regions": len({org for (org, _), places in regions.items() if len(places) > 1}),
+        "entry_without_created": sum(n == 0 for n in creations.values()),
+        "entry_created_more_than_once": sum(n > 1 for n in creations.values()),
+        "entry_created_not_active": sum(not e.is_active for e in first_created),
+        "version_not_numeric": sum(not e.resource["meta"]["versionId"].isdigit() for e in events),
+        "epj_product_several_spellings": sum(len(names) > 1 for names in spellings.values()),
+    }
+    with connect(home, "serving.duckdb") as con:
+        published = dict(con.execute("select finding, count from data_quality_unusual_data").fetchall())
+    assert published == expected
+    assert expected["organisation_several_types"] > 0 and expected["entry_created_more_than_once"] > 0
