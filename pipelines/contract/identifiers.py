@@ -20,10 +20,12 @@ width space and joiners, word joiner, BOM, soft hyphen, direction marks), Unicod
 dashes, and the minus sign. Each form is bounded by non-digits only, so it is found glued to
 text ("fnr:0101…", "ID0101…X").
 
-Digits inside a hex token that is a whole UUID or at least 32 hex characters long (the
-pseudonym, a hash) are not scanned: such tokens often hold 11 decimal digits in a row, about
-one in a hundred of which passes the check digits by chance, and refusing them would
-quarantine valid events. Only the unseparated form can stand in such a token.
+Digits inside a value that is a whole pseudonym (64 lowercase hex) or a whole UUID are not an
+identifier unless the rest of the value is padding: 0.07 % of random pseudonyms and 0.008 % of
+random UUIDs hold 11 digits in a row that pass the check digits by chance, and refusing them
+would quarantine every event of such a patient for good. A number padded into such a value
+("000…0" + the number, "00000000-0000-0000-0000-0" + the number), or standing in a hex run of
+any other length, is refused.
 """
 
 from __future__ import annotations
@@ -61,18 +63,42 @@ _DIGIT_MASK = bytes(0x31 if 0x30 <= b <= 0x39 else 0x30 for b in range(256))
 _ELEVEN_ONES = b"1" * 11
 _FIVE_ONES = b"1" * 5
 _HEX_CHARACTERS = frozenset(b"0123456789abcdefABCDEF")
-_LONG_HEX_TOKEN = 32
+_PSEUDONYM_LENGTH = 64
 # A UUID's last group (12 hex characters) is the only one long enough for 11 digits.
 _UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _UUID_BEFORE_LAST_GROUP = 24
-_PERSONAL_KEYS = frozenset({"name", "address", "telecom"})
-_PERSON_RESOURCES = frozenset({"Patient", "Person", "RelatedPerson", "Practitioner"})
-# A personal key or person resource in quotes, or a national-ID system: if none is in the raw
-# line (and it has no JSON escape, which could spell one), the structural walk can be skipped.
-# One regex costs about a third of a substring test per marker (written out so that words with
-# a common start share it, which re does not do by itself); the OIDs' common prefix stands for
-# both systems (a wider net only costs a walk).
-_QUOTED_STRUCTURAL_WORD = re.compile(rb'"(?:name|address|telecom|P(?:atient|erson|ractitioner)|RelatedPerson)"')
+# Keys whose value is a person's name, address or telecom wherever they stand: the elements of
+# those types (name, address, telecom), an extension's or any element's value[x] of those types,
+# and the parts that only a HumanName (family, given) or an Address (line, city, postalCode) has.
+_PERSONAL_KEYS = frozenset({
+    "name", "address", "telecom", "valueHumanName", "valueAddress", "valueContactPoint",
+    "family", "given", "line", "city", "postalCode",
+})
+_PERSON_RESOURCES = frozenset({"Patient", "Person", "RelatedPerson", "Practitioner", "PractitionerRole"})
+# A ContactPoint under any other key: its system says it is a person's phone or address.
+_CONTACT_POINT_SYSTEMS = frozenset({"phone", "fax", "email", "pager", "sms"})
+# Elements of the contract's resource types (and of the common ones around them) whose Reference
+# points to a person: their display is that person's name. A Reference elsewhere counts when its
+# reference or type names a person resource.
+_PERSON_REFERENCE_KEYS = frozenset({
+    "patient", "subject", "recorder", "asserter", "performer", "actor", "author", "informant",
+    "informationSource", "requester", "enterer", "individual", "verifiedWith", "who", "valueReference",
+})
+_PERSON_REFERENCE = re.compile(r"(?:^|/)(?:Patient|Person|RelatedPerson|Practitioner|PractitionerRole)/")
+# A personal key, a person resource or a contact point system in quotes, or a national-ID
+# system: if none is in the raw line, no display stands outside a plain Coding, and the line has
+# no JSON escape (which could spell any of them), the structural walk can be skipped. One regex
+# costs about a third of a substring test per marker (the lookahead lets most quotes fail at
+# once); the OIDs' common prefix stands for both systems (a wider net only costs a walk).
+_QUOTED_STRUCTURAL_WORD = re.compile(
+    rb'"(?=[natfglcpesvPR])(?:name|address|telecom|family|fax|given|line|city|postalCode|phone|pager|email|sms'
+    rb'|value(?:HumanName|Address|ContactPoint)|P(?:atient|erson|ractitioner(?:Role)?)|RelatedPerson)"'
+)
+# A Coding of system, code and display only: its display names a concept. Any other display (of a
+# Reference, or in an object with more keys) makes the line walked.
+_CODING_WITH_DISPLAY = re.compile(
+    rb'\{\s*"system"\s*:\s*"[^"]*"\s*,\s*"code"\s*:\s*"[^"]*"\s*,\s*"display"\s*:\s*"[^"]*"\s*\}'
+)
 _NATIONAL_ID_SYSTEM_PREFIX = os.path.commonprefix(NATIONAL_ID_SYSTEMS).encode()
 # For lines that are not JSON: string values after keys that carry personal data.
 _PERSONAL_VALUE_IN_TEXT = re.compile(
@@ -113,7 +139,7 @@ def keyed_hash(value: str, key: bytes) -> str:
 
 def national_ids_in_text(raw: bytes) -> list[str]:
     """Every national identity number in the raw line, as written there (with its separators
-    or padding); an unseparated one inside a hex token is left out."""
+    or padding); digits inside a whole pseudonym or UUID are left out."""
     # JSON writes a tab as \t; read as a tab, it is a separator (mask() also replaces the escaped
     # form). Looking for the backslash first is a memchr; the pair alone costs a microsecond.
     if b"\\" in raw and b"\\t" in raw:
@@ -128,7 +154,7 @@ def national_ids_in_text(raw: bytes) -> list[str]:
         if _FIVE_ONES in run.translate(_DIGIT_MASK):
             for match in _WRITTEN_NUMBER.finditer(run):
                 written = match.group()
-                if written.isdigit() and _inside_hex_token(raw, start + match.start(), start + match.end()):
+                if written.isdigit() and _inside_pseudonym_or_uuid(raw, start + match.start(), start + match.end()):
                     continue
                 if is_national_identity_number(national_id_digits(written.decode("utf-8"))):
                     found.append(written.decode("utf-8"))
@@ -141,17 +167,24 @@ def national_id_digits(written: str) -> str:
     return "".join(c for c in written if "0" <= c <= "9")[-11:]
 
 
-def _inside_hex_token(raw: bytes, start: int, end: int) -> bool:
-    """Whether raw[start:end] lies in a whole UUID or in a run of at least 32 hex characters."""
+def _inside_pseudonym_or_uuid(raw: bytes, start: int, end: int) -> bool:
+    """Whether the digits raw[start:end] lie in a whole pseudonym or UUID that is not padding
+    around them (random hex: no one character fills half of the rest)."""
     left, right = start, end
     while left and raw[left - 1] in _HEX_CHARACTERS:
         left -= 1
     while right < len(raw) and raw[right] in _HEX_CHARACTERS:
         right += 1
-    if right - left >= _LONG_HEX_TOKEN:
-        return True
-    first = left - _UUID_BEFORE_LAST_GROUP
-    return first >= 0 and _UUID.fullmatch(raw, first, right) is not None
+    token = raw[left:right]
+    if not (len(token) == _PSEUDONYM_LENGTH and token == token.lower()):
+        first = left - _UUID_BEFORE_LAST_GROUP
+        if first < 0 or _UUID.fullmatch(raw, first, right) is None:
+            return False
+        left = first
+    if raw[left - 1:left].isalnum() or raw[right:right + 1].isalnum():
+        return False  # part of a longer word, not a whole value
+    rest = (raw[left:end - 11] + raw[end:right]).replace(b"-", b"")
+    return max(map(rest.count, set(rest)), default=0) * 2 < len(rest)
 
 
 def _strings(node: object) -> Iterator[str]:
@@ -168,38 +201,62 @@ def _strings(node: object) -> Iterator[str]:
 
 
 def may_hold_structural_identifiers(raw: bytes) -> bool:
-    """False only when the raw line cannot hold a personal key, a person resource or a national-ID
-    system (a JSON escape could spell any of them, so a line with one is always walked)."""
-    return b"\\" in raw or _NATIONAL_ID_SYSTEM_PREFIX in raw or _QUOTED_STRUCTURAL_WORD.search(raw) is not None
+    """False only when the raw line cannot hold a personal key, a person resource, a contact
+    point, a display of a reference or a national-ID system (a JSON escape could spell any of
+    them, so a line with one is always walked)."""
+    return (
+        b"\\" in raw
+        or _NATIONAL_ID_SYSTEM_PREFIX in raw
+        or _QUOTED_STRUCTURAL_WORD.search(raw) is not None
+        or raw.count(b'"display"') > len(_CODING_WITH_DISPLAY.findall(raw))
+    )
 
 
 def structural_identifiers(node: object) -> tuple[list[str], list[str]]:
-    """(what was found, the values to mask) from personal keys and national-ID identifiers."""
+    """(what was found, the values to mask) from personal keys and values, person resources,
+    displays of references to persons and national-ID identifiers."""
     findings: list[str] = []
     values: list[str] = []
 
-    def walk(item: object, path: str) -> None:
+    def walk(item: object, path: str, key: str) -> None:
         if isinstance(item, dict):
-            if item.get("system") in NATIONAL_ID_SYSTEMS:
-                findings.append(f"identifier with system {item['system']} at {path}")
+            system = item.get("system")
+            if system in NATIONAL_ID_SYSTEMS:
+                findings.append(f"identifier with system {system} at {path}")
+                values.extend(_strings(item.get("value")))
+            elif isinstance(system, str) and system in _CONTACT_POINT_SYSTEMS and "value" in item:
+                findings.append(f"contact point at {path}")
                 values.extend(_strings(item.get("value")))
             resource_type = item.get("resourceType")
             # Any JSON value can stand here; only a string can name a resource.
             if isinstance(resource_type, str) and resource_type in _PERSON_RESOURCES and path:
                 findings.append(f"{resource_type} resource at {path}")
-            for key, value in item.items():
-                child = f"{path}.{key}" if path else key
-                if key in _PERSONAL_KEYS:
+            if "display" in item and _refers_to_person(item, key):
+                findings.append(f"display of a reference to a person at {path}")
+                values.extend(_strings(item["display"]))
+            for child_key, value in item.items():
+                child = f"{path}.{child_key}" if path else child_key
+                if child_key in _PERSONAL_KEYS:
                     findings.append(f"personal field {child}")
                     values.extend(_strings(value))
                 else:
-                    walk(value, child)
+                    walk(value, child, child_key)
         elif isinstance(item, list):
             for index, value in enumerate(item):
-                walk(value, f"{path}[{index}]")
+                walk(value, f"{path}[{index}]", key)
 
-    walk(node, "")
+    walk(node, "", "")
     return findings, values
+
+
+def _refers_to_person(reference: dict, key: str) -> bool:
+    """Whether a Reference (an object with a display) points to a person: by the element it
+    stands in, or by its reference or type."""
+    if key in _PERSON_REFERENCE_KEYS:
+        return True
+    target, kind = reference.get("reference"), reference.get("type")
+    return (isinstance(target, str) and _PERSON_REFERENCE.search(target) is not None) or (
+        isinstance(kind, str) and kind in _PERSON_RESOURCES)
 
 
 def mask(raw: bytes, values: list[str], key: bytes, parsed: bool) -> bytes:
