@@ -104,3 +104,56 @@ def test_a_number_by_chance_in_a_random_pseudonym_or_uuid_is_not_refused():
     event = example_event()
     event["event_id"] = f"{random_hex[:8]}-{random_hex[8:12]}-4{random_hex[13:16]}-a{random_hex[17:20]}-a{NUMBER}"
     assert isinstance(validate_line(line(event), KEY), Event)
+
+
+def verhoeff_valid(digits: str) -> bool:
+    """Verhoeff's check by the dihedral group D5, computed from its definition (not the tables)."""
+    def d5(a: int, b: int) -> int:  # a, b as rotations (0-4) or reflections (5-9)
+        if a < 5 and b < 5:
+            return (a + b) % 5
+        if a < 5:
+            return 5 + (a + b - 5) % 5
+        if b < 5:
+            return 5 + (a - 5 - b) % 5
+        return (a - b) % 5
+    permutation = (1, 5, 7, 6, 2, 8, 3, 0, 9, 4)
+    check = 0
+    for position, digit in enumerate(int(c) for c in reversed(digits)):
+        for _ in range(position % 8):
+            digit = permutation[digit]
+        check = d5(check, digit)
+    return check == 0
+
+
+def test_verhoeff_from_its_definition_agrees_with_known_sctids():
+    # SNOMED CT concepts: myocardial infarction, allergy to penicillin, diabetes mellitus.
+    assert all(verhoeff_valid(code) for code in ("22298006", "91936005", "73211009"))
+    assert not verhoeff_valid("22298007")
+
+
+# An FH-number that also ends in a SNOMED CT partition (10: a concept in an extension) and a
+# valid Verhoeff digit: found by search over the formula, checked by both rules above.
+SNOMED_SHAPED = next(
+    n for serial in range(10**6)
+    if (n := national_id(f"8{serial // 100:05d}", f"{serial % 100:02d}1")) and n[-3:-1] == "10" and verhoeff_valid(n)
+)
+
+
+def test_a_snomed_ct_code_that_passes_its_check_is_a_code_not_an_identifier():
+    assert identifiers.is_national_identity_number(SNOMED_SHAPED)
+    event = example_event()
+    event["resource"]["code"]["coding"].append({"system": identifiers.SNOMED_CT_SYSTEM, "code": SNOMED_SHAPED})
+    assert isinstance(validate_line(line(event), KEY), Event)
+    # The same digits in free text, or under another system, are a number.
+    event["resource"]["note"] = [{"text": f"se {SNOMED_SHAPED}"}]
+    refused_and_masked(event, SNOMED_SHAPED, structural=False)
+    event = example_event()
+    event["resource"]["code"]["coding"].append({"system": "http://example.org/local", "code": SNOMED_SHAPED})
+    refused_and_masked(event, SNOMED_SHAPED, structural=False)
+
+
+def test_a_national_id_that_fails_the_verhoeff_check_is_refused_in_a_snomed_code():
+    number = next(n for serial in range(1000) if (n := national_id("150186", f"{serial:03d}")) and not verhoeff_valid(n))
+    event = example_event()
+    event["resource"]["code"]["coding"].append({"system": identifiers.SNOMED_CT_SYSTEM, "code": number})
+    refused_and_masked(event, number, structural=False)
