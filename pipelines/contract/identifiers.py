@@ -6,8 +6,12 @@ What counts as a direct identifier (contract v1.1, "What must be refused"):
   under the current rule or the rule from 2032 (first check digit remainder 0-3, Skatteetaten:
   "Nytt fødselsnummer fra 2032"); synthetic test numbers (month + 80) are treated the same way;
 - any identifier whose system is the national-ID or D-number OID;
-- a person's name, address or telecom: keys ``name``, ``address``, ``telecom`` anywhere in
-  the event, or a Patient/Person/RelatedPerson/Practitioner resource anywhere in it.
+- a person's name, address or telecom anywhere in the event: keys ``name``, ``address``,
+  ``telecom``, ``value[x]`` of type HumanName, Address or ContactPoint, the parts only those
+  types have (``family``, ``given``, ``line``, ``city``, ``postalCode``), a ContactPoint by its
+  system (phone, fax, email, pager, sms), a Patient/Person/RelatedPerson/Practitioner(Role)
+  resource, and the display of a reference to a person.
+An 11-digit SNOMED CT code that passes its own check is a code (see without_snomed_ct_codes).
 
 A number is found in every string of the line, keys included, in each form a producer writes:
 - 11 digits in a row, also zero-padded to a longer run (a fixed-width field: ``0015018610040``);
