@@ -233,6 +233,8 @@ def validate_line(raw: bytes, hash_key: bytes = b"") -> Event | Rejection:
     text = orjson.dumps(obj) if b"\\" in raw else raw
     if text is not raw:
         ids_in_text = identifiers.national_ids_in_text(text)
+    if ids_in_text:
+        ids_in_text = identifiers.without_snomed_ct_codes(ids_in_text, obj, text)
     findings, values = identifiers.structural_identifiers(obj) if identifiers.may_hold_structural_identifiers(raw) else ([], [])
     if ids_in_text or findings:
         what = (["national identity number"] if ids_in_text else []) + findings

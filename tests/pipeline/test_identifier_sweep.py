@@ -1,11 +1,13 @@
 """Valid national identity numbers planted in many places of many events never reach storage.
 
-A small simulation gets two extra files whose events carry fødselsnummer, D-numbers, H-numbers
-and numbers under the 2032 rule (built in tests/helpers.py from the published formula, not by
-the guard), identifiers with the national-ID OIDs and a person's name, address and telecom.
-After a real `kritinfo run` every planted line is quarantined as `identifier`, the counts
-reconcile, no file under KRITINFO_HOME (nor dbt's target/ and logs/) holds any planted value,
-no column of either database does, and coverage equals that of the same simulation without them.
+A small simulation gets two extra files whose events carry fødselsnummer, D-numbers, H-numbers,
+FH-numbers and numbers under the 2032 rule (built in tests/helpers.py from the published formula,
+not by the guard), written plain or as producers write them (a space, dash, colon, dot, no-break
+space, en dash or tab after the date, a dotted date, zero padding), identifiers with the
+national-ID OIDs and a person's name, address and telecom. After a real `kritinfo run` every
+planted line is quarantined as `identifier`, the counts reconcile, no file under KRITINFO_HOME
+(nor dbt's target/ and logs/) holds any planted value in any written form, no column of either
+database does, and coverage equals that of the same simulation without them.
 """
 
 from __future__ import annotations
@@ -38,7 +40,10 @@ D_NUMBER_OID = "urn:oid:2.16.578.1.12.4.1.4.2"
 # A person's name, address and telephone number, made up to be found nowhere else.
 FAMILY_NAME, GIVEN_NAME = "Plantedottir", "Sporsmalina"
 STREET, PHONE = "Hemmeligveien 417", "+47 93117412"
-DIGIT_RUNS = re.compile(rb"\d[\d ]{9,}\d")
+# At least 11 digits with up to 3 bytes between each two that a separator can be made of (ASCII
+# separators, any byte of a non-ASCII character, a tab as JSON writes it): every written form.
+DIGIT_RUNS = re.compile(rb"[0-9](?:(?:[ \t./:_\x80-\xff-]|\\t){0,3}[0-9]){10,}")
+NOT_DIGITS = re.compile(rb"[^0-9]")
 COVERAGE_TABLES = ("coverage_by_county_month", "coverage_by_region_month", "coverage_national_month")
 
 
@@ -46,9 +51,16 @@ def national_identity_numbers(kind: str) -> Iterator[str]:
     """Distinct valid numbers of one kind, walking birth dates and individual numbers.
 
     fnr: the current rule; d: D-number (day + 40); h: H-number (month + 40); 2032: a first
-    check digit from the remainders 1-3 that only the rule from 2032 allows.
+    check digit from the remainders 1-3 that only the rule from 2032 allows; fh: FH-number
+    (first digit 8 or 9, then 8 digits with no date in them).
     """
     for step in itertools.count():
+        if kind == "fh":
+            digits = f"{8 + step % 2}{(7919 * step) % 10**8:08d}"
+            number = national_id(digits[:6], digits[6:])
+            if number:
+                yield number
+            continue
         day, month, year = 1 + step % 28, 1 + (step // 28) % 12, (7 * step) % 100
         day += 40 if kind == "d" else 0
         month += 40 if kind == "h" else 0
@@ -58,14 +70,33 @@ def national_identity_numbers(kind: str) -> Iterator[str]:
             yield number
 
 
+# How producers write a number: plain, with one separator after the date (as typed, as word
+# processors and web pages write it), with a dotted date, zero-padded to a fixed width.
+WRITTEN_FORMS: list[Callable[[str], str]] = [
+    lambda n: n,
+    lambda n: f"{n[:6]} {n[6:]}",
+    lambda n: f"{n[:6]}-{n[6:]}",
+    lambda n: f"{n[:6]}:{n[6:]}",
+    lambda n: f"{n[:6]}.{n[6:]}",
+    lambda n: f"{n[:6]}\u00a0{n[6:]}",
+    lambda n: f"{n[:6]}\u2013{n[6:]}",
+    lambda n: f"{n[:6]}\t{n[6:]}",
+    lambda n: f"{n[:2]}.{n[2:4]}.{n[4:6]} {n[6:]}",
+    lambda n: f"{n[:2]}.{n[2:4]}.{n[4:6]}-{n[6:]}",
+    lambda n: f"000{n}",
+]
+
+
 class Planter:
     """Builds planted lines from simulated events and remembers every value it planted."""
 
     def __init__(self, simulated: list[dict]):
         self.bases = itertools.cycle([e for e in simulated if e["resource"]["resourceType"] in ("AllergyIntolerance", "Condition")])
-        self.sources = {kind: national_identity_numbers(kind) for kind in ("fnr", "d", "h", "2032")}
+        self.sources = {kind: national_identity_numbers(kind) for kind in ("fnr", "d", "h", "2032", "fh")}
         self.kinds = itertools.cycle(self.sources)
+        self.forms = itertools.cycle(WRITTEN_FORMS)
         self.planted: list[str] = []
+        self.written: list[str] = []
         self.planted_by_kind: Counter = Counter()
 
     def number(self, kind: str | None = None, leading_nonzero: bool = False) -> str:
@@ -74,6 +105,12 @@ class Planter:
         self.planted.append(number)
         self.planted_by_kind[kind] += 1
         return number
+
+    def written_number(self, kind: str | None = None) -> str:
+        """A new number in the next written form."""
+        written = next(self.forms)(self.number(kind))
+        self.written.append(written)
+        return written
 
     def event(self) -> dict:
         """A simulated event as a new person's new entry: valid, and counted were it loaded."""
@@ -90,17 +127,18 @@ class Planter:
 
     def lines(self) -> list[bytes]:
         plants: list[Callable[[dict], None]] = [
-            lambda e: e["resource"]["code"].update(text=f"Pasient {self.number()} reagerte kraftig"),
-            lambda e: e["resource"].update(note=[{"text": f"Ringte fastlege om {self.number()}."}]),
+            lambda e: e["resource"]["code"].update(text=f"Pasient {self.written_number()} reagerte kraftig"),
+            lambda e: e["resource"].update(note=[{"text": f"Ringte fastlege om {self.written_number()}."}]),
             lambda e: e["resource"]["code"]["coding"][0].update(
-                display=e["resource"]["code"]["coding"][0].get("display", "kode") + f" ({self.number()})"),
+                display=e["resource"]["code"]["coding"][0].get("display", "kode") + f" ({self.written_number()})"),
             lambda e: e["resource"].update(identifier=[{"system": NATIONAL_ID_OID, "value": self.number("fnr")}]),
             lambda e: e["resource"].update(identifier=[{"system": D_NUMBER_OID, "value": self.number("d")}]),
-            lambda e: e.update(kommentar=f"fnr:{self.number()}"),
+            lambda e: e.update(kommentar=f"fnr:{self.written_number()}"),
             lambda e: e.update(batch=int(self.number(leading_nonzero=True))),
-            lambda e: e["source"].update(system=f"EPJ {self.number('h')}"),
+            lambda e: e["source"].update(system=f"EPJ {self.written_number('h')}"),
             lambda e: e["resource"].update(extension=[{"url": "http://example.org/x", "valueString": self.number("2032")}]),
-            lambda e: e.update(ekstra={self.number(): "nøkkel"}),
+            lambda e: e.update(ekstra={self.written_number(): "nøkkel"}),
+            lambda e: e["resource"].update(note=[{"text": f"FH-nummer {self.written_number('fh')}"}]),
             lambda e: e["resource"].update(contained=[{
                 "resourceType": "Patient", "id": "p1",
                 "identifier": [{"system": NATIONAL_ID_OID, "value": self.number()}],
@@ -117,10 +155,10 @@ class Planter:
                 plant(event)
                 lines.append(line(event))
             # A number the raw line spells with JSON escapes only.
-            escaped = "".join(f"\\u{ord(c):04x}" for c in self.number())
+            escaped = "".join(f"\\u{ord(c):04x}" for c in self.written_number())
             lines.append(line(self.event())[:-1] + f', "merknad": "{escaped}"}}'.encode())
             # A line that is not JSON.
-            lines.append(f'{{"event_id": "{uuid.uuid4()}", "resource": {{"note": [{{"text": "fnr {self.number()}"'.encode())
+            lines.append(f'{{"event_id": "{uuid.uuid4()}", "resource": {{"note": [{{"text": "fnr {self.written_number()}"'.encode())
         return lines
 
 
@@ -189,9 +227,11 @@ def homes(tmp_path_factory):
     for home in (planted_home, clean_home):
         result = run_cli(home, "run")
         assert result.returncode == 0, result.stderr[-4000:]
-        assert not any(value in result.stdout + result.stderr for value in planter.planted)
+        assert not any(value in result.stdout + result.stderr for value in planter.planted + planter.written)
     assert min(planter.planted_by_kind[kind] for kind in planter.sources) >= 10
-    values = planter.planted + [FAMILY_NAME, GIVEN_NAME, STREET, PHONE]
+    # Each number as digits and as written, also as JSON writes it (a tab as \t).
+    written = {form for w in planter.written for form in (w, json.dumps(w, ensure_ascii=False)[1:-1])}
+    values = planter.planted + sorted(written - set(planter.planted)) + [FAMILY_NAME, GIVEN_NAME, STREET, PHONE]
     return planted_home, clean_home, planted_lines, values, len(redelivered)
 
 
@@ -225,18 +265,19 @@ def test_no_file_under_the_home_or_dbt_holds_a_planted_value(homes):
     assert not any((planted_home / "landing").iterdir()), "ingested files leave landing/"
     assert {p.name for p in (planted_home / "archive").iterdir()} >= {PLANTED_FILE, PLANTED_GZIP_FILE}
     assert (planted_home / "dagster").is_dir() and any((planted_home / "dagster").rglob("*.db"))
-    numbers = {v for v in values if v.isdigit()}
-    # A number is also looked for as written with a space after the birth date.
-    needles = [n.encode() for n in numbers] + [f"{n[:6]} {n[6:]}".encode() for n in numbers]
-    texts = [v.encode() for v in values if v not in numbers]
+    # A number is looked for by its digits in every run of digits and separators, so every
+    # written form of it is found, also one the guard does not know.
+    needles = [v.encode() for v in values if v.isdigit() and len(v) == 11]
+    texts = [v.encode() for v in (FAMILY_NAME, GIVEN_NAME, STREET, PHONE)]
     searched, found = 0, []
     for folder in (planted_home, DBT_PROJECT_DIR / "target", DBT_PROJECT_DIR / "logs"):
         for path, data in file_contents(folder):
             searched += 1
-            # Every run of digits (and spaces) is searched for the numbers: one pass over the
+            # Every run of digits (and separators) is searched for the numbers: one pass over the
             # file instead of one per number, and dbt's target/ holds over 100 MB.
             for run in DIGIT_RUNS.finditer(data):
-                found.extend((str(path), needle) for needle in needles if needle in run.group())
+                digits = NOT_DIGITS.sub(b"", run.group())
+                found.extend((str(path), needle) for needle in needles if needle in digits)
             found.extend((str(path), text) for text in texts if text in data)
     assert searched > 100
     assert found == []
