@@ -19,7 +19,7 @@ DIMENSIONS = {
     "channel": "Kanal",
     "organisation_type": "Virksomhetstype",
     "critical_information_type": "Type kritisk informasjon",
-    "source_system": "EPJ-system",
+    "epj_product": "EPJ-produkt",
 }
 CHANNELS = {
     "api": "API (fra journalsystemet)",

@@ -47,7 +47,7 @@ REGISTRY = {
     "registration_coverage_population": (("national", "region", "county"), ()),
     "registration_coverage_need": (("national", "region", "county"), ()),
     "automatic_share": (("national", "region"), ("organisation_type", "critical_information_type")),
-    "api_organisations": (("national", "region"), ("organisation_type",)),
+    "api_organisations": (("national", "region"), ("organisation_type", "epj_product")),
     "api_systems": (("national", "region"), ("organisation_type",)),
     "api_organisation_share": (("national", "region"), ("organisation_type",)),
     "drug_reaction_persons": (("national", "region", "county"), ()),
@@ -309,6 +309,7 @@ def grid(metric_id: str, events: list[Event]) -> list[tuple]:
     values = {
         "channel": sorted({e.channel for e in events}),
         "organisation_type": sorted({e.organisation_type for e in events}),
+        "epj_product": sorted({epj_product(e.source_system) for e in events if e.channel == "api"} - {PORTAL_SYSTEM}),
         "critical_information_type": [
             t["type_id"] for t in TYPES if metric_id != "ips_completeness_share" or t["resource_type"] in IPS_RESOURCE_TYPES
         ],
@@ -354,7 +355,7 @@ def expected_metrics(events: list[Event]) -> dict[tuple, tuple]:
             add("automatic_share", month_end, keys, numerator=event.channel == "api", denominator=1)
         product = epj_product(event.source_system)
         for metric_id in ("api_organisations", "api_systems", "api_organisation_share"):
-            for key in cells(metric_id, region, organisation_type=event.organisation_type):
+            for key in cells(metric_id, region, organisation_type=event.organisation_type, epj_product=product):
                 found = distinct[metric_id][(month_end, *key)]
                 found["organisations"].add(event.organisation_id)
                 if event.channel == "api":

@@ -195,16 +195,16 @@
     {%- endfor %}
 {%- endmacro %}
 
-{% macro api_senders_metric(metric_id, sender, where='true') -%}
+{% macro api_senders_metric(metric_id, sender, where='true', dimensions=['organisation_type']) -%}
     {#- Distinct senders (a column of stg_registration_events) with at least one event through the
         API in each month, by the region and organisation type of the sending unit of each event. A
         sender counts once in every region and type it sent under and once nationally and in the
-        total, so neither regions nor types add up (docs/definitions.md). -#}
+        total, so neither regions nor breakdown values add up (docs/definitions.md). -#}
     with facts as (
         select distinct
             cast(last_day(occurred_on) as date) as period_end,
             organisation_health_region as health_region,
-            organisation_type,
+            {{ dimensions | join(', ') }},
             {{ sender }} as sender
         from {{ ref('stg_registration_events') }}
         where channel = 'api' and {{ where }}
@@ -215,12 +215,12 @@
             period_end,
             {{ metric_cell_columns() }},
             count(distinct sender) as senders
-        from {{ metric_cells_of('facts', ['national', 'region'], ['organisation_type']) }}
+        from {{ metric_cells_of('facts', ['national', 'region'], dimensions) }}
         group by all
     )
 
     {{ metric_table(
-        metric_id, 'cells', ['national', 'region'], ['organisation_type'],
+        metric_id, 'cells', ['national', 'region'], dimensions,
         numerator='coalesce(cells.senders, 0)',
         denominator='null',
         value='coalesce(cells.senders, 0)',
