@@ -1,7 +1,7 @@
 """Every path kritinfo uses, derived in one place from KRITINFO_HOME.
 
 All state lives under one data directory (default ``./data`` at the repository root):
-``landing/`` receives event files, ``archive/`` keeps them once ingested (identifiers masked),
+``landing/`` receives event files, ``archive/`` keeps them once ingested (quarantined lines masked),
 ``warehouse.duckdb`` is the pipeline's database and ``serving.duckdb`` the published read-only
 copy the dashboard and exports read.
 """
@@ -31,7 +31,7 @@ class Paths:
 
     @property
     def archive(self) -> Path:
-        """Ingested files, moved out of landing/ with every line that held an identifier masked."""
+        """Ingested files, moved out of landing/ with every quarantined line masked."""
         return self.home / "archive"
 
     @property
@@ -50,11 +50,6 @@ class Paths:
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
-
-    @property
-    def identifier_key_file(self) -> Path:
-        """Key of the hash that replaces any direct identifier found in input (never published)."""
-        return self.home / "secrets" / "identifier-hash.key"
 
     def ensure(self) -> "Paths":
         for folder in (self.home, self.landing, self.archive, self.dagster_home):

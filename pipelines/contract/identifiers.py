@@ -1,4 +1,4 @@
-"""Identifier guard: finds direct identifiers in an event and masks them with a keyed hash.
+"""Identifier guard: finds direct identifiers in an event (masking.py masks the refused line).
 
 What counts as a direct identifier (contract v1, "What must be refused"):
 - an 11-digit number that passes the check digits of a fødselsnummer, D-number (day + 40)
@@ -18,9 +18,6 @@ to text ("fnr 0101…", "id:0101…") or glued to letters, hex ones included ("I
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -46,10 +43,6 @@ _PERSON_RESOURCES = frozenset({"Patient", "Person", "RelatedPerson", "Practition
 # both systems (a wider net only costs a walk).
 _QUOTED_STRUCTURAL_WORD = re.compile(rb'"(?:name|address|telecom|P(?:atient|erson|ractitioner)|RelatedPerson)"')
 _NATIONAL_ID_SYSTEM_PREFIX = os.path.commonprefix(NATIONAL_ID_SYSTEMS).encode()
-# For lines that are not JSON: string values after keys that carry personal data.
-_PERSONAL_VALUE_IN_TEXT = re.compile(
-    rb'"(?:name|family|given|text|line|city|postalCode|address|telecom|value)"\s*:\s*"((?:[^"\\]|\\.)*)"'
-)
 
 
 def is_national_identity_number(digits: str) -> bool:
@@ -70,11 +63,6 @@ def is_national_identity_number(digits: str) -> bool:
     first = sum(w * x for w, x in zip(_K1_WEIGHTS, d[:10])) % 11
     second = sum(w * x for w, x in zip(_K2_WEIGHTS, d)) % 11
     return first in (0, 1, 2, 3) and second == 0
-
-
-def keyed_hash(value: str, key: bytes) -> str:
-    """The stand-in stored wherever an identifier was: not reversible without the key."""
-    return "[id:" + hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:16] + "]"
 
 
 def national_ids_in_text(raw: bytes) -> list[str]:
@@ -153,31 +141,3 @@ def structural_identifiers(node: object) -> tuple[list[str], list[str]]:
 
     walk(node, "")
     return findings, values
-
-
-def mask(raw: bytes, values: list[str], key: bytes, parsed: bool) -> bytes:
-    """The raw line with every national identity number and every given value hashed.
-
-    ``parsed`` is False for lines that are not JSON: their personal values cannot be found
-    by structure, so string values after personal keys are masked by pattern instead.
-    """
-    targets = set(national_ids_in_text(raw))
-    targets.update(v for v in values if v)
-    if not parsed:
-        for match in _PERSONAL_VALUE_IN_TEXT.finditer(raw):
-            targets.add(match.group(1).decode("utf-8", "replace"))
-    masked = raw
-    # Longest first, so a value containing another is replaced whole.
-    for value in sorted(targets, key=len, reverse=True):
-        if not value:
-            continue
-        encoded = value.encode("utf-8")
-        masked = masked.replace(encoded, keyed_hash(value, key).encode("ascii"))
-        escaped = _json_escaped(value)
-        if escaped != encoded:
-            masked = masked.replace(escaped, keyed_hash(value, key).encode("ascii"))
-    return masked
-
-
-def _json_escaped(value: str) -> bytes:
-    return json.dumps(value)[1:-1].encode("utf-8")
