@@ -6,6 +6,7 @@ all history and is rebuilt whole.
 """
 
 import json
+from pathlib import Path
 
 from dagster import AssetExecutionContext, BackfillPolicy
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -17,6 +18,12 @@ from pipelines.single_writer import POOL, warehouse_lock
 from pipelines.transform.project import KritinfoDbtTranslator, dbt_project
 
 EVENT_DAY_MODELS = "stg_registration_events"
+
+
+def _target_path(context: AssetExecutionContext) -> Path:
+    """dbt's target and log files of this step: under KRITINFO_HOME, one folder per run, so that
+    housekeeping can bound them (inside the repository they grew by some 25 MB per run)."""
+    return paths().dbt_runs / context.run.run_id / context.op_execution_context.op.name
 
 
 @dbt_assets(
@@ -33,7 +40,7 @@ def event_day_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
     min_day, max_day = staged_day_range(context)
     build = ["build", "--vars", json.dumps({"min_day": min_day, "max_day": max_day})]
     with warehouse_lock(paths()), reported_as_no_room("the warehouse"):
-        yield from dbt.cli(build, context=context).stream()
+        yield from dbt.cli(build, context=context, target_path=_target_path(context)).stream()
 
 
 @dbt_assets(
@@ -46,4 +53,4 @@ def event_day_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
 )
 def kritinfo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
     with warehouse_lock(paths()), reported_as_no_room("the warehouse"):
-        yield from dbt.cli(["build"], context=context).stream()
+        yield from dbt.cli(["build"], context=context, target_path=_target_path(context)).stream()
