@@ -144,7 +144,7 @@ def lock_holders(path: Path) -> list[tuple[int, str]]:
 def _command_line(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+            return " ".join(f.read().replace(b"\0", b" ").decode("utf-8", "replace").split())
     except OSError:
         return "(ended)"
 
