@@ -2,8 +2,8 @@
 needs to read why the line was refused, and nothing that could be personal.
 
 Kept: the structure (objects, lists, punctuation), keys, numbers, booleans and null, values of
-the contract's closed vocabularies, dates and date-times under a key, UUIDs and long hex tokens (the
-pseudonym), and codes: a value under a coding key (``code``, ``system``, ``reference``, the
+the contract's closed vocabularies, dates and date-times under a key, UUIDs and long hex tokens
+(the pseudonym), and codes: a value under a coding key (``code``, ``system``, ``reference``, the
 envelope's enumerations and numbers...) that is one token, written like a code (lower case, or
 with a digit: ``active``, ``J01CE02``, ``D66``, ``Patient/<pseudonym>``) or a URI.
 Masked, by a fixed token in its place: every other string (names, addresses, phones, narrative,
@@ -40,6 +40,7 @@ from pipelines.contract.vocabulary import (
     ORGANISATION_TYPES,
     PATIENT_REFERENCE_FIELD,
     SEXES,
+    critical_information_types,
 )
 
 TEXT, NATIONAL_ID, DATE, NUMBER, KEY = "[text]", "[fnr]", "[date]", "[number]", "[key]"
@@ -82,11 +83,8 @@ _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 @cache
 def _vocabulary() -> frozenset[str]:
-    from pipelines.contract.identifiers import _PERSON_RESOURCES
-    from pipelines.contract.vocabulary import critical_information_types
-
     words = {w for values in _ENUMERATED_KEYS.values() for w in values}
-    words.update(PATIENT_REFERENCE_FIELD, _PERSON_RESOURCES)
+    words.update(PATIENT_REFERENCE_FIELD)
     for kind in critical_information_types():
         words.update((kind.type_id, kind.resource_type, *kind.category_codes))
     return frozenset(words)
