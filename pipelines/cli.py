@@ -7,6 +7,7 @@
     kritinfo quarantine [list] [--reason R] [--file F] [--limit N]
     kritinfo quarantine summary
     kritinfo quarantine replay [--reason R] [--file F]
+    kritinfo doctor
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import time
 from datetime import date
 
-from pipelines.settings import DASHBOARD_APP, Paths, export_home
+from pipelines.settings import DASHBOARD_APP, Paths, Retention, export_home
 
 _INSTANCE_YAML_HEADER = "# Written by kritinfo"
 DAGSTER_INSTANCE_YAML = f"""\
@@ -62,6 +63,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
     _prepare(paths)
     from dagster import AssetKey, DagsterInstance
 
+    from pipelines import housekeeping
     from pipelines.definitions import defs
     from pipelines.faults import RunFault, no_room_to_write, step_failures
     from pipelines.partitions import all_days_tags, recent_days_tags
@@ -81,6 +83,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
             result = defs.resolve_job_def("kritinfo_everything").execute_in_process(
                 instance=instance, raise_on_error=False, tags={**days, CLI_RUN_TAG: CLI_RUN_TAG_VALUE}
             )
+            # Still under the lock: no other run is writing what the retention removes.
+            removals = housekeeping.planned_removals(paths, Retention.from_environment(), instance)
+            housekeeping.apply(paths, removals, instance)
     except Exception as error:
         # Dagster's own storage may be what has no room left; anything else is a bug: traceback.
         fault = error if isinstance(error, RunFault) else no_room_to_write(error, str(paths.dagster_home))
@@ -156,6 +161,20 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(_args: argparse.Namespace) -> int:
+    from pipelines import housekeeping
+
+    paths = export_home()  # the Dagster instance is found by DAGSTER_HOME
+    if not (paths.dagster_home / "history").is_dir():
+        print(housekeeping.report(paths, Retention.from_environment()))
+        return 0
+    from dagster import DagsterInstance
+
+    with DagsterInstance.get() as instance:
+        print(housekeeping.report(paths, Retention.from_environment(), instance))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kritinfo", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -187,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     quarantine.add_argument("--file", help="list or replay only lines of this landing file (its name)")
     quarantine.add_argument("--limit", type=int, default=50, help="list at most this many lines (default 50)")
     quarantine.set_defaults(handler=cmd_quarantine)
+
+    doctor = commands.add_parser("doctor", help="sizes of each area of KRITINFO_HOME, lock holders, "
+                                                "and what the retention would remove")
+    doctor.set_defaults(handler=cmd_doctor)
 
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -1,9 +1,10 @@
 """Every path kritinfo uses, derived in one place from KRITINFO_HOME.
 
 All state lives under one data directory (default ``./data`` at the repository root):
-``landing/`` receives event files, ``archive/`` keeps them once ingested (identifiers masked),
+``landing/`` receives event files, ``archive/`` keeps them once ingested (quarantined lines masked),
 ``warehouse.duckdb`` is the pipeline's database and ``serving.duckdb`` the published read-only
-copy the dashboard and exports read.
+copy the dashboard and exports read; ``dagster/`` and ``dbt/`` hold the runs' history and files,
+bounded by ``Retention``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Paths:
 
     @property
     def archive(self) -> Path:
-        """Ingested files, moved out of landing/ with every line that held an identifier masked."""
+        """Ingested files, moved out of landing/ with every quarantined line masked."""
         return self.home / "archive"
 
     @property
@@ -52,14 +53,30 @@ class Paths:
         return self.home / "dagster"
 
     @property
-    def identifier_key_file(self) -> Path:
-        """Key of the hash that replaces any direct identifier found in input (never published)."""
-        return self.home / "secrets" / "identifier-hash.key"
+    def dbt_runs(self) -> Path:
+        """dbt's target and log files, one folder per run (bounded by ``Retention.dbt_runs``)."""
+        return self.home / "dbt"
 
     def ensure(self) -> "Paths":
-        for folder in (self.home, self.landing, self.archive, self.dagster_home):
+        for folder in (self.home, self.landing, self.archive, self.dagster_home, self.dbt_runs):
             folder.mkdir(parents=True, exist_ok=True)
         return self
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How much history housekeeping keeps (pipelines/housekeeping.py, after every `kritinfo run`)."""
+
+    dbt_runs: int = 3  # dbt's files of the newest runs: about 25 MB per run, only for debugging
+    dagster_runs: int = 30  # runs in Dagster's storage, with their event logs (at least 1 is kept)
+    archive_days: int = 365  # archived files, from when they were archived: a year of replays
+
+    @classmethod
+    def from_environment(cls) -> "Retention":
+        """KRITINFO_KEEP_DBT_RUNS, KRITINFO_KEEP_DAGSTER_RUNS, KRITINFO_ARCHIVE_RETENTION_DAYS."""
+        names = {"dbt_runs": "KRITINFO_KEEP_DBT_RUNS", "dagster_runs": "KRITINFO_KEEP_DAGSTER_RUNS",
+                 "archive_days": "KRITINFO_ARCHIVE_RETENTION_DAYS"}
+        return cls(**{field: int(os.environ[name]) for field, name in names.items() if os.environ.get(name)})
 
 
 def paths() -> Paths:

@@ -1,4 +1,4 @@
-"""Identifier guard: finds direct identifiers in an event and masks them with a keyed hash.
+"""Identifier guard: finds direct identifiers in an event (masking.py masks the refused line).
 
 What counts as a direct identifier (contract v1.1, "What must be refused"):
 - an 11-digit number that passes the check digits of a fødselsnummer, D-number (day + 40),
@@ -34,9 +34,6 @@ any other length, is refused.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -120,10 +117,6 @@ _CODING_WITH_DISPLAY = re.compile(
     rb'\{\s*"system"\s*:\s*"[^"]*"\s*,\s*"code"\s*:\s*"[^"]*"\s*,\s*"display"\s*:\s*"[^"]*"\s*\}'
 )
 _NATIONAL_ID_SYSTEM_PREFIX = os.path.commonprefix(NATIONAL_ID_SYSTEMS).encode()
-# For lines that are not JSON: string values after keys that carry personal data.
-_PERSONAL_VALUE_IN_TEXT = re.compile(
-    rb'"(?:name|family|given|text|line|city|postalCode|address|telecom|value)"\s*:\s*"((?:[^"\\]|\\.)*)"'
-)
 
 
 def is_national_identity_number(digits: str) -> bool:
@@ -186,11 +179,6 @@ def without_snomed_ct_codes(found: list[str], node: object, text: bytes) -> list
         written for written in found
         if not (written in codes and text.count(written.encode()) == text.count(b'"' + written.encode() + b'"'))
     ]
-
-
-def keyed_hash(value: str, key: bytes) -> str:
-    """The stand-in stored wherever an identifier was: not reversible without the key."""
-    return "[id:" + hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:16] + "]"
 
 
 def national_ids_in_text(raw: bytes) -> list[str]:
@@ -313,35 +301,3 @@ def _refers_to_person(reference: dict, key: str) -> bool:
     target, kind = reference.get("reference"), reference.get("type")
     return (isinstance(target, str) and _PERSON_REFERENCE.search(target) is not None) or (
         isinstance(kind, str) and kind in _PERSON_RESOURCES)
-
-
-def mask(raw: bytes, values: list[str], key: bytes, parsed: bool) -> bytes:
-    """The raw line with every national identity number and every given value hashed.
-
-    A number is hashed by its digits, so each written form of one number gets one stand-in.
-    ``parsed`` is False for lines that are not JSON: their personal values cannot be found
-    by structure, so string values after personal keys are masked by pattern instead.
-    """
-    stand_ins = {written: keyed_hash(national_id_digits(written), key) for written in national_ids_in_text(raw)}
-    for value in values:
-        stand_ins.setdefault(value, keyed_hash(value, key))
-    if not parsed:
-        for match in _PERSONAL_VALUE_IN_TEXT.finditer(raw):
-            value = match.group(1).decode("utf-8", "replace")
-            stand_ins.setdefault(value, keyed_hash(value, key))
-    masked = raw
-    # Longest first, so a value containing another is replaced whole.
-    for value in sorted(stand_ins, key=len, reverse=True):
-        if not value:
-            continue
-        stand_in = stand_ins[value].encode("ascii")
-        encoded = value.encode("utf-8")
-        masked = masked.replace(encoded, stand_in)
-        escaped = _json_escaped(value)
-        if escaped != encoded:
-            masked = masked.replace(escaped, stand_in)
-    return masked
-
-
-def _json_escaped(value: str) -> bytes:
-    return json.dumps(value)[1:-1].encode("utf-8")

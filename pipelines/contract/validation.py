@@ -16,7 +16,7 @@ from functools import cache
 
 import orjson
 
-from pipelines.contract import fhir, identifiers
+from pipelines.contract import fhir, identifiers, masking
 from pipelines.contract.vocabulary import (
     CHANNELS,
     EVENT_TYPES,
@@ -218,18 +218,17 @@ def _resource(obj: dict, pseudonym: str) -> tuple[str, str, str, str, str]:
     return resource_type, resource_id, version, kind, orjson.dumps(resource).decode("utf-8")
 
 
-def validate_line(raw: bytes, hash_key: bytes = b"") -> Event | Rejection:
+def validate_line(raw: bytes) -> Event | Rejection:
     """Validate one line (without its line end). Never raises for bad input."""
     ids_in_text = identifiers.national_ids_in_text(raw)
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        masked = _masked(raw, [], hash_key, parsed=False)
         if ids_in_text:
-            return Rejection(IDENTIFIER, f"direct identifier: national identity number (and invalid JSON: {error})", masked)
-        return Rejection(JSON_SYNTAX, f"invalid JSON: {error}", masked)
+            return _refused(IDENTIFIER, f"direct identifier: national identity number (and invalid JSON: {error})", raw)
+        return _refused(JSON_SYNTAX, f"invalid JSON: {error}", raw)
     # A JSON escape (\u0030 is "0") can spell digits the raw bytes do not show, and the warehouse
-    # stores decoded text: such a line is checked, and masked, as orjson writes it back.
+    # stores decoded text: such a line is checked as orjson writes it back.
     text = orjson.dumps(obj) if b"\\" in raw else raw
     if text is not raw:
         ids_in_text = identifiers.national_ids_in_text(text)
@@ -238,22 +237,22 @@ def validate_line(raw: bytes, hash_key: bytes = b"") -> Event | Rejection:
     findings, values = identifiers.structural_identifiers(obj) if identifiers.may_hold_structural_identifiers(raw) else ([], [])
     if ids_in_text or findings:
         what = (["national identity number"] if ids_in_text else []) + findings
-        # The findings name paths, and a key on a path may itself hold a number: mask them too.
-        reason = _masked(("direct identifier: " + "; ".join(what[:5])).encode("utf-8"), values, hash_key, parsed=True)
-        return Rejection(IDENTIFIER, reason, _masked(text, values, hash_key, parsed=True))
+        return _refused(IDENTIFIER, "direct identifier: " + "; ".join(what[:5]), raw, values)
     if not isinstance(obj, dict):
-        return Rejection(JSON_SYNTAX, f"not a JSON object but a {type(obj).__name__}", raw.decode("utf-8", "replace"))
+        return _refused(JSON_SYNTAX, f"not a JSON object but a {type(obj).__name__}", raw)
     try:
         return _event(obj)
     except _Refused as refused:
-        return Rejection(refused.code, refused.detail, raw.decode("utf-8", "replace"))
+        return _refused(refused.code, refused.detail, raw)
     except (TypeError, AttributeError, ValueError) as error:
         # A shape the explicit checks did not foresee (e.g. a list where an object belongs).
-        return Rejection(INVALID_VALUE, f"unexpected structure: {type(error).__name__}", raw.decode("utf-8", "replace"))
+        return _refused(INVALID_VALUE, f"unexpected structure: {type(error).__name__}", raw)
 
 
-def _masked(raw: bytes, values: list[str], key: bytes, parsed: bool) -> str:
-    return identifiers.mask(raw, values, key, parsed).decode("utf-8", "replace")
+def _refused(code: str, reason: str, raw: bytes, personal: list[str] = ()) -> Rejection:
+    # Every refused line is stored and archived masked, whatever the reason (see masking.py).
+    masked_reason, masked_text = masking.mask_refused(raw, reason, personal)
+    return Rejection(code, masked_reason, masked_text)
 
 
 def _event(obj: dict) -> Event:

@@ -1,12 +1,15 @@
-"""Ingested files leave landing/ for archive/, with every line that held an identifier masked.
+"""Ingested files leave landing/ for archive/, with every quarantined line masked.
 
-A landing file holds what the producer sent, identifiers included. Once its batch is committed,
-the file is archived: a line quarantined with reason ``identifier`` is replaced by its masked
-text from ``raw.quarantine`` (a CR before its line end is kept), every other byte stays as it
-was, and the result keeps the original's compression. It is written under a hidden temporary
-name, fsynced and renamed, and only then is the landing file removed. A file without such a
-line is moved as it is. A run that stopped between commit and archive is finished by the next
-ingestion, which archives every landing file already in ``raw.ingested_files`` the same way.
+A landing file holds what the producer sent, personal data included. Once its batch is
+committed, the file is archived: every quarantined line, whatever its reason, is replaced by
+its masked text from ``raw.quarantine`` (a CR before its line end is kept), every other byte
+(the loaded lines, which passed the identifier guard) stays as it was, and the result keeps
+the original's compression. It is written under a hidden temporary name, fsynced and renamed,
+and only then is the landing file removed. A file without quarantined lines is moved as it is.
+Either way the archived file's modification time is the time it was archived, from which the
+archive's retention counts (pipelines/housekeeping.py). A run that stopped between commit and
+archive is finished by the next ingestion, which archives every landing file already in
+``raw.ingested_files`` the same way.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
-from pipelines.contract.validation import IDENTIFIER
 from pipelines.ingest.landing import BOM
 from pipelines.settings import Paths
 
@@ -35,9 +37,8 @@ def archive_ingested(con, paths: Paths, names: list[str]) -> None:
     paths.archive.mkdir(parents=True, exist_ok=True)
     masked_lines: dict[str, dict[int, str]] = defaultdict(dict)
     for source_file, source_line, masked_text in con.execute(
-        "select source_file, source_line, masked_text from raw.quarantine "
-        "where reason_code = $reason and list_contains($names, source_file)",
-        {"reason": IDENTIFIER, "names": names},
+        "select source_file, source_line, masked_text from raw.quarantine where list_contains($names, source_file)",
+        {"names": names},
     ).fetchall():
         masked_lines[source_file][source_line] = masked_text
     for name in names:
@@ -54,6 +55,7 @@ def _archive(original: Path, target: Path, masked_lines: dict[int, str]) -> None
     if not masked_lines:
         try:
             os.replace(original, target)
+            os.utime(target)
             return
         except OSError as error:
             if error.errno != errno.EXDEV:

@@ -88,20 +88,6 @@ class _ChunkResult:
     rejections: list[tuple]
 
 
-def identifier_hash_key(paths: Paths) -> bytes:
-    """The key for masking identifiers: KRITINFO_IDENTIFIER_KEY (hex) or a key file made once."""
-    from_env = os.environ.get("KRITINFO_IDENTIFIER_KEY")
-    if from_env:
-        return bytes.fromhex(from_env)
-    key_file = paths.identifier_key_file
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(os.urandom(32))
-    return key_file.read_bytes()
-
-
 @dataclass(frozen=True)
 class _Part:
     """A byte range of a file (after decompression and BOM) and the number of its first line."""
@@ -130,13 +116,13 @@ def _plan_parts(path: Path) -> list[_Part]:
     return parts or [_Part(path, 0, None, 1)]
 
 
-def _validate_parts(parts: list[_Part], key: bytes) -> list[_ChunkResult]:
+def _validate_parts(parts: list[_Part]) -> list[_ChunkResult]:
     """Worker: read and validate some parts; the main process never handles the lines."""
-    return [validate_lines(part.path.name, part.first_line, split_lines(read_file(part.path)[part.start : part.end]), key)
+    return [validate_lines(part.path.name, part.first_line, split_lines(read_file(part.path)[part.start : part.end]))
             for part in parts]
 
 
-def validate_lines(source_file: str, first_line: int, lines: list[bytes], key: bytes) -> _ChunkResult:
+def validate_lines(source_file: str, first_line: int, lines: list[bytes]) -> _ChunkResult:
     columns: dict[str, list] = {name: [] for name in _EVENT_FIELDS}
     lines_at: list[int] = []
     rejections: list[tuple] = []
@@ -146,7 +132,7 @@ def validate_lines(source_file: str, first_line: int, lines: list[bytes], key: b
             blank += 1
             continue
         line_number = first_line + offset
-        result = validate_line(raw, key)
+        result = validate_line(raw)
         if isinstance(result, Rejection):
             rejections.append((source_file, line_number, result.reason_code, result.reason, result.masked_text))
             continue
@@ -181,10 +167,10 @@ def _batches(files: list[Path]) -> Iterator[tuple[list[Path], list[list[_Part]]]
         yield batch, tasks
 
 
-def _submit(executor: Executor | None, tasks: list[list[_Part]], key: bytes) -> list[Future | list[_ChunkResult]]:
+def _submit(executor: Executor | None, tasks: list[list[_Part]]) -> list[Future | list[_ChunkResult]]:
     if executor is None:
-        return [_validate_parts(task, key) for task in tasks]
-    return [executor.submit(_validate_parts, task, key) for task in tasks]
+        return [_validate_parts(task) for task in tasks]
+    return [executor.submit(_validate_parts, task) for task in tasks]
 
 
 def _worker_context():
@@ -197,7 +183,6 @@ def _worker_context():
 def ingest_new_files(paths: Paths, workers: int | None = None, only: Collection[str] | None = None) -> IngestReport:
     """Ingest every ready landing file not yet in ``raw.ingested_files`` (or only those named)."""
     started = time.perf_counter()
-    key = identifier_hash_key(paths)
     con = warehouse.connect(paths.warehouse)
     try:
         done = {row[0] for row in con.execute("select source_file from raw.ingested_files").fetchall()}
@@ -217,7 +202,7 @@ def ingest_new_files(paths: Paths, workers: int | None = None, only: Collection[
             for batch, tasks in _batches(todo):
                 if writer.error:
                     break
-                writer.queue.put((batch, _submit(executor, tasks, key)))
+                writer.queue.put((batch, _submit(executor, tasks)))
         finally:
             writer.queue.put(None)
             writer.join()

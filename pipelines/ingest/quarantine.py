@@ -1,16 +1,18 @@
 """Act on the quarantine: list its lines, summarise them, and replay them after a fix.
 
 A replay re-reads each selected quarantined line from its ingested file (in ``archive/``, or
-``landing/`` until archived) and validates it again with the current validator, so both a line
-the operator corrected in place in that file (without adding or removing lines, which would
-renumber them) and a corrected validator count. A line refused for an identifier is never
-replayed: the archive holds it only as its masked text, which would pass while it is not what
-was delivered. A line that now passes is loaded (or counted as a duplicate when its
-``event_id`` is already loaded) and leaves the quarantine; one that still fails stays, with the
-reason it fails for now. The file's row in ``raw.ingested_files`` moves the line from
-quarantined to loaded or duplicates, so lines read = loaded + duplicates + quarantined still
-holds, and every replayed line is recorded in ``raw.quarantine_replays``. A replay is one
-transaction: all of it or nothing.
+``landing/`` until archived) and validates it again with the current validator. The archive
+keeps a quarantined line only as its masked text (pipelines/contract/masking.py), which is the
+line as delivered when masking replaced nothing in it. A line that still holds a mask token is
+not what was delivered and is never replayed: it is left as it is until the operator writes the
+producer's corrected line in its place in the archived file (without adding or removing lines,
+which would renumber them), or the producer delivers it again in a new file. So both a corrected
+line and a corrected validator count, the latter for lines without masked values. A line that
+now passes is loaded (or counted as a duplicate when its ``event_id`` is already loaded) and
+leaves the quarantine; one that still fails stays, with the reason it fails for now. The file's
+row in ``raw.ingested_files`` moves the line from quarantined to loaded or duplicates, so lines
+read = loaded + duplicates + quarantined still holds, and every replayed line is recorded in
+``raw.quarantine_replays``. A replay is one transaction: all of it or nothing.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from datetime import datetime, timezone
 import duckdb
 import pyarrow as pa
 
-from pipelines.contract.validation import IDENTIFIER, REASON_CODES, validate_line
+from pipelines.contract.masking import MASK_TOKEN
+from pipelines.contract.validation import REASON_CODES, validate_line
 from pipelines.ingest import warehouse
 from pipelines.ingest.archive import ingested_file_path
 from pipelines.ingest.landing import read_file, split_lines
-from pipelines.ingest.loader import identifier_hash_key, load_first_deliveries, validate_lines
+from pipelines.ingest.loader import load_first_deliveries, validate_lines
 from pipelines.settings import Paths
 from pipelines.single_writer import WarehouseBusy, warehouse_lock
 
@@ -36,7 +39,7 @@ STILL_QUARANTINED = "still_quarantined"
 SOURCE_MISSING = "source_missing"
 OUTCOMES = (LOADED, DUPLICATE, STILL_QUARANTINED, SOURCE_MISSING)
 # Shaped like the validator's accepted rows, with none: for a replay where nothing passes.
-_NO_EVENTS = validate_lines("", 1, [], b"").accepted
+_NO_EVENTS = validate_lines("", 1, []).accepted
 
 
 class QuarantineError(RuntimeError):
@@ -64,7 +67,7 @@ class QuarantineSummary:
 class ReplayReport:
     outcomes: dict[str, int]  # every outcome in OUTCOMES, with its number of lines
     still_quarantined_by_reason: dict[str, int]
-    identifier_lines_kept: int  # matched the selection but are never replayed
+    masked_lines_kept: int  # matched the selection but still hold masked text: never replayed
 
     @property
     def replayed(self) -> int:
@@ -130,12 +133,14 @@ def summarise(paths: Paths) -> QuarantineSummary:
     return QuarantineSummary(sum(n for _, n in by_reason), by_reason, by_file)
 
 
-def _revalidate(paths: Paths, selected: list[tuple[str, int]], key: bytes):
+def _revalidate(paths: Paths, selected: list[tuple[str, int]]):
     """Validate each selected line (in file order) again from its file: accepted rows,
-    rejections, and lines whose file or line is gone. One file is held in memory at a time."""
+    rejections, lines whose file or line is gone, and how many lines still hold masked text.
+    One file is held in memory at a time."""
     accepted: list[pa.Table] = []
     rejections: list[tuple] = []
     missing: list[tuple[str, int]] = []
+    masked = 0
     current_file, lines = None, None
     for source_file, source_line in selected:
         if source_file != current_file:
@@ -145,20 +150,22 @@ def _revalidate(paths: Paths, selected: list[tuple[str, int]], key: bytes):
             missing.append((source_file, source_line))
             continue
         raw = lines[source_line - 1]
+        if MASK_TOKEN.search(raw.decode("utf-8", "replace")):
+            masked += 1
+            continue
         if not raw.strip():  # an emptied line is still no event; ingestion would skip it uncounted
-            refused = validate_line(raw, key)
+            refused = validate_line(raw)
             rejections.append((source_file, source_line, refused.reason_code, refused.reason, refused.masked_text))
             continue
-        result = validate_lines(source_file, source_line, [raw], key)
+        result = validate_lines(source_file, source_line, [raw])
         accepted.append(result.accepted)
         rejections.extend(result.rejections)
-    return accepted, rejections, missing
+    return accepted, rejections, missing, masked
 
 
 def replay(paths: Paths, reason: str | None = None, source_file: str | None = None) -> ReplayReport:
     """Replay the quarantined lines selected by reason and/or file (all of them by default)."""
     where, params = _where(reason, source_file)
-    key = identifier_hash_key(paths)
     try:
         # Not between a run's steps either: a run holds this lock from start to end.
         with warehouse_lock(paths, timeout=0):
@@ -166,7 +173,7 @@ def replay(paths: Paths, reason: str | None = None, source_file: str | None = No
             try:
                 con.execute("begin")
                 try:
-                    report = _replay(con, paths, key, where, params)
+                    report = _replay(con, paths, where, params)
                     con.execute("commit")
                 except BaseException:
                     con.execute("rollback")
@@ -180,16 +187,12 @@ def replay(paths: Paths, reason: str | None = None, source_file: str | None = No
     return report
 
 
-def _replay(con: duckdb.DuckDBPyConnection, paths: Paths, key: bytes, where: str, params: list) -> ReplayReport:
+def _replay(con: duckdb.DuckDBPyConnection, paths: Paths, where: str, params: list) -> ReplayReport:
     now = datetime.now(timezone.utc)
     selected = con.execute(
-        f"select source_file, source_line from raw.quarantine where {where} and reason_code <> ? order by 1, 2",
-        [*params, IDENTIFIER],
+        f"select source_file, source_line from raw.quarantine where {where} order by 1, 2", params
     ).fetchall()
-    identifier_lines = con.execute(
-        f"select count(*) from raw.quarantine where {where} and reason_code = ?", [*params, IDENTIFIER]
-    ).fetchall()[0][0]
-    accepted, rejections, missing = _revalidate(paths, selected, key)
+    accepted, rejections, missing, masked = _revalidate(paths, selected)
     con.register("incoming", pa.concat_tables(accepted) if accepted else _NO_EVENTS)
     # As in ingestion: the first delivery of an event_id not yet loaded is loaded, the rest are duplicates.
     load_first_deliveries(con, now)
@@ -254,7 +257,7 @@ def _replay(con: duckdb.DuckDBPyConnection, paths: Paths, key: bytes, where: str
     return ReplayReport(
         {outcome: outcomes[outcome] for outcome in OUTCOMES},
         dict(Counter(row[2] for row in rejections).most_common()),
-        identifier_lines,
+        masked,
     )
 
 
@@ -293,9 +296,10 @@ def format_summary(summary: QuarantineSummary, files_shown: int = 20) -> str:
 
 def format_replay(report: ReplayReport) -> str:
     kept = (
-        [f"{report.identifier_lines_kept} lines quarantined for an identifier were left as they are "
-         "(never replayed: only their masked text is kept)"]
-        if report.identifier_lines_kept else []
+        [f"{report.masked_lines_kept} lines were left as they are: only their masked text is kept, "
+         "which is not what was delivered (write the producer's corrected line in its place in the "
+         "archived file, or have it delivered again in a new file)"]
+        if report.masked_lines_kept else []
     )
     if not report.replayed:
         return "\n".join(["no quarantined lines to replay match", *kept])

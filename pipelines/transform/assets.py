@@ -6,6 +6,7 @@ all history and is rebuilt whole.
 """
 
 import json
+from pathlib import Path
 
 from dagster import AssetExecutionContext, BackfillPolicy
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -17,6 +18,12 @@ from pipelines.single_writer import POOL, warehouse_lock
 from pipelines.transform.project import KritinfoDbtTranslator, dbt_project
 
 EVENT_DAY_MODELS = "stg_registration_events"
+
+
+def _target_path(context: AssetExecutionContext) -> Path:
+    """dbt's target and log files of this step: under KRITINFO_HOME, one folder per run, so that
+    housekeeping can bound them (inside the repository they grew by some 25 MB per run)."""
+    return paths().dbt_runs / context.run.run_id / context.op_execution_context.op.name
 
 
 @dbt_assets(
@@ -49,7 +56,7 @@ def kritinfo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
 def _build(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
     """Runs dbt under the warehouse lock; a failure names its failed models and tests."""
     with warehouse_lock(paths()), reported_as_no_room("the warehouse"):
-        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=_target_path(context))
         yield from invocation.stream()
         if not invocation.is_successful():
             raise dbt_build_failed(invocation.get_artifact("run_results.json"), str(paths().warehouse))

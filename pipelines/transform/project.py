@@ -32,7 +32,9 @@ def ensure_manifest() -> None:
     if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime():
         return
     subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        # No log file: parsing logs nothing worth keeping, and dbt_project/logs/ would only grow.
+        [dbt_executable(), "parse", "--quiet", "--log-level-file", "none",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
         check=True,
         env={**os.environ, "KRITINFO_HOME": str(paths().home)},  # profiles.yml reads it
     )

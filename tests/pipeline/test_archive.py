@@ -1,4 +1,4 @@
-"""Ingested files leave landing/ for archive/ with every identifier line masked, also after a crash."""
+"""Ingested files leave landing/ for archive/ with every quarantined line masked, also after a crash."""
 
 import gzip
 import shutil
@@ -27,19 +27,18 @@ def planted_line(number: str) -> bytes:
     return line(event)
 
 
-def identifier_lines(paths: Paths, name: str) -> dict[int, str]:
+def quarantined_lines(paths: Paths, name: str) -> dict[int, str]:
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         return dict(con.execute(
-            "select source_line, masked_text from raw.quarantine where source_file = ? and reason_code = 'identifier'",
-            [name],
+            "select source_line, masked_text from raw.quarantine where source_file = ?", [name]
         ).fetchall())
 
 
-def test_archived_files_keep_every_byte_but_the_identifier_lines(home):
+def test_archived_files_keep_every_byte_but_the_quarantined_lines(home):
     first_number = national_id("050607", "123") or national_id("050607", "124")
     second_number = national_id("451282", "234") or national_id("451282", "235")  # a D-number
     events = [line(e) for e in example_events()]
-    plain = [events[0], planted_line(first_number), b"", b"{broken", events[1]]
+    plain = [events[0], planted_line(first_number), b"", b'{"note": "Kari Nordmann", broken', events[1]]
     (home.landing / "plain.ndjson").write_bytes(b"\n".join(plain) + b"\n")
     crlf = [events[2], planted_line(second_number), events[3]]
     (home.landing / "crlf.ndjson.gz").write_bytes(gzip.compress(BOM + b"\r\n".join(crlf) + b"\r\n"))
@@ -50,13 +49,14 @@ def test_archived_files_keep_every_byte_but_the_identifier_lines(home):
     assert sorted(p.name for p in home.landing.iterdir()) == [".still-written.ndjson.tmp"]
     assert sorted(p.name for p in home.archive.iterdir()) == ["crlf.ndjson.gz", "plain.ndjson"]
 
-    masked = identifier_lines(home, "plain.ndjson")
-    assert set(masked) == {2}
+    masked = quarantined_lines(home, "plain.ndjson")
+    assert set(masked) == {2, 4}
     archived = (home.archive / "plain.ndjson").read_bytes()
-    assert archived == b"\n".join([plain[0], masked[2].encode(), *plain[2:]]) + b"\n"
-    assert first_number.encode() not in archived
+    assert archived == b"\n".join([plain[0], masked[2].encode(), b"", masked[4].encode(), plain[4]]) + b"\n"
+    assert first_number.encode() not in archived and b"Kari" not in archived
+    assert masked[4] == '{"note": "[text]", [text]'
 
-    masked = identifier_lines(home, "crlf.ndjson.gz")
+    masked = quarantined_lines(home, "crlf.ndjson.gz")
     assert set(masked) == {2}
     archived = gzip.decompress((home.archive / "crlf.ndjson.gz").read_bytes())
     assert archived == BOM + b"\r\n".join([crlf[0], masked[2].encode(), crlf[2]]) + b"\r\n"
@@ -90,7 +90,7 @@ def test_a_crash_between_commit_and_archive_is_finished_by_the_next_ingest(home,
 
     assert again.files == []  # committed once, not ingested twice
     assert not (home.landing / "a.ndjson").exists()
-    masked = identifier_lines(home, "a.ndjson")
+    masked = quarantined_lines(home, "a.ndjson")
     assert (home.archive / "a.ndjson").read_bytes() == lines[0] + b"\n" + masked[2].encode() + b"\n"
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
         assert con.execute("select lines_read, loaded, quarantined from raw.ingested_files").fetchall() == [(2, 1, 1)]

@@ -247,7 +247,6 @@ def copy_of_published(tmp_path_factory, reference_home: Path, name: str) -> Path
     home = tmp_path_factory.mktemp(name)
     for kept in ("warehouse.duckdb", "serving.duckdb"):
         shutil.copy2(reference_home / kept, home / kept)
-    shutil.copytree(reference_home / "secrets", home / "secrets")
     (home / "landing").mkdir()
     return home
 

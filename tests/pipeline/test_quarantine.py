@@ -1,8 +1,10 @@
 """`kritinfo quarantine` list, summary and replay against a real DuckDB warehouse.
 
 The story: a file arrives with four valid events and four refused lines. The operator reads
-the quarantine, corrects two lines in the ingested file and replays. The corrected lines are
-loaded (or counted as a duplicate) once, the others stay, and every file still reconciles.
+the quarantine (masked: the archive keeps no refused line in clear), writes the producer's
+corrections of two lines in their places in the archived file and replays. The corrected lines
+are loaded (or counted as a duplicate) once, the others still hold masked text and stay as they
+are, and every file still reconciles.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import duckdb
 import pytest
 
 from pipelines.cli import main
+from pipelines.contract.masking import MASK_TOKEN
 from pipelines.contract.validation import Event, validate_line
 from pipelines.ingest import ingest_new_files
 from pipelines.ingest.archive import ingested_file_path
@@ -26,22 +29,30 @@ UNKNOWN_COUNTY = "9901"  # county 99 does not exist in the 2024 numbering
 FIXED_MUNICIPALITY = "4601"
 
 
+def unknown_county(municipality: str = UNKNOWN_COUNTY) -> dict:
+    event = example_event(2)
+    event["event_id"] = "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e01"
+    event["patient"]["municipality"] = municipality
+    return event
+
+
+def redelivery(channel: str = "fax") -> dict:
+    """A redelivery of the first event, refused for a wrong channel: once corrected, its
+    event_id is already loaded, so it is a duplicate."""
+    event = example_event(0)
+    event["channel"] = channel
+    return event
+
+
 def refused_lines() -> dict[str, bytes]:
     """The file's refused lines by what is wrong with them (line order = dict order)."""
-    unknown_county = example_event(2)
-    unknown_county["event_id"] = "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e01"
-    unknown_county["patient"]["municipality"] = UNKNOWN_COUNTY
-    # A redelivery of the first event that was refused for a wrong channel: once corrected,
-    # its event_id is already loaded, so it is a duplicate.
-    redelivery = example_event(0)
-    redelivery["channel"] = "fax"
     with_identifier = example_event(1)
     with_identifier["event_id"] = "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e02"
     with_identifier["resource"]["note"] = [{"text": "fnr " + PLANTED_NATIONAL_ID}]
     return {
-        "unknown_county": line(unknown_county),
+        "unknown_county": line(unknown_county()),
         "truncated": b'{"event_id": "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e03", "event_type": "crea',
-        "redelivery_with_wrong_channel": line(redelivery),
+        "redelivery_with_wrong_channel": line(redelivery()),
         "identifier": line(with_identifier),
     }
 
@@ -71,12 +82,12 @@ def file_counts(paths: Paths) -> tuple[int, int, int, int]:
                        "where source_file = ?", FILE)[0]  # fmt: skip
 
 
-def correct_line(paths: Paths, number: int, old: bytes, new: bytes) -> None:
-    """What the operator does: edit one line of the ingested file in place."""
+def correct_line(paths: Paths, name: str, corrected: bytes) -> None:
+    """What the operator does: write the producer's corrected line in its place in the ingested file."""
     path = ingested_file_path(paths, FILE)
     lines = path.read_bytes().split(b"\n")
-    assert old in lines[number - 1]
-    lines[number - 1] = lines[number - 1].replace(old, new)
+    assert MASK_TOKEN.search(lines[line_number(name) - 1].decode())
+    lines[line_number(name) - 1] = corrected
     path.write_bytes(b"\n".join(lines))
 
 
@@ -126,19 +137,23 @@ def test_an_unknown_reason_is_refused_with_the_valid_codes(home, capsys):
     assert "unknown reason 'fax'" in err and "invalid_value" in err
 
 
+STILL_INCOMPLETE = b'{"event_id": "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e03", "event_type": "created"}'
+
+
 def test_replay_after_a_fix_loads_corrected_lines_once_and_keeps_the_rest(home, capsys):
     events_before = rows(home, "select count(*) from raw.events")[0][0]
     read, loaded, duplicates, quarantined = file_counts(home)
     assert read == loaded + duplicates + quarantined == len(example_events()) + len(refused_lines())
 
-    correct_line(home, line_number("unknown_county"), f'"{UNKNOWN_COUNTY}"'.encode(), f'"{FIXED_MUNICIPALITY}"'.encode())
-    correct_line(home, line_number("redelivery_with_wrong_channel"), b'"fax"', b'"api"')
+    correct_line(home, "unknown_county", line(unknown_county(FIXED_MUNICIPALITY)))
+    correct_line(home, "redelivery_with_wrong_channel", line(redelivery("api")))
+    correct_line(home, "truncated", STILL_INCOMPLETE)  # whole now, but still without most fields
     code, out, err = cli(capsys, "replay")
 
     assert (code, err) == (0, "")
     assert "replayed 3 quarantined lines: 1 loaded, 1 duplicates" in out
     assert "1 still quarantined" in out
-    assert "1 lines quarantined for an identifier were left as they are" in out
+    assert "1 lines were left as they are: only their masked text is kept" in out
     # The corrected new event is loaded once, from its own file and line.
     assert rows(home, "select source_file, source_line, patient_municipality from raw.events where event_id = ?",
                 "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e01") == [(FILE, line_number("unknown_county"), FIXED_MUNICIPALITY)]
@@ -147,12 +162,15 @@ def test_replay_after_a_fix_loads_corrected_lines_once_and_keeps_the_rest(home, 
         (line_number("redelivery_with_wrong_channel"),)
     ]
     assert file_counts(home) == (read, loaded + 1, duplicates + 1, quarantined - 2)
-    assert rows(home, "select source_line, reason_code from raw.quarantine order by 1") == [
-        (line_number("truncated"), "json_syntax"), (line_number("identifier"), "identifier"),
-    ]
+    assert rows(home, "select source_line, reason_code, masked_text from raw.quarantine order by 1")[0] == (
+        line_number("truncated"), "missing_field", STILL_INCOMPLETE.decode()
+    )
+    assert rows(home, "select source_line, reason_code from raw.quarantine order by 1")[1] == (
+        line_number("identifier"), "identifier"
+    )
     assert rows(home, "select source_line, outcome, reason_code from raw.quarantine_replays order by 1") == [
         (line_number("unknown_county"), "loaded", None),
-        (line_number("truncated"), "still_quarantined", "json_syntax"),
+        (line_number("truncated"), "still_quarantined", "missing_field"),
         (line_number("redelivery_with_wrong_channel"), "duplicate", None),
     ]
 
@@ -164,7 +182,19 @@ def test_replay_after_a_fix_loads_corrected_lines_once_and_keeps_the_rest(home, 
     assert file_counts(home) == (read, loaded + 1, duplicates + 1, quarantined - 2)
 
 
-def test_a_line_refused_for_an_identifier_is_never_replayed(home, capsys):
+def test_the_quarantine_and_the_archive_keep_every_refused_line_masked(home, capsys):
+    archived = ingested_file_path(home, FILE).read_bytes().split(b"\n")
+    for name, delivered in refused_lines().items():
+        masked = rows(home, "select masked_text from raw.quarantine where source_line = ?", line_number(name))[0][0]
+        assert archived[line_number(name) - 1] == masked.encode() != delivered
+        assert MASK_TOKEN.search(masked)
+        assert "DIPS Arena" not in masked and "fnr" not in masked  # free text
+    assert PLANTED_NATIONAL_ID not in cli(capsys, "list")[1]
+    # The valid lines are archived as delivered.
+    assert archived[: len(example_events())] == [line(event) for event in example_events()]
+
+
+def test_a_masked_line_is_never_replayed(home, capsys):
     number = line_number("identifier")
     masked = rows(home, "select masked_text from raw.quarantine where source_line = ?", number)[0][0]
     archived = ingested_file_path(home, FILE).read_bytes().split(b"\n")[number - 1]
@@ -177,30 +207,30 @@ def test_a_line_refused_for_an_identifier_is_never_replayed(home, capsys):
 
     assert code == 0
     assert "no quarantined lines to replay match" in out
-    assert "1 lines quarantined for an identifier were left as they are" in out
+    assert "1 lines were left as they are" in out
     assert rows(home, "select reason_code from raw.quarantine where source_line = ?", number) == [("identifier",)]
     assert rows(home, "select count(*) from raw.events where event_id = ?", "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e02") == [(0,)]
     assert rows(home, "select count(*) from raw.quarantine_replays") == [(0,)]
 
 
 def test_replay_selects_by_reason_and_file(home, capsys):
-    correct_line(home, line_number("unknown_county"), f'"{UNKNOWN_COUNTY}"'.encode(), f'"{FIXED_MUNICIPALITY}"'.encode())
+    correct_line(home, "unknown_county", line(unknown_county(FIXED_MUNICIPALITY)))
 
     code, out, _ = cli(capsys, "replay", "--reason", "json_syntax")
     assert code == 0
-    assert "replayed 1 quarantined lines: 0 loaded" in out
+    assert "no quarantined lines to replay match" in out and "1 lines were left as they are" in out
     code, out, _ = cli(capsys, "replay", "--file", "another.ndjson")
     assert "no quarantined lines to replay match" in out
     assert rows(home, "select count(*) from raw.quarantine where reason_code = 'invalid_value'") == [(2,)]
 
     code, out, _ = cli(capsys, "replay", "--file", FILE, "--reason", "invalid_value")
-    assert "replayed 2 quarantined lines: 1 loaded" in out
+    assert "replayed 1 quarantined lines: 1 loaded" in out
     assert rows(home, "select count(*) from raw.quarantine where reason_code = 'invalid_value'") == [(1,)]
 
 
 def test_a_line_still_failing_keeps_its_new_reason(home, capsys):
-    # The operator's correction fixes the county but breaks the JSON.
-    correct_line(home, line_number("unknown_county"), f'"{UNKNOWN_COUNTY}"}},'.encode(), f'"{FIXED_MUNICIPALITY}",'.encode())
+    # The producer's correction fixes the county but breaks the JSON.
+    correct_line(home, "unknown_county", line(unknown_county(FIXED_MUNICIPALITY))[:-1])
 
     assert cli(capsys, "replay", "--reason", "invalid_value")[0] == 0
 
@@ -217,7 +247,7 @@ def test_a_missing_source_file_leaves_the_quarantine_as_it_is(home, capsys):
     code, out, _ = cli(capsys, "replay")
 
     assert code == 0
-    assert "3 not found in their original file" in out
+    assert "4 not found in their original file" in out
     assert rows(home, "select count(*) from raw.quarantine") == [(4,)]
     assert rows(home, "select distinct outcome from raw.quarantine_replays") == [("source_missing",)]
 

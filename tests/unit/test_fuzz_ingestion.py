@@ -31,7 +31,6 @@ from pipelines.settings import Paths
 from pipelines.simulate import SimulationConfig, simulate
 from tests.helpers import example_events
 
-KEY = b"fuzz-key"
 HUGE_TEXT = "x" * 200_000
 
 
@@ -132,7 +131,7 @@ def mutated_lines(draw) -> bytes:
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(mutated_lines())
 def test_validate_line_never_raises_and_gives_an_event_or_a_known_reason(raw):
-    result = validate_line(raw, KEY)
+    result = validate_line(raw)
     assert isinstance(result, (Event, Rejection))
     if isinstance(result, Rejection):
         assert result.reason_code in REASON_CODES
@@ -161,7 +160,7 @@ def landing_files(draw) -> list[tuple[str, bytes, list[int], int]]:
             elif lines[-1].strip():
                 previous = lines[-1]
                 lines.append(previous)
-                if isinstance(validate_line(previous, KEY), Event):
+                if isinstance(validate_line(previous), Event):
                     repeated_valid.append(len(lines))
         data = b"\n".join(lines) + draw(st.sampled_from([b"", b"\n"]))
         name = f"fuzz-{index}.ndjson"
