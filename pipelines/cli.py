@@ -96,7 +96,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
         return RUN_FAILED
     seconds = time.perf_counter() - started
     rejected = [entry for materialization in result.asset_materializations_for_node("raw_tables")
-                if REJECTED_FILES in materialization.metadata
+                if materialization.asset_key == AssetKey(["raw", "ingested_files"])
                 for entry in materialization.metadata[REJECTED_FILES].value]
     for shown_name, _code, reason, stored_as in rejected:
         print(f"kritinfo run: rejected landing file {shown_name}: {reason}; moved to rejected/{stored_as}",

@@ -86,7 +86,7 @@ class IngestReport:
             "duplicates": self.total("duplicates"),
             "quarantined": self.total("quarantined"),
             "blank_lines": self.total("blank_lines"),
-            "rejected_files": len(self.rejected),
+            "files_rejected": len(self.rejected),
             "seconds": round(self.seconds, 2),
             "lines_per_second": round(self.events_per_second),
         }
