@@ -15,7 +15,7 @@ import hashlib
 import os
 import stat
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -90,10 +90,17 @@ class _Hashing:
 def inspect(path: Path, max_bytes: int) -> Inspection:
     """Whether the entry can be read as an event file within `max_bytes` decompressed bytes,
     with its size, delivery time and sha256 (read in chunks: memory stays small)."""
+    found = _inspect_entry(path, max_bytes)
     try:
         path.name.encode("utf-8")
     except UnicodeEncodeError:
-        return Inspection(None, None, None, UNDECODABLE_NAME, "its name is not valid UTF-8")
+        # No table, log or Dagster tag can hold the name (recorded escaped, see ingest/rejected.py).
+        if found.problem is None:
+            return replace(found, problem=UNDECODABLE_NAME, reason="its name is not valid UTF-8")
+    return found
+
+
+def _inspect_entry(path: Path, max_bytes: int) -> Inspection:
     try:
         status = os.lstat(path)
     except OSError as error:
