@@ -82,9 +82,9 @@ class Bounds:
     """
 
     # Decompressed bytes per file (KRITINFO_MAX_FILE_BYTES): a larger file, or a gzip expanding
-    # past it, is rejected. A worker holds one file at a time, so this caps ingestion's memory
-    # (two workers stay under 1.5 GiB); a national day of events is some 40 MB.
-    max_file_bytes: int = 256 * 1024**2
+    # past it, is rejected. A worker validates one file (or a slice of it) at a time, so this
+    # caps what a delivery can make ingestion hold; simulated national days are under 1 MB.
+    max_file_bytes: int = 128 * 1024**2
     # Bytes per line (KRITINFO_MAX_LINE_BYTES): a longer line is quarantined unparsed. An event
     # is 1-3 kB; a megabyte leaves room for long narratives.
     max_line_bytes: int = 1024**2
