@@ -54,18 +54,26 @@ def kritinfo_daily(context: ScheduleEvaluationContext) -> RunRequest:
 
 @sensor(job=everything_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
 def landing_files_sensor(context: SensorEvaluationContext):
-    """One run per new complete file in landing/, keyed by the file's name, so no file is run twice.
+    """One run per new complete file in landing/, keyed by the file's name, modification time and
+    size, so no delivery is run twice and a new file under a used name still gets its run.
 
     Hidden and temporary names are still being written (the producer renames when done); a file
     modified less than SETTLE_SECONDS ago is left for the next tick as well.
     """
     settled_before = time.time() - SETTLE_SECONDS
-    # lstat: a link to a missing file still starts a run, which reports it.
-    files = [path for path in ready_files(paths().landing) if path.lstat().st_mtime <= settled_before]
+    # lstat: a link still starts a run, which rejects it (links are never followed).
+    files = [(path, path.lstat()) for path in ready_files(paths().landing)]
+    files = [(path, status) for path, status in files if status.st_mtime <= settled_before]
     if not files:
         return SkipReason("no complete files in landing/")
     window = recent_days_tags(date.today())
-    return [RunRequest(run_key=path.name, tags={FILE_TAG: path.name, **window}) for path in files]
+    requests = []
+    for path, status in files:
+        shown = path.name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        # No tag can hold a name that is not UTF-8: a run over every new file rejects it.
+        only = {FILE_TAG: path.name} if shown == path.name else {}
+        requests.append(RunRequest(run_key=f"{shown}:{status.st_mtime_ns}:{status.st_size}", tags={**only, **window}))
+    return requests
 
 
 defs = Definitions(
