@@ -12,6 +12,11 @@ NOTHING_PUBLISHED = (
     "publisere tallene, og last deretter inn siden på nytt."
 )
 
+NO_COMPLETE_MONTH = (
+    "Ingen hel måned er publisert ennå: dataene dekker bare inneværende måned. Tallene per "
+    "måned publiseres når den første måneden er hel."
+)
+
 
 def page_header(title: str) -> queries.Source:
     """The page's title and the published copy it reads; stops the page, saying what to do,
@@ -22,6 +27,15 @@ def page_header(title: str) -> queries.Source:
         st.info(NOTHING_PUBLISHED, icon=":material/info:")
         st.stop()
     return source
+
+
+def complete_month_published(source: queries.Source) -> bool:
+    """Whether the copy holds a complete month; says so on the page when it does not (the first
+    month of a history publishes empty month tables)."""
+    if queries.has_complete_month(source):
+        return True
+    st.info(NO_COMPLETE_MONTH, icon=":material/info:")
+    return False
 
 
 def download_csv(table: ShownTable, *, label: str, file_name: str, key: str) -> None:

@@ -66,6 +66,11 @@ def publish_info(source: Source) -> pd.DataFrame:
     )
 
 
+def has_complete_month(source: Source) -> bool:
+    """Whether any month is published: none is until the data hold a complete month."""
+    return not _query(source, "SELECT 1 FROM coverage_national_month LIMIT 1").empty
+
+
 def national_key_figures(source: Source) -> pd.DataFrame:
     """National coverage and API share for the reference month (the latest period_end,
     first row) and, when published, the same month a year earlier (second row)."""

@@ -21,6 +21,11 @@ from datetime import date
 
 from pipelines.settings import DASHBOARD_APP, Paths, Retention, export_home
 
+# `kritinfo run` exit codes (README, "Commands"): 1 the run failed (the last published copy is
+# unchanged); 3 the run published, but landing files were rejected (moved to rejected/).
+RUN_FAILED = 1
+FILES_REJECTED = 3
+
 _INSTANCE_YAML_HEADER = "# Written by kritinfo"
 DAGSTER_INSTANCE_YAML = f"""\
 {_INSTANCE_YAML_HEADER}: one run at a time, and one step at a time in the pool `warehouse`
@@ -65,6 +70,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
 
     from pipelines import housekeeping
     from pipelines.definitions import defs
+    from pipelines.ingest.assets import REJECTED_FILES
     from pipelines.faults import RunFault, no_room_to_write, step_failures
     from pipelines.partitions import all_days_tags, recent_days_tags
     from pipelines.single_writer import CLI_RUN_TAG, CLI_RUN_TAG_VALUE, release_abandoned_runs, warehouse_lock
@@ -92,16 +98,27 @@ def cmd_run(_args: argparse.Namespace) -> int:
         if fault is None:
             raise
         print(f"kritinfo run: {fault}", file=sys.stderr)
-        return 1
+        return RUN_FAILED
     seconds = time.perf_counter() - started
+    rejected = [entry for materialization in result.asset_materializations_for_node("raw_tables")
+                if materialization.asset_key == AssetKey(["raw", "ingested_files"])
+                for entry in materialization.metadata[REJECTED_FILES].value]
+    for shown_name, _code, reason, stored_as in rejected:
+        where = (f"moved to rejected/{stored_as}" if stored_as
+                 else "not kept (its bytes were not checked; the producer holds it, raw.rejected_files its sha256)")
+        print(f"kritinfo run: rejected landing file {shown_name}: {reason}; {where}", file=sys.stderr)
     if not result.success:
         # The failed steps come last: a person reads the end of the output first.
         print(f"run {result.run_id} failed in {seconds:.0f} s; "
               f"the last published copy, if any, is unchanged", file=sys.stderr)
         for step, message in step_failures(result):
             print(f"kritinfo run: step {step} failed: {message}", file=sys.stderr)
-        return 1
+        return RUN_FAILED
     print(f"run {result.run_id} succeeded in {seconds:.0f} s; published {paths.serving}")
+    if rejected:
+        print(f"kritinfo run: {len(rejected)} landing files rejected (see above and raw.rejected_files); "
+              "the other files were published", file=sys.stderr)
+        return FILES_REJECTED
     return 0
 
 
@@ -131,7 +148,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         cmd_simulate(simulate_args)
     else:
         print(f"{paths.home} already has event files: running on them")
-    if cmd_run(args) != 0:
+    if cmd_run(args) not in (0, FILES_REJECTED):  # rejected files are reported; the rest was published
         return 1
     return _serve(paths, args.port)
 

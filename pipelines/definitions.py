@@ -29,6 +29,7 @@ from pipelines.evaluation.assets import goal_evaluation, rollout_evaluation  # n
 from pipelines.ingest.assets import FILE_TAG, raw_tables  # noqa: E402  (needs KRITINFO_HOME exported)
 from pipelines.ingest.checks import daily_volume_drop, files_reconcile, staging_matches_loaded_events  # noqa: E402
 from pipelines.ingest.landing import ready_files  # noqa: E402
+from pipelines.ingest.rejected import shown_name  # noqa: E402
 from pipelines.partitions import recent_days_tags  # noqa: E402
 from pipelines.publish.assets import serving_copy  # noqa: E402
 from pipelines.settings import paths  # noqa: E402
@@ -54,18 +55,27 @@ def kritinfo_daily(context: ScheduleEvaluationContext) -> RunRequest:
 
 @sensor(job=everything_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING)
 def landing_files_sensor(context: SensorEvaluationContext):
-    """One run per new complete file in landing/, keyed by the file's name, so no file is run twice.
+    """One run per new complete file in landing/, keyed by the file's name, modification time and
+    size, so no delivery is run twice and a new file under a used name still gets its run.
 
     Hidden and temporary names are still being written (the producer renames when done); a file
     modified less than SETTLE_SECONDS ago is left for the next tick as well.
     """
     settled_before = time.time() - SETTLE_SECONDS
-    # lstat: a link to a missing file still starts a run, which reports it.
-    files = [path for path in ready_files(paths().landing) if path.lstat().st_mtime <= settled_before]
+    # lstat: a link still starts a run, which rejects it (links are never followed).
+    files = [(path, path.lstat()) for path in ready_files(paths().landing)]
+    files = [(path, status) for path, status in files if status.st_mtime <= settled_before]
     if not files:
         return SkipReason("no complete files in landing/")
     window = recent_days_tags(date.today())
-    return [RunRequest(run_key=path.name, tags={FILE_TAG: path.name, **window}) for path in files]
+    requests = []
+    for path, status in files:
+        shown = shown_name(path.name)
+        # No tag can hold a name that is not UTF-8, and none may hold one with a person's number:
+        # a run over every new file rejects such a file.
+        only = {FILE_TAG: path.name} if shown == path.name else {}
+        requests.append(RunRequest(run_key=f"{shown}:{status.st_mtime_ns}:{status.st_size}", tags={**only, **window}))
+    return requests
 
 
 defs = Definitions(

@@ -7,9 +7,11 @@ content, so it may be stored in Dagster's event log and printed by ``kritinfo ru
 from __future__ import annotations
 
 import errno
+import traceback
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 # What the operating system, DuckDB or SQLite says when a write finds no room, and what we say instead.
 _NO_ROOM_ERRNOS = {
@@ -63,6 +65,15 @@ def dbt_build_failed(run_results: dict, warehouse: str) -> DbtBuildFailed:
     if not parts:
         parts.append("dbt build failed before any model ran (see dbt.log in dbt_project/target)")
     return DbtBuildFailed("; ".join(parts))
+
+
+def error_location(error: BaseException) -> str:
+    """The error's type and innermost frames (file, line, function), without message or source
+    text: a message may quote the value it failed on, and values may be personal data."""
+    frames = traceback.extract_tb(error.__traceback__)[-3:]
+    return f"{type(error).__name__} at " + " < ".join(
+        f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}" for frame in reversed(frames)
+    )
 
 
 def no_room_to_write(error: BaseException, what: str) -> NoRoomToWrite | None:

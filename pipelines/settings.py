@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +50,11 @@ class Paths:
         return self.home / "warehouse.lock"
 
     @property
+    def rejected(self) -> Path:
+        """Landing files that could not be read as event files, moved out with their reason logged."""
+        return self.home / "rejected"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 
@@ -58,7 +64,7 @@ class Paths:
         return self.home / "dbt"
 
     def ensure(self) -> "Paths":
-        for folder in (self.home, self.landing, self.archive, self.dagster_home, self.dbt_runs):
+        for folder in (self.home, self.landing, self.archive, self.rejected, self.dagster_home, self.dbt_runs):
             folder.mkdir(parents=True, exist_ok=True)
         return self
 
@@ -83,6 +89,43 @@ def paths() -> Paths:
     """Paths for the current KRITINFO_HOME, read at call time so tests can point it elsewhere."""
     home = os.environ.get("KRITINFO_HOME") or str(REPO_ROOT / "data")
     return Paths(Path(home).resolve())
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Limits on what one delivery may cost, so no input can exhaust memory, time or the marts.
+
+    Each is read from its environment variable at call time (tests lower them), else the default.
+    """
+
+    # Decompressed bytes per file (KRITINFO_MAX_FILE_BYTES): a larger file, or a gzip expanding
+    # past it, is rejected. A worker validates one file (or a slice of it) at a time, so this
+    # caps what a delivery can make ingestion hold; simulated national days are under 1 MB.
+    max_file_bytes: int = 128 * 1024**2
+    # Bytes per line (KRITINFO_MAX_LINE_BYTES): a longer line is quarantined unparsed. An event
+    # is 1-3 kB; a megabyte leaves room for long narratives.
+    max_line_bytes: int = 1024**2
+    # JSON nesting depth (KRITINFO_MAX_JSON_DEPTH), checked before anything parses or walks a
+    # line; contract events nest about ten levels deep.
+    max_json_depth: int = 64
+    # Dates (KRITINFO_EARLIEST_EVENT_DATE): the core record holds history since 2014; an event
+    # that occurred before it cannot be one.
+    earliest_event_date: date = date(2014, 1, 1)
+    # KRITINFO_MAX_DAYS_AFTER_DELIVERY: how far after its file's delivery an event (or its
+    # recordedDate) may lie, for clocks and time zones that disagree.
+    max_days_after_delivery: int = 1
+
+
+def bounds() -> Bounds:
+    env = os.environ.get
+    default = Bounds()
+    return Bounds(
+        max_file_bytes=int(env("KRITINFO_MAX_FILE_BYTES") or default.max_file_bytes),
+        max_line_bytes=int(env("KRITINFO_MAX_LINE_BYTES") or default.max_line_bytes),
+        max_json_depth=int(env("KRITINFO_MAX_JSON_DEPTH") or default.max_json_depth),
+        earliest_event_date=date.fromisoformat(env("KRITINFO_EARLIEST_EVENT_DATE") or default.earliest_event_date.isoformat()),
+        max_days_after_delivery=int(env("KRITINFO_MAX_DAYS_AFTER_DELIVERY") or default.max_days_after_delivery),
+    )
 
 
 def dbt_executable() -> str:

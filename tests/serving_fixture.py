@@ -76,6 +76,10 @@ QUARANTINE_REASONS = {
     "patient_reference_mismatch": "Pasientreferansen stemmer ikke",
     "unrecognised_type": "Ukjent type kritisk informasjon",
     "identifier": "Direkte identifikator",
+    "line_too_long": "For lang linje",
+    "too_deep": "For dyp nøsting",
+    "implausible_date": "Usannsynlig dato",
+    "internal_error": "Intern feil",
 }
 
 

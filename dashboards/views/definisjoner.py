@@ -34,8 +34,9 @@ def shown_definitions(definitions: pd.DataFrame) -> pd.DataFrame:
     shown = definitions.assign(
         grains_nb=definitions["grains"].map(lambda codes: labels.listed(codes, labels.GRAINS)),
         dimensions_nb=definitions["dimensions"].map(lambda codes: labels.listed(codes, labels.DIMENSIONS) or NONE),
+        # No figures yet (null) before the first complete month.
         freshness=[
-            fmt.period(end, "month" if "month" in periods.split(",") else periods)
+            NONE if fmt.is_missing(periods) else fmt.period(end, "month" if "month" in periods.split(",") else periods)
             for end, periods in zip(definitions["latest_period_end"], definitions["periods"], strict=True)
         ],
         numerator=definitions["numerator"].replace("", NONE),
@@ -67,6 +68,7 @@ definitions = queries.metric_definitions(source)
 if definitions.empty:
     st.info("Ingen indikatorer er publisert ennå.", icon=":material/info:")
     st.stop()
+layout.complete_month_published(source)  # the registry is shown either way
 
 shown = shown_definitions(definitions)
 info = queries.publish_info(source)

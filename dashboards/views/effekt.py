@@ -188,6 +188,8 @@ def show_metrics(source: queries.Source) -> None:
     if definitions.empty:
         st.info("Ingen indikatorer er publisert ennå.", icon=":material/info:")
         return
+    if not layout.complete_month_published(source):
+        return
     names = dict(zip(definitions["metric_id"], definitions["name_nb"], strict=True))
     metric_id = st.selectbox("Indikator", list(names), format_func=names.get, key="effekt_metric")
     definition = definitions.set_index("metric_id").loc[metric_id]

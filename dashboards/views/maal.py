@@ -176,6 +176,8 @@ source = layout.page_header("Mål")
 if "goal_status" not in queries.evaluation_tables(source):
     st.info("Ingen mål er publisert ennå. De publiseres ved neste `kritinfo run`.", icon=":material/info:")
     st.stop()
+if not layout.complete_month_published(source):
+    st.stop()
 goals = queries.goal_status(source)
 if goals.empty:
     st.info("Ingen mål er satt: legg dem inn i `goals.yml`.", icon=":material/info:")

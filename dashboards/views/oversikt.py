@@ -158,14 +158,9 @@ def show_definitions(info: pd.DataFrame) -> None:
 
 source = layout.page_header("Pasientens kritiske informasjon")
 
-key = queries.national_key_figures(source)
-if key.empty:
-    st.info(
-        "Den publiserte databasen har ingen hele måneder ennå. Kjør `kritinfo run` "
-        "når det finnes data for minst én hel måned.",
-        icon=":material/info:",
-    )
+if not layout.complete_month_published(source):
     st.stop()
+key = queries.national_key_figures(source)
 
 reference = key.iloc[0]["period_end"].date()
 info = queries.publish_info(source)

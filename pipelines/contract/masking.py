@@ -217,16 +217,20 @@ def _unquoted(inner: str) -> str:
         return inner
 
 
-def mask_refused(raw: bytes, reason: str, personal: Iterable[str] = ()) -> tuple[str, str]:
+def mask_refused(raw: bytes, reason: str, personal: Iterable[str] = (), *, as_text: bool = False) -> tuple[str, str]:
     """(masked reason, masked text) of a refused line (without its line end). ``personal`` are
     values the identifier guard found: masked wherever they stand, even where a code would be kept.
+    ``as_text`` masks the line token by token without parsing it (a line too deep to parse, or one
+    whose validation failed in an unforeseen way).
 
     A line whose masking replaces nothing is returned exactly as delivered.
     """
     masker = _Masker(personal)
     try:
-        parsed = orjson.loads(raw)
+        parsed = None if as_text else orjson.loads(raw)
     except orjson.JSONDecodeError:
+        as_text = True
+    if as_text:
         text = raw.replace(b"\x00", b"").decode("utf-8", "replace")
         return masker.reason(reason), masker.text(text)
     masked = masker.node(parsed, None)

@@ -3,20 +3,29 @@
 Order of checks: JSON syntax → identifier guard → envelope (required fields, types, enums,
 patterns) → FHIR R4 structure (fhir.resources.R4B) → what the contract requires beyond
 structure (patient reference, entry id and version, a recognised type of critical
-information). The identifier guard runs before anything else reads the values, and every
+information) → plausible dates. The identifier guard runs before anything else reads the values, and every
 quarantined text is masked, whatever the reason.
+
+Before all of it, the bounds (``pipelines.settings.Bounds``): a line longer than its bound is
+refused unread, and one nested deeper than its bound is refused before any parser or walk
+recurses into it. Whatever else goes wrong while validating a line refuses that line as
+``internal_error`` (type and place of the error, never its message), so one line never stops
+a run.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from functools import cache
+from zoneinfo import ZoneInfo
 
 import orjson
 
 from pipelines.contract import fhir, identifiers, masking
+from pipelines.faults import error_location
+from pipelines.settings import LOCAL_TIMEZONE, Bounds, bounds
 from pipelines.contract.vocabulary import (
     CHANNELS,
     EVENT_TYPES,
@@ -35,9 +44,14 @@ FHIR_INVALID = "fhir_invalid"
 PATIENT_REFERENCE_MISMATCH = "patient_reference_mismatch"
 UNRECOGNISED_TYPE = "unrecognised_type"
 IDENTIFIER = "identifier"
+LINE_TOO_LONG = "line_too_long"
+TOO_DEEP = "too_deep"
+IMPLAUSIBLE_DATE = "implausible_date"
+INTERNAL_ERROR = "internal_error"
 REASON_CODES = (
     JSON_SYNTAX, MISSING_FIELD, INVALID_VALUE, FHIR_INVALID,
     PATIENT_REFERENCE_MISMATCH, UNRECOGNISED_TYPE, IDENTIFIER,
+    LINE_TOO_LONG, TOO_DEEP, IMPLAUSIBLE_DATE, INTERNAL_ERROR,
 )
 
 _ORGANISATION_ID = re.compile(r"\d{9}")
@@ -45,6 +59,10 @@ _MUNICIPALITY = re.compile(r"\d{4}")
 _PSEUDONYM = re.compile(r"[0-9a-f]{64}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 MIN_BIRTH_YEAR = 1880
+_OSLO = ZoneInfo(LOCAL_TIMEZONE)
+# A JSON string (escapes included), whose brackets do not nest; and every byte but a bracket.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 @cache
@@ -218,8 +236,53 @@ def _resource(obj: dict, pseudonym: str) -> tuple[str, str, str, str, str]:
     return resource_type, resource_id, version, kind, orjson.dumps(resource).decode("utf-8")
 
 
-def validate_line(raw: bytes) -> Event | Rejection:
-    """Validate one line (without its line end). Never raises for bad input."""
+@dataclass(frozen=True, slots=True)
+class _Dates:
+    """The plausible span of an event's dates: from the earliest event date (in Norway) to its
+    file's delivery plus the allowed days."""
+
+    earliest: datetime
+    latest: datetime
+
+    @classmethod
+    def of(cls, limits: Bounds, delivered_at: datetime | None) -> "_Dates":
+        earliest = datetime.combine(limits.earliest_event_date, datetime.min.time(), _OSLO)
+        delivered = delivered_at or datetime.now(timezone.utc)
+        return cls(earliest, delivered + timedelta(days=limits.max_days_after_delivery))
+
+
+def nested_deeper_than(raw: bytes, depth: int) -> bool:
+    """Whether the JSON text opens more than `depth` arrays/objects inside each other, found
+    without recursion (brackets inside strings do not count)."""
+    if raw.count(b"{") + raw.count(b"[") <= depth:  # the common case, without looking closer
+        return False
+    level = 0
+    for byte in _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS):
+        level += 1 if byte in b"[{" else -1
+        if level > depth:
+            return True
+    return False
+
+
+def validate_line(raw: bytes, delivered_at: datetime | None = None, limits: Bounds | None = None) -> Event | Rejection:
+    """Validate one line (without its line end) of a file delivered at `delivered_at` (default:
+    now). Never raises."""
+    limits = limits or bounds()
+    if len(raw) > limits.max_line_bytes:
+        # Not even masked: the text is not kept, the file holds it for a replay.
+        return Rejection(LINE_TOO_LONG, f"line of {len(raw)} bytes, longer than the bound of "
+                                        f"{limits.max_line_bytes} bytes (text not kept)", "")
+    try:
+        if nested_deeper_than(raw, limits.max_json_depth):
+            # Masked as text: parsing it is what the bound prevents.
+            return _refused(TOO_DEEP, f"JSON nested deeper than the bound of {limits.max_json_depth} levels", raw,
+                            as_text=True)
+        return _validate(raw, _Dates.of(limits, delivered_at))
+    except Exception as error:  # noqa: BLE001 (one line's failure must not stop the run)
+        return _refused(INTERNAL_ERROR, f"internal error: {error_location(error)}", raw, as_text=True)
+
+
+def _validate(raw: bytes, dates: _Dates) -> Event | Rejection:
     ids_in_text = identifiers.national_ids_in_text(raw)
     try:
         obj = orjson.loads(raw)
@@ -241,7 +304,7 @@ def validate_line(raw: bytes) -> Event | Rejection:
     if not isinstance(obj, dict):
         return _refused(JSON_SYNTAX, f"not a JSON object but a {type(obj).__name__}", raw)
     try:
-        return _event(obj)
+        return _event(obj, dates)
     except _Refused as refused:
         return _refused(refused.code, refused.detail, raw)
     except (TypeError, AttributeError, ValueError) as error:
@@ -249,13 +312,25 @@ def validate_line(raw: bytes) -> Event | Rejection:
         return _refused(INVALID_VALUE, f"unexpected structure: {type(error).__name__}", raw)
 
 
-def _refused(code: str, reason: str, raw: bytes, personal: list[str] = ()) -> Rejection:
+def _refused(code: str, reason: str, raw: bytes, personal: list[str] = (), *, as_text: bool = False) -> Rejection:
     # Every refused line is stored and archived masked, whatever the reason (see masking.py).
-    masked_reason, masked_text = masking.mask_refused(raw, reason, personal)
+    masked_reason, masked_text = masking.mask_refused(raw, reason, personal, as_text=as_text)
     return Rejection(code, masked_reason, masked_text)
 
 
-def _event(obj: dict) -> Event:
+def _plausible_dates(occurred_at: datetime, resource: dict, dates: _Dates) -> None:
+    if not dates.earliest <= occurred_at <= dates.latest:
+        raise _Refused(IMPLAUSIBLE_DATE, f"occurred_at: {occurred_at.isoformat()} is not between "
+                                         f"{dates.earliest.isoformat()} and the file's delivery plus the allowed days")
+    recorded = resource.get("recordedDate")
+    # ISO dates compare as text; a date-only or year-month value against the same length.
+    latest_day = dates.latest.astimezone(_OSLO).date().isoformat()
+    if isinstance(recorded, str) and recorded[:10] > latest_day[: len(recorded[:10])]:
+        raise _Refused(IMPLAUSIBLE_DATE, f"resource.recordedDate: {recorded[:40]!r} is after the file's delivery "
+                                         "plus the allowed days")
+
+
+def _event(obj: dict, dates: _Dates) -> Event:
     event_id = _event_id(obj)
     event_type = _enum(obj, "event_type", EVENT_TYPES)
     occurred_at = _occurred_at(obj)
@@ -270,6 +345,7 @@ def _event(obj: dict) -> Event:
     sex = _enum(obj, "patient.sex", SEXES)
     patient_municipality = _municipality(obj, "patient.municipality")
     resource_type, resource_id, version, kind, resource_json = _resource(obj, pseudonym)
+    _plausible_dates(occurred_at, obj["resource"], dates)
     return Event(
         event_id, event_type, occurred_at, channel, organisation_type, organisation_id,
         organisation_region, organisation_municipality, source_system, pseudonym, birth_year,

@@ -4,17 +4,17 @@ Only counts, file names and reason codes leave ingestion for Dagster's event log
 re-raised as ``IngestionFailed`` with its type and where it was raised, never its message.
 """
 
-import traceback
-from pathlib import Path
-
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
-from pipelines.faults import RunFault, no_room_to_write
+from pipelines.faults import RunFault, error_location, no_room_to_write
 from pipelines.ingest.loader import ingest_new_files
 from pipelines.settings import paths
 from pipelines.single_writer import POOL, warehouse_lock
 
 FILE_TAG = "kritinfo/file"
+# Metadata entry of raw/ingested_files listing the landing files this run rejected, which
+# `kritinfo run` reports (names shown masked, see ingest/rejected.py).
+REJECTED_FILES = "rejected_files"
 
 RAW_TABLES = {
     "events": "Accepted registration events, one per event_id.",
@@ -36,14 +36,6 @@ class IngestionFailed(RuntimeError):
     """
 
 
-def _where(error: Exception) -> str:
-    """The error's type and innermost frames (file, line, function), without message or source text."""
-    frames = traceback.extract_tb(error.__traceback__)[-3:]
-    return f"{type(error).__name__} at " + " < ".join(
-        f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}" for frame in reversed(frames)
-    )
-
-
 @multi_asset(
     specs=[AssetSpec(AssetKey(["raw", name]), description=text, group_name="ingest") for name, text in RAW_TABLES.items()],
     can_subset=False,
@@ -63,13 +55,18 @@ def raw_tables(context: AssetExecutionContext):
     except Exception as error:  # noqa: BLE001 (re-raised below without its message)
         # A RunFault's message names the problem and is safe to log; no other message is kept.
         fault = error if isinstance(error, RunFault) else no_room_to_write(error, "the warehouse")
-        failure = str(fault) if fault else _where(error)
+        failure = str(fault) if fault else error_location(error)
     if failure:
         # Raised outside the except block, so the original is not chained into the event log.
         raise IngestionFailed(failure)
     unreconciled = [f.source_file for f in report.files if not f.reconciles]
     if unreconciled:
         raise ReconciliationError(f"line counts do not reconcile for {', '.join(unreconciled)}")
+    for file in report.rejected:
+        context.log.warning("rejected landing file %s: %s; moved to rejected/%s", file.shown_name, file.reason,
+                            file.stored_as)
+    for name in report.already_ingested:
+        context.log.info("landing file %s was already ingested with the same content: archived", name)
     context.log.info(
         "ingested %d files: %d lines read, %d loaded, %d duplicates, %d quarantined (%.0f lines/s)",
         len(report.files), report.total("lines_read"), report.total("loaded"),
@@ -83,6 +80,9 @@ def raw_tables(context: AssetExecutionContext):
         )
     )
     summary = report.as_metadata()
+    rejected = MetadataValue.json([[f.shown_name, f.reason_code, f.reason, f.stored_as] for f in report.rejected])
     yield MaterializeResult(asset_key=AssetKey(["raw", "events"]), metadata={**summary, "per_file": per_file})
-    for name in ("ingested_files", "quarantine", "duplicate_deliveries"):
+    yield MaterializeResult(asset_key=AssetKey(["raw", "ingested_files"]),
+                            metadata={"files": summary["files"], REJECTED_FILES: rejected})
+    for name in ("quarantine", "duplicate_deliveries"):
         yield MaterializeResult(asset_key=AssetKey(["raw", name]), metadata={"files": summary["files"]})

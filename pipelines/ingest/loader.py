@@ -4,6 +4,13 @@ Every non-blank line ends as exactly one of: loaded (a new ``event_id``), duplic
 ``event_id`` already loaded, earlier in the warehouse or earlier in file/line order) or
 quarantined (with reason). A batch of files is written in one transaction together with
 its rows in ``raw.ingested_files``, so a killed run leaves either all of a file or none.
+
+A landing entry that cannot be read as an event file (``landing.inspect``) is moved to
+rejected/ on record and every other file is still ingested. A file's identity is its name and
+the sha256 of its bytes: a different file delivered under a name already ingested is renamed
+``<name>~<first 12 hex of its sha256>`` and ingested as its own delivery (so its events count,
+and its lines keep their own place in quarantine and archive); a copy with the same name and
+bytes is the same delivery and is not ingested twice.
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ import pyarrow as pa
 from pipelines.contract.validation import Event, Rejection, validate_line
 from pipelines.ingest import warehouse
 from pipelines.ingest.archive import archive_ingested
-from pipelines.ingest.landing import check_readable, read_file, ready_files, split_lines
-from pipelines.settings import Paths
+from pipelines.ingest.landing import EVENT_FILE_SUFFIXES, Inspection, inspect, read_file, ready_files, split_lines
+from pipelines.ingest.rejected import RejectedFile, reject
+from pipelines.settings import Bounds, Paths, bounds
 
 # About 5,000 lines of national data per worker task and 50,000 per transaction.
 CHUNK_BYTES = 6_000_000
@@ -48,6 +56,7 @@ class FileCounts:
     duplicates: int
     quarantined: int
     arrived_at: datetime  # the file's modification time: when it was delivered
+    sha256: str  # of the delivered bytes: with the name, the file's identity
 
     @property
     def reconciles(self) -> bool:
@@ -58,6 +67,9 @@ class FileCounts:
 class IngestReport:
     files: list[FileCounts]
     seconds: float
+    rejected: list[RejectedFile]
+    # Landing copies with the name and bytes of a file already ingested: the same delivery again.
+    already_ingested: list[str]
 
     def total(self, name: str) -> int:
         return sum(getattr(f, name) for f in self.files)
@@ -74,6 +86,7 @@ class IngestReport:
             "duplicates": self.total("duplicates"),
             "quarantined": self.total("quarantined"),
             "blank_lines": self.total("blank_lines"),
+            "files_rejected": len(self.rejected),
             "seconds": round(self.seconds, 2),
             "lines_per_second": round(self.events_per_second),
         }
@@ -96,33 +109,39 @@ class _Part:
     start: int
     end: int | None
     first_line: int
+    delivered_at: datetime
 
 
-def _plan_parts(path: Path) -> list[_Part]:
+def _plan_parts(path: Path, delivered_at: datetime, limits: Bounds) -> list[_Part]:
     """One part per file, or newline-aligned ranges of about CHUNK_BYTES for large plain files.
 
     A compressed file is one part: only decompressing it tells where its lines are.
     """
     if path.name.endswith(".gz") or path.stat().st_size <= CHUNK_BYTES:
-        return [_Part(path, 0, None, 1)]
-    data = read_file(path)
+        return [_Part(path, 0, None, 1, delivered_at)]
+    data = read_file(path, limits.max_file_bytes)
     parts, start, line = [], 0, 1
     while start < len(data):
         cut = data.find(b"\n", start + CHUNK_BYTES)
         end = len(data) if cut == -1 else cut + 1
-        parts.append(_Part(path, start, end, line))
+        parts.append(_Part(path, start, end, line, delivered_at))
         line += data.count(b"\n", start, end)
         start = end
-    return parts or [_Part(path, 0, None, 1)]
+    return parts or [_Part(path, 0, None, 1, delivered_at)]
 
 
-def _validate_parts(parts: list[_Part]) -> list[_ChunkResult]:
+def _validate_parts(parts: list[_Part], limits: Bounds) -> list[_ChunkResult]:
     """Worker: read and validate some parts; the main process never handles the lines."""
-    return [validate_lines(part.path.name, part.first_line, split_lines(read_file(part.path)[part.start : part.end]))
+    return [validate_lines(part.path.name, part.first_line,
+                           split_lines(read_file(part.path, limits.max_file_bytes)[part.start : part.end]),
+                           part.delivered_at, limits)
             for part in parts]
 
 
-def validate_lines(source_file: str, first_line: int, lines: list[bytes]) -> _ChunkResult:
+def validate_lines(source_file: str, first_line: int, lines: list[bytes],
+                   delivered_at: datetime | None = None, limits: Bounds | None = None) -> _ChunkResult:
+    """Validate the lines of a file delivered at `delivered_at` (default: now; see validate_line)."""
+    limits = limits or bounds()
     columns: dict[str, list] = {name: [] for name in _EVENT_FIELDS}
     lines_at: list[int] = []
     rejections: list[tuple] = []
@@ -132,7 +151,7 @@ def validate_lines(source_file: str, first_line: int, lines: list[bytes]) -> _Ch
             blank += 1
             continue
         line_number = first_line + offset
-        result = validate_line(raw)
+        result = validate_line(raw, delivered_at, limits)
         if isinstance(result, Rejection):
             rejections.append((source_file, line_number, result.reason_code, result.reason, result.masked_text))
             continue
@@ -145,15 +164,16 @@ def validate_lines(source_file: str, first_line: int, lines: list[bytes]) -> _Ch
     return _ChunkResult(source_file, len(lines) - blank, blank, pa.table(arrays), rejections)
 
 
-def _batches(files: list[Path]) -> Iterator[tuple[list[Path], list[list[_Part]]]]:
+def _batches(files: list[tuple[Path, Inspection]], limits: Bounds
+             ) -> Iterator[tuple[list[tuple[Path, Inspection]], list[list[_Part]]]]:
     """Batches of whole files (one transaction each), as tasks of about CHUNK_BYTES of parts."""
-    batch: list[Path] = []
+    batch: list[tuple[Path, Inspection]] = []
     tasks: list[list[_Part]] = [[]]
     task_bytes = batch_bytes = 0
-    for path in files:
-        batch.append(path)
-        for part in _plan_parts(path):
-            size = (part.end or path.stat().st_size) - part.start
+    for path, inspection in files:
+        batch.append((path, inspection))
+        for part in _plan_parts(path, _delivered_at(inspection), limits):
+            size = (part.end or inspection.size_bytes) - part.start
             if task_bytes and task_bytes + size > CHUNK_BYTES:
                 tasks.append([])
                 task_bytes = 0
@@ -167,10 +187,22 @@ def _batches(files: list[Path]) -> Iterator[tuple[list[Path], list[list[_Part]]]
         yield batch, tasks
 
 
-def _submit(executor: Executor | None, tasks: list[list[_Part]]) -> list[Future | list[_ChunkResult]]:
+def _delivered_at(inspection: Inspection) -> datetime:
+    return datetime.fromtimestamp(inspection.mtime, timezone.utc)
+
+
+def _submit(executor: Executor | None, tasks: list[list[_Part]], limits: Bounds) -> list[Future | list[_ChunkResult]]:
     if executor is None:
-        return [_validate_parts(task) for task in tasks]
-    return [executor.submit(_validate_parts, task) for task in tasks]
+        return [_validate_parts(task, limits) for task in tasks]
+    return [executor.submit(_validate_parts, task, limits) for task in tasks]
+
+
+def _renamed_delivery(path: Path, sha256: str) -> Path:
+    """The landing name under which a new file delivered under a used name is ingested."""
+    suffix = next(s for s in sorted(EVENT_FILE_SUFFIXES, key=len, reverse=True) if path.name.endswith(s))
+    renamed = path.with_name(f"{path.name[: -len(suffix)]}~{sha256[:12]}{suffix}")
+    os.rename(path, renamed)
+    return renamed
 
 
 def _worker_context():
@@ -183,26 +215,41 @@ def _worker_context():
 def ingest_new_files(paths: Paths, workers: int | None = None, only: Collection[str] | None = None) -> IngestReport:
     """Ingest every ready landing file not yet in ``raw.ingested_files`` (or only those named)."""
     started = time.perf_counter()
+    limits = bounds()
     con = warehouse.connect(paths.warehouse)
+    rejected: list[RejectedFile] = []
     try:
-        done = {row[0] for row in con.execute("select source_file from raw.ingested_files").fetchall()}
-        ready = ready_files(paths.landing)
-        # Files an interrupted run committed but had not archived yet.
-        archive_ingested(con, paths, [path.name for path in ready if path.name in done])
-        todo = [path for path in ready if path.name not in done and (only is None or path.name in only)]
-        for path in todo:
-            check_readable(path)  # an unreadable file stops the run before anything is written
+        done = dict(con.execute("select source_file, sha256 from raw.ingested_files").fetchall())
+        finished: list[str] = []  # ingested already; left in landing/ by an interrupted run, or sent again
+        todo: list[tuple[Path, Inspection]] = []
+        for path in ready_files(paths.landing):
+            if path.name not in done and only is not None and path.name not in only:
+                continue
+            inspection = inspect(path, limits.max_file_bytes)
+            if inspection.problem:
+                rejected.append(reject(con, paths, path, inspection))
+            elif path.name not in done:
+                todo.append((path, inspection))
+            elif done[path.name] in (None, inspection.sha256):  # None: logged before hashes were kept
+                finished.append(path.name)
+            else:
+                renamed = _renamed_delivery(path, inspection.sha256)
+                if done.get(renamed.name) == inspection.sha256:  # this new file was sent twice
+                    finished.append(renamed.name)
+                else:
+                    todo.append((renamed, inspection))
+        archive_ingested(con, paths, finished)
         workers = workers or os.cpu_count() or 1
-        total_bytes = sum(path.stat().st_size for path in todo)
+        total_bytes = sum(inspection.size_bytes for _, inspection in todo)
         parallel = workers > 1 and total_bytes > PARALLEL_THRESHOLD_BYTES
         executor = ProcessPoolExecutor(workers, mp_context=_worker_context()) if parallel else None
         writer = _WarehouseWriter(con, paths)
         writer.start()
         try:
-            for batch, tasks in _batches(todo):
+            for batch, tasks in _batches(todo, limits):
                 if writer.error:
                     break
-                writer.queue.put((batch, _submit(executor, tasks)))
+                writer.queue.put((batch, _submit(executor, tasks, limits)))
         finally:
             writer.queue.put(None)
             writer.join()
@@ -212,7 +259,7 @@ def ingest_new_files(paths: Paths, workers: int | None = None, only: Collection[
             raise writer.error
     finally:
         con.close()  # includes the final checkpoint, so it counts in the measured time
-    return IngestReport(writer.counts, time.perf_counter() - started)
+    return IngestReport(writer.counts, time.perf_counter() - started, rejected, finished)
 
 
 class _WarehouseWriter(Thread):
@@ -246,7 +293,7 @@ def _rows_table(names: list[str], rows: list[tuple]) -> pa.Table:
     return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
 
 
-def _write_batch(con, batch: list[Path], submitted: list) -> list[FileCounts]:
+def _write_batch(con, batch: list[tuple[Path, Inspection]], submitted: list) -> list[FileCounts]:
     results: list[_ChunkResult] = [r for task in submitted for r in (task.result() if isinstance(task, Future) else task)]
     now = datetime.now(timezone.utc)
     incoming = pa.concat_tables([r.accepted for r in results])
@@ -264,21 +311,21 @@ def _write_batch(con, batch: list[Path], submitted: list) -> list[FileCounts]:
         arrived = dict(con.execute("select source_file, count(*) from incoming group by 1").fetchall())
         con.unregister("incoming")
         counts = []
-        for path in batch:
+        for path, inspection in batch:
             name = path.name
             chunks = [r for r in results if r.source_file == name]
             quarantined = sum(len(r.rejections) for r in chunks)
-            stat = path.stat()
             counts.append(
                 FileCounts(
                     source_file=name,
-                    size_bytes=stat.st_size,
+                    size_bytes=inspection.size_bytes,
                     lines_read=sum(r.lines_read for r in chunks),
                     blank_lines=sum(r.blank_lines for r in chunks),
                     loaded=loaded.get(name, 0),
                     duplicates=arrived.get(name, 0) - loaded.get(name, 0),
                     quarantined=quarantined,
-                    arrived_at=datetime.fromtimestamp(stat.st_mtime, timezone.utc),
+                    arrived_at=_delivered_at(inspection),
+                    sha256=inspection.sha256,
                 )
             )
         file_rows = _rows_table([f.name for f in fields(FileCounts)], [astuple(c) for c in counts])

@@ -66,6 +66,20 @@ create table if not exists raw.ingested_files (
 );
 -- Warehouses made before arrived_at existed get it (null for the files they had logged).
 alter table raw.ingested_files add column if not exists arrived_at timestamptz;
+-- A file's identity is its name and this hash of its delivered bytes: a different file under a
+-- used name is a new delivery (null for files logged before it existed).
+alter table raw.ingested_files add column if not exists sha256 varchar;
+
+create table if not exists raw.rejected_files (
+    -- Landing entries that could not be read as event files (ingest/rejected.py).
+    shown_name varchar not null,  -- undecodable bytes escaped, national identity numbers masked
+    stored_as varchar,  -- its name in rejected/; null for a regular file, which is not kept
+    size_bytes bigint,  -- on disk (a link's own size)
+    sha256 varchar,  -- of its bytes, when they could be read
+    reason_code varchar not null,
+    reason varchar not null,
+    rejected_at timestamptz not null
+);
 
 create table if not exists raw.quarantine_replays (
     -- One row per quarantined line per `kritinfo quarantine replay`: what became of it.

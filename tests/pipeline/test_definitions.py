@@ -32,7 +32,7 @@ def test_definitions_load_with_assets_checks_job_schedule_and_sensor():
     assert dbt_project.manifest_path.exists()
 
 
-def test_sensor_requests_one_run_per_complete_file_keyed_by_its_name(tmp_path, monkeypatch):
+def test_sensor_requests_one_run_per_complete_file_keyed_by_its_name_time_and_size(tmp_path, monkeypatch):
     monkeypatch.setenv("KRITINFO_HOME", str(tmp_path))
     landing = tmp_path / "landing"
     landing.mkdir()
@@ -46,8 +46,21 @@ def test_sensor_requests_one_run_per_complete_file_keyed_by_its_name(tmp_path, m
     (landing / "events-2025-01-04.ndjson").write_text("{}\n")  # modified just now: not yet settled
 
     requests = landing_files_sensor(build_sensor_context())
-    assert [r.run_key for r in requests] == ["events-2025-01-01.ndjson", "events-2025-01-02.ndjson.gz"]
-    assert [r.tags[FILE_TAG] for r in requests] == [r.run_key for r in requests]
+    names = ["events-2025-01-01.ndjson", "events-2025-01-02.ndjson.gz"]
+    assert [r.tags[FILE_TAG] for r in requests] == names
+    mtime_ns = {name: os.lstat(landing / name).st_mtime_ns for name in names}
+    assert [r.run_key for r in requests] == [f"{name}:{mtime_ns[name]}:0" for name in names]
+
+    # A new file under a used name is a new run; a name that is not UTF-8 runs over every new file.
+    (landing / names[0]).write_bytes(b"{}\n")
+    os.utime(landing / names[0], (settled, settled))
+    with open(os.path.join(os.fsencode(landing), b"bad-\xff.ndjson"), "wb"):
+        os.utime(os.path.join(os.fsencode(landing), b"bad-\xff.ndjson"), (settled, settled))
+    requests = landing_files_sensor(build_sensor_context())
+    bad_ns = os.lstat(os.path.join(os.fsencode(landing), b"bad-\xff.ndjson")).st_mtime_ns
+    assert [r.run_key for r in requests] == [f"bad-\\xff.ndjson:{bad_ns}:0",
+                                             f"{names[0]}:{mtime_ns[names[0]]}:3", f"{names[1]}:{mtime_ns[names[1]]}:0"]
+    assert [r.tags.get(FILE_TAG) for r in requests] == [None, *names]
 
 
 def test_every_step_of_the_job_runs_in_the_warehouse_pool():

@@ -2,7 +2,7 @@
 
 An uninterrupted run on a small simulation is the reference. Against it: a run killed with
 SIGKILL while ingesting and while dbt builds, then run again; the same events in another file
-split and delivered twice; two runs at once; no room to write; unreadable landing files.
+split and delivered twice; two runs at once; no room to write; unreadable landing files (rejected).
 """
 
 from __future__ import annotations
@@ -282,22 +282,21 @@ def test_no_room_to_write_fails_the_run_clearly_and_keeps_the_published_copy(tmp
     assert all_rows(home / "warehouse.duckdb", "raw") == all_rows(reference_home / "warehouse.duckdb", "raw")
 
 
-def test_unreadable_landing_files_fail_the_run_by_name_and_keep_the_published_copy(tmp_path_factory, reference_home: Path):
+def test_unreadable_landing_files_are_rejected_by_name_and_the_rest_is_published(tmp_path_factory, reference_home: Path):
     home = copy_of_published(tmp_path_factory, reference_home, "unreadable")
-    published = (home / "serving.duckdb").read_bytes()
     (home / "landing" / "corrupt.ndjson.gz").write_bytes(b'{"event_id": "not compressed at all"}\n')
     (home / "landing" / "x.ndjson").symlink_to(home / "nowhere.ndjson")
-    expected = {
-        "corrupt.ndjson.gz": "it is not gzip data",
-        "x.ndjson": "it is a link to a missing file",
-    }
-    for name, reason in expected.items():  # in name order, the order ingestion meets them
-        result = run_cli(home, "run")
 
-        assert result.returncode == 1
-        assert kritinfo_lines(result.stderr) == [
-            f"kritinfo run: step raw_tables failed: landing file {name} cannot be read: {reason}; "
-            "fix or remove it and run again"
-        ], result.stderr[-4000:]
-        assert (home / "serving.duckdb").read_bytes() == published
-        (home / "landing" / name).unlink()
+    result = run_cli(home, "run")
+
+    # Both are reported in one run, moved to rejected/ (nothing lost in silence), and the run
+    # publishes what it has and exits 3.
+    assert result.returncode == 3, result.stderr[-4000:]
+    reported = kritinfo_lines(result.stderr)
+    assert [text.split("; moved to rejected/")[0] for text in reported[:2]] == [
+        "kritinfo run: rejected landing file corrupt.ndjson.gz: its gzip data is damaged or cut short",
+        "kritinfo run: rejected landing file x.ndjson: it is a symbolic link (links are never followed)",
+    ]
+    assert not list((home / "landing").iterdir())
+    assert sorted(name.split("-", 1)[1] for name in os.listdir(home / "rejected")) == ["corrupt.ndjson.gz", "x.ndjson"]
+    assert all_rows(home / "serving.duckdb", "main") == all_rows(reference_home / "serving.duckdb", "main")
