@@ -12,12 +12,11 @@ from pipelines.contract.validation import Event, Rejection, validate_line
 from pipelines.settings import Bounds
 from tests.helpers import example_event, line
 
-KEY = b"bounds-key"
 DELIVERED = datetime(2025, 3, 20, 12, 0, tzinfo=timezone.utc)
 
 
 def reason(raw: bytes, **kwargs) -> str:
-    result = validate_line(raw, KEY, kwargs.pop("delivered_at", DELIVERED), **kwargs)
+    result = validate_line(raw, kwargs.pop("delivered_at", DELIVERED), **kwargs)
     assert isinstance(result, Rejection), result
     return result.reason_code
 
@@ -27,7 +26,7 @@ def test_an_exception_while_validating_quarantines_the_line_by_type_and_place_on
         raise RuntimeError("quoting the line: 12345")
 
     monkeypatch.setattr(validation, "_event", broken)
-    result = validate_line(line(example_event()), KEY, DELIVERED)
+    result = validate_line(line(example_event()), DELIVERED)
 
     assert isinstance(result, Rejection) and result.reason_code == "internal_error"
     assert result.reason.startswith("internal error: RuntimeError at test_line_bounds.py:")
@@ -38,10 +37,10 @@ def test_a_line_over_the_byte_bound_is_quarantined_without_its_text():
     event = example_event()
     event["resource"]["note"] = [{"text": "x" * 2_000}]
     raw = line(event)
-    result = validate_line(raw, KEY, DELIVERED, Bounds(max_line_bytes=len(raw) - 1))
+    result = validate_line(raw, DELIVERED, Bounds(max_line_bytes=len(raw) - 1))
 
     assert (result.reason_code, result.masked_text) == ("line_too_long", "")
-    assert isinstance(validate_line(raw, KEY, DELIVERED, Bounds(max_line_bytes=len(raw))), Event)
+    assert isinstance(validate_line(raw, DELIVERED, Bounds(max_line_bytes=len(raw))), Event)
 
 
 @pytest.mark.parametrize("raw", [
@@ -58,7 +57,7 @@ def test_a_line_nested_past_the_bound_is_quarantined_before_any_parse(raw):
 def test_brackets_inside_strings_do_not_count_as_nesting():
     event = example_event()
     event["resource"]["reaction"][0]["manifestation"][0]["text"] = "[" * 500 + "{" * 500
-    assert isinstance(validate_line(line(event), KEY, DELIVERED), Event)
+    assert isinstance(validate_line(line(event), DELIVERED), Event)
 
 
 def with_dates(occurred_at: str, recorded: str | None = None) -> bytes:
@@ -89,7 +88,7 @@ def test_dates_outside_2014_to_delivery_plus_a_day_are_implausible(occurred_at, 
     ("2025-03-14T09:02:11+01:00", "2025"),
 ])
 def test_dates_at_the_bounds_are_plausible(occurred_at, recorded):
-    assert isinstance(validate_line(with_dates(occurred_at, recorded), KEY, DELIVERED), Event)
+    assert isinstance(validate_line(with_dates(occurred_at, recorded), DELIVERED), Event)
 
 
 def test_the_bounds_are_settings(monkeypatch):
