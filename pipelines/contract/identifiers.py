@@ -90,6 +90,8 @@ _UUID_BEFORE_LAST_GROUP = 24
 _PERSONAL_KEYS = frozenset({
     "name", "address", "telecom", "valueHumanName", "valueAddress", "valueContactPoint",
     "family", "given", "line", "city", "postalCode",
+    # The same in Norwegian, as a producer's extra envelope fields name them (patient.navn).
+    "navn", "fornavn", "mellomnavn", "etternavn", "adresse", "postnummer", "poststed", "telefon", "mobil", "epost",
 })
 _PERSON_RESOURCES = frozenset({"Patient", "Person", "RelatedPerson", "Practitioner", "PractitionerRole"})
 # A ContactPoint under any other key: its system says it is a person's phone or address.
@@ -108,8 +110,9 @@ _PERSON_REFERENCE = re.compile(r"(?:^|/)(?:Patient|Person|RelatedPerson|Practiti
 # costs about a third of a substring test per marker (the lookahead lets most quotes fail at
 # once); the OIDs' common prefix stands for both systems (a wider net only costs a walk).
 _QUOTED_STRUCTURAL_WORD = re.compile(
-    rb'"(?=[natfglcpesvPR])(?:name|address|telecom|family|fax|given|line|city|postalCode|phone|pager|email|sms'
-    rb'|value(?:HumanName|Address|ContactPoint)|P(?:atient|erson|ractitioner(?:Role)?)|RelatedPerson)"'
+    rb'"(?=[natfglcpesvmPR])(?:name|address|telecom|family|fax|given|line|city|postalCode|phone|pager|email|sms'
+    rb'|value(?:HumanName|Address|ContactPoint)|P(?:atient|erson|ractitioner(?:Role)?)|RelatedPerson'
+    rb'|navn|fornavn|mellomnavn|etternavn|adresse|post(?:nummer|sted)|telefon|mobil|epost)"'
 )
 # A Coding of system, code and display only: its display names a concept. Any other display (of a
 # Reference, or in an object with more keys) makes the line walked.

@@ -36,6 +36,10 @@ def extension(**value) -> list[dict]:
     (lambda e: e.update(kontakt={"system": "sms", "value": PHONE}), PHONE),
     (lambda e: e["patient"].update(navn={"family": "Nordmann", "given": ["Kari"]}), "Nordmann"),
     (lambda e: e["patient"].update(adresse={"line": [STREET], "city": "Bergen", "postalCode": "5003"}), STREET),
+    # Extra envelope fields written as plain text under Norwegian keys.
+    (lambda e: e["patient"].update(navn=NAME), NAME),
+    (lambda e: e["patient"].update(adresse=STREET), STREET),
+    (lambda e: e["patient"].update(telefon=PHONE), PHONE),
 ])
 def test_names_addresses_and_contact_points_anywhere_are_refused(plant, secret):
     event = example_event()
