@@ -165,10 +165,17 @@ class _Masker:
         out: list[str] = []
         last_key: str | None = None
         lexemes = list(_LEXEME.finditer(text))
+        # Each lexeme's next one that is not white space, found backwards: linear in the line, which
+        # may be a hostile megabyte of tokens.
+        following_of, following = [""] * len(lexemes), ""
+        for index in range(len(lexemes) - 1, -1, -1):
+            following_of[index] = following
+            if not lexemes[index].group().isspace():
+                following = lexemes[index].group()
         previous = ""
         for index, match in enumerate(lexemes):
             lexeme = match.group()
-            following = next((m.group() for m in lexemes[index + 1:] if not m.group().isspace()), "")
+            following = following_of[index]
             if not lexeme.isspace():
                 before, previous = previous, lexeme
             if lexeme.startswith('"'):

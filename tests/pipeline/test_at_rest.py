@@ -50,8 +50,8 @@ def carrying_plants(index: int, event_id: str, with_number: bool = False, extra_
     event["resource"]["note"] = [{"text": NARRATIVE + (f", fnr {NUMBER}" if with_number else "")}]
     if extra_fields:
         event["patient"]["fodselsdato"] = BIRTH_DATE
-        event["patient"]["telefon"] = int(PHONE.replace(" ", "")[3:])
-        event["source"]["adresse"] = ADDRESS
+        event["patient"]["tlf"] = int(PHONE.replace(" ", "")[3:])
+        event["source"]["bosted"] = ADDRESS
     return event
 
 
