@@ -44,7 +44,8 @@ def extension(**value) -> list[dict]:
 def test_names_addresses_and_contact_points_anywhere_are_refused(plant, secret):
     event = example_event()
     plant(event)
-    refused_and_masked(event, secret)
+    reason = refused_and_masked(event, secret).reason
+    assert "personal field" in reason or "contact point" in reason
 
 
 @pytest.mark.parametrize("plant, where", [
@@ -83,14 +84,14 @@ NUMBER = national_id("100583", "904") or national_id("100583", "905")
 
 def test_a_number_zero_padded_into_the_pseudonym_is_refused():
     pseudonym = NUMBER.rjust(64, "0")
-    refused_and_masked(pseudonym_event(pseudonym), NUMBER, structural=False)
-    refused_and_masked(pseudonym_event(("ab" + NUMBER).rjust(64, "0")), NUMBER, structural=False)
+    for padded in (pseudonym, ("ab" + NUMBER).rjust(64, "0")):
+        assert "national identity number" in refused_and_masked(pseudonym_event(padded), NUMBER, structural=False).reason
 
 
 def test_a_number_as_the_last_group_of_a_padded_uuid_is_refused():
     event = example_event()
     event["event_id"] = f"00000000-0000-4000-8000-0{NUMBER}"
-    refused_and_masked(event, NUMBER, structural=False)
+    assert "national identity number" in refused_and_masked(event, NUMBER, structural=False).reason
 
 
 def test_a_number_in_a_hex_run_that_is_no_pseudonym_or_uuid_is_refused():
