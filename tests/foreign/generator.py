@@ -528,14 +528,18 @@ def write_delivery(landing: Path, seed: int = 9, persons: int = 3000) -> Deliver
     # Each event goes to the file of the month it was delivered: mostly within days, some weeks
     # late, a few months late. A line is (bytes, the reason it must be quarantined, or None).
     files: dict[str, list[tuple[bytes, str | None]]] = defaultdict(list)
+    first_file: dict[str, str] = {}
     for event in events:
         instant = datetime.fromisoformat(event["occurred_at"])
         lag = rng.choices([timedelta(hours=rng.randrange(1, 72)), timedelta(days=rng.randrange(3, 30)),
                            timedelta(days=rng.randrange(30, 200))], [85, 11, 4])[0]
-        files[f"kj-{oslo_day(instant + lag):%Y-%m}.ndjson"].append((encode(rng, event), None))
-    # Redeliveries: in another file (earlier or later) and in two files of their own.
+        first_file[event["event_id"]] = name = f"kj-{oslo_day(instant + lag):%Y-%m}.ndjson"
+        files[name].append((encode(rng, event), None))
+    # Redeliveries: in the same or a later file (nothing is delivered before it happened), and in
+    # two files of their own.
     for index, event in enumerate(rng.sample(events, len(events) // 30)):
-        name = rng.choice(sorted(files)) if index % 3 else f"kj-resend-{index % 2}.ndjson"
+        later = [name for name in sorted(files) if name >= first_file[event["event_id"]]]
+        name = rng.choice(later) if index % 3 else f"kj-resend-{index % 2}.ndjson"
         files[name].append((encode(rng, event), None))
     bases = [e for e in events if e["resource"]["resourceType"] == "AllergyIntolerance"]
     numbers = planted_numbers(40)

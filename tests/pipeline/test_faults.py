@@ -289,14 +289,16 @@ def test_unreadable_landing_files_are_rejected_by_name_and_the_rest_is_published
 
     result = run_cli(home, "run")
 
-    # Both are reported in one run, moved to rejected/ (nothing lost in silence), and the run
-    # publishes what it has and exits 3.
+    # Both are reported in one run (nothing lost in silence): the link moved to rejected/, the
+    # file, whose bytes were never checked, not kept; the run publishes what it has and exits 3.
     assert result.returncode == 3, result.stderr[-4000:]
     reported = kritinfo_lines(result.stderr)
-    assert [text.split("; moved to rejected/")[0] for text in reported[:2]] == [
-        "kritinfo run: rejected landing file corrupt.ndjson.gz: its gzip data is damaged or cut short",
-        "kritinfo run: rejected landing file x.ndjson: it is a symbolic link (links are never followed)",
+    assert reported[:2] == [
+        "kritinfo run: rejected landing file corrupt.ndjson.gz: its gzip data is damaged or cut short; "
+        "not kept (its bytes were not checked; the producer holds it, raw.rejected_files its sha256)",
+        f"kritinfo run: rejected landing file x.ndjson: it is a symbolic link (links are never followed); "
+        f"moved to rejected/{os.listdir(home / 'rejected')[0]}",
     ]
     assert not list((home / "landing").iterdir())
-    assert sorted(name.split("-", 1)[1] for name in os.listdir(home / "rejected")) == ["corrupt.ndjson.gz", "x.ndjson"]
+    assert [name.split("-", 1)[1] for name in os.listdir(home / "rejected")] == ["x.ndjson"]
     assert all_rows(home / "serving.duckdb", "main") == all_rows(reference_home / "serving.duckdb", "main")
