@@ -6,7 +6,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from dashboards import format as fmt
+from pipelines import nb_format as fmt
 
 _MONTH_NAMES = "[" + ", ".join(f"'{m}'" for m in fmt.MONTHS_SHORT) + "]"
 # Vega expressions for axis labels.

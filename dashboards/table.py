@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from dashboards import format as fmt
+from pipelines import nb_format as fmt
 
 CSV_MIME = "text/csv"
 

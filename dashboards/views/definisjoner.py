@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import format as fmt
+from pipelines import nb_format as fmt
 from dashboards import labels, layout, queries
 from dashboards.table import ShownTable
 

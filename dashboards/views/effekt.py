@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import charts, labels, layout, queries
-from dashboards import format as fmt
+from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
 
 # Rollout estimands (pipelines/evaluation/effect.py) in bokmål; others show their description.

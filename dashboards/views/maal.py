@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import charts, labels, layout, queries
-from dashboards import format as fmt
+from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
 
 ILLUSTRATIVE = "Illustrative mål – de offisielle målene er ikke publisert"

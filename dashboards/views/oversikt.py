@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import charts, layout, queries
-from dashboards import format as fmt
+from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
 
 MEASURES = {

@@ -1,4 +1,4 @@
-"""Expected texts for dashboard tests, written out independently of dashboards/format.py.
+"""Expected texts for dashboard tests, written out independently of pipelines/nb_format.py.
 
 On screen: thousands grouped with a no-break space, decimal comma, a no-break space before
 '%' and 'pp'. In CSV files: ';' between fields, decimal comma, no grouping and no unit.

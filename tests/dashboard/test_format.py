@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import pytest
 
-from dashboards import format as fmt
+from pipelines import nb_format as fmt
 
 NBSP = "\u00a0"
 

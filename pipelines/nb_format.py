@@ -1,4 +1,4 @@
-"""Bokmål display formatting for the dashboard.
+"""Bokmål number, date and symbol formatting: the dashboard, the CSV files and the reports use these.
 
 Conventions (one place, used everywhere):
 
