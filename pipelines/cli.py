@@ -8,6 +8,8 @@
     kritinfo quarantine summary
     kritinfo quarantine replay [--reason R] [--file F]
     kritinfo doctor
+    kritinfo report [--as-of DATE]
+    kritinfo report verify DIR
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import subprocess
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
+from pipelines.faults import RunFault
 from pipelines.settings import DASHBOARD_APP, Paths, Retention, export_home
 
 # `kritinfo run` exit codes (README, "Commands"): 1 the run failed (the last published copy is
@@ -71,7 +75,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
     from pipelines import housekeeping
     from pipelines.definitions import defs
     from pipelines.ingest.assets import REJECTED_FILES
-    from pipelines.faults import RunFault, no_room_to_write, step_failures
+    from pipelines.faults import no_room_to_write, step_failures
     from pipelines.partitions import all_days_tags, recent_days_tags
     from pipelines.single_writer import CLI_RUN_TAG, CLI_RUN_TAG_VALUE, release_abandoned_runs, warehouse_lock
     from pipelines.transform.assets import EVENT_DAY_MODELS
@@ -192,6 +196,38 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipelines.evaluation.goals import GoalsError
+    from pipelines.report import package
+    from pipelines.report.calendar import CalendarError
+    from pipelines.single_writer import warehouse_lock
+
+    paths = export_home()  # dbt reads KRITINFO_HOME
+    if not paths.warehouse.exists():
+        print(f"kritinfo report: {paths.warehouse} does not exist: run `kritinfo run` first", file=sys.stderr)
+        return 1
+    folder = Path(args.folder) if args.action == "verify" else package.package_dir(paths, args.as_of)
+    try:
+        # Read-only access to the warehouse, which no writer may hold meanwhile.
+        with warehouse_lock(paths):
+            if args.action == "verify" or folder.exists():
+                checked = package.verify_package(paths, folder)
+                print(f"{folder}: {checked} files match datapackage.json and a rebuild from the deliveries "
+                      "known on its day")
+                return 0
+            result = package.build_package(paths, args.as_of)
+    except package.VerificationFailed as failed:
+        print(f"kritinfo report verify: {failed}", file=sys.stderr)
+        return 1
+    except (package.PackageError, CalendarError, GoalsError, RunFault) as error:
+        print(f"kritinfo report: {error}", file=sys.stderr)
+        return 1
+    month = result.reference_month or "no complete month yet"
+    print(f"wrote {result.path} ({result.resources} files; reference month {month}; "
+          f"{result.revisions} figures revised since the previous package)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kritinfo", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -227,6 +263,15 @@ def main(argv: list[str] | None = None) -> int:
     doctor = commands.add_parser("doctor", help="sizes of each area of KRITINFO_HOME, lock holders, "
                                                 "and what the retention would remove")
     doctor.set_defaults(handler=cmd_doctor)
+
+    report = commands.add_parser("report", help="write the evaluation package as of a day (data, revisions, "
+                                                "report), or verify one")
+    report.add_argument("--as-of", type=date.fromisoformat, default=date.today(),
+                        help="the package's day: deliveries that landed by its end in Norway (default today)")
+    report.set_defaults(handler=cmd_report, action="build")
+    report_actions = report.add_subparsers(dest="action")
+    verify = report_actions.add_parser("verify", help="re-check a package's hashes and rebuild its data files")
+    verify.add_argument("folder", help="the package's folder, KRITINFO_HOME/evaluation/<YYYY-MM-DD>")
 
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -32,6 +32,12 @@ from pipelines.ingest.landing import ready_files  # noqa: E402
 from pipelines.ingest.rejected import shown_name  # noqa: E402
 from pipelines.partitions import recent_days_tags  # noqa: E402
 from pipelines.publish.assets import serving_copy  # noqa: E402
+from pipelines.report.assets import (  # noqa: E402
+    PACKAGE_ASSET,
+    evaluation_package,
+    evaluation_package_job,
+    evaluation_package_on_cutoff,
+)
 from pipelines.settings import paths  # noqa: E402
 from pipelines.transform.assets import event_day_dbt_assets, kritinfo_dbt_assets  # noqa: E402
 from pipelines.transform.project import dbt_project  # noqa: E402
@@ -41,7 +47,8 @@ SETTLE_SECONDS = 5
 
 everything_job = define_asset_job(
     "kritinfo_everything",
-    selection=AssetSelection.all(),
+    # The evaluation packages are partitioned by report day and have their own job and schedule.
+    selection=AssetSelection.all() - AssetSelection.assets(PACKAGE_ASSET),
     description="Ingest new landing files, build and test the dbt project, evaluate goals and the rollout "
     "effect, publish the serving copy.",
 )
@@ -79,10 +86,11 @@ def landing_files_sensor(context: SensorEvaluationContext):
 
 
 defs = Definitions(
-    assets=[raw_tables, event_day_dbt_assets, kritinfo_dbt_assets, goal_evaluation, rollout_evaluation, serving_copy],
+    assets=[raw_tables, event_day_dbt_assets, kritinfo_dbt_assets, goal_evaluation, rollout_evaluation, serving_copy,
+            evaluation_package],
     asset_checks=[files_reconcile, staging_matches_loaded_events, daily_volume_drop],
-    jobs=[everything_job],
-    schedules=[kritinfo_daily],
+    jobs=[everything_job, evaluation_package_job],
+    schedules=[kritinfo_daily, evaluation_package_on_cutoff],
     sensors=[landing_files_sensor],
     # Steps run one after another in one process: the warehouse has one writer at a time.
     executor=in_process_executor,

@@ -63,6 +63,16 @@ class Paths:
         """dbt's target and log files, one folder per run (bounded by ``Retention.dbt_runs``)."""
         return self.home / "dbt"
 
+    @property
+    def evaluation(self) -> Path:
+        """Evaluation packages, one read-only folder per as-of day (pipelines/report/)."""
+        return self.home / "evaluation"
+
+    @property
+    def commentary(self) -> Path:
+        """The analysts' commentary for a report: ``<YYYY-MM-DD>.md``, optional, read when its package is built."""
+        return self.home / "commentary"
+
     def ensure(self) -> "Paths":
         for folder in (self.home, self.landing, self.archive, self.rejected, self.dagster_home, self.dbt_runs):
             folder.mkdir(parents=True, exist_ok=True)
