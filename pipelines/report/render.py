@@ -178,7 +178,10 @@ class Metrics:
             return f"{fmt.number(difference, 1, signed=True)}{fmt.NBSP}timer"
         if unit == "kroner per person":
             return f"{fmt.number(difference, signed=True)}{fmt.NBSP}kr"
-        # A small change of a count would tell a small count (who joined or left).
+        # A change from or to a hidden count would give it back, and so would a small change
+        # (who joined or left).
+        if self.counts.hidden(now) or self.counts.hidden(before):
+            return fmt.SUPPRESSED
         return self.counts.text(difference, signed=True)
 
 
