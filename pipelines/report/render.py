@@ -47,8 +47,6 @@ STATUS_WORDS = {
     "insufficient_data": "for lite data til en prognose",
 }
 DEVIATING_STATUSES = ("at_risk", "off_track", "missed")
-# Units whose values are counts of persons, organisations or systems (metric_definitions.unit).
-NON_COUNT_UNITS = {"prosent", "timer", "kroner per person"}
 
 SECTION_STATUS = "Status per mål"
 SECTION_PROGRESS = "Framdrift siden forrige rapport"
@@ -152,9 +150,6 @@ class Metrics:
     def name(self, metric_id: str) -> str:
         return self.names.get(metric_id, metric_id)
 
-    def is_count(self, metric_id: str) -> bool:
-        return self.units.get(metric_id) not in NON_COUNT_UNITS
-
     def value(self, metric_id: str, value: object) -> str:
         unit = self.units.get(metric_id)
         if fmt.is_missing(value):
@@ -165,7 +160,7 @@ class Metrics:
             return f"{fmt.number(value, 1)}{fmt.NBSP}timer"
         if unit == "kroner per person":
             return f"{fmt.number(value)}{fmt.NBSP}kr"
-        return self.counts.text(value)
+        return self.counts.text(value)  # a count: persons, organisations, systems
 
     def change(self, metric_id: str, now: object, before: object) -> str:
         if fmt.is_missing(now) or fmt.is_missing(before):
@@ -330,7 +325,9 @@ class Report:
             if package.reference_month
             else "Ingen hel måned er rapportert ennå"
         )
-        meeting = f" Rapporten er laget til oppfølgingsmøtet {fmt.day(package.meeting_date)}." if package.meeting_date else ""
+        meeting = (
+            f" Rapporten er laget til oppfølgingsmøtet {fmt.day(package.meeting_date)}." if package.meeting_date else ""
+        )
         self.add(
             Paragraph(f"**{reference}.** Data levert til og med {fmt.day(package.as_of)} er med.{meeting}"),
             Paragraph(
@@ -360,10 +357,10 @@ class Report:
             self.add(Paragraph("Pakken har ingen mål med status."))
             return
         if self.goals["illustrative"].any():
+            version = self.package.meta.get("goals_version") or fmt.NOT_AVAILABLE
             self.add(Paragraph(
                 "Målene er illustrative: de offisielle effekt- og resultatmålene er ikke fastsatt ennå "
-                f"(mandatet, punkt 3). Målene følger versjon {self.package.meta.get('goals_version') or fmt.NOT_AVAILABLE} "
-                "av målfila.",
+                f"(mandatet, punkt 3). Målene følger versjon {version} av målfila.",
                 small=True,
             ))  # fmt: skip
         rows = [
@@ -405,8 +402,10 @@ class Report:
         if series.empty:
             return None
         forecasts = (
-            self.package.query("SELECT period_end, forecast, lower, upper FROM goal_forecasts WHERE goal_id = ? ORDER BY period_end",
-                               goal["goal_id"])
+            self.package.query(
+                "SELECT period_end, forecast, lower, upper FROM goal_forecasts WHERE goal_id = ? ORDER BY period_end",
+                goal["goal_id"],
+            )
             if self.package.has("goal_forecasts") else pd.DataFrame()
         )  # fmt: skip
         percent = self.metrics.units.get(goal["metric_id"]) == "prosent"
@@ -416,7 +415,8 @@ class Report:
         if not forecasts.empty:
             when = pd.to_datetime(forecasts["period_end"])
             axes.plot(when, forecasts["forecast"], color="#1f4e79", linestyle="--", linewidth=1.5, label="Prognose")
-            axes.fill_between(when, forecasts["lower"], forecasts["upper"], color="#1f4e79", alpha=0.15, label="Trolig intervall")
+            axes.fill_between(when, forecasts["lower"], forecasts["upper"], color="#1f4e79", alpha=0.15,
+                              label="Trolig intervall")  # fmt: skip
         axes.axhline(goal["target_value"], color="#b34700", linewidth=1.2, label="Mål")
         axes.plot([pd.Timestamp(goal["target_date"])], [goal["target_value"]], marker="o", color="#b34700")
         axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.percent(v, 0) if percent else fmt.number(v)))
@@ -498,7 +498,8 @@ class Report:
         ))  # fmt: skip
         if rows:
             self.add(Table(["Mål", "Siste verdi", "Jevn framdrift", "Avvik"], rows,
-                           caption="Tabell: Siste verdi mot jevn framdrift mot målet", numeric_columns=frozenset({1, 2, 3})))
+                           caption="Tabell: Siste verdi mot jevn framdrift mot målet",
+                           numeric_columns=frozenset({1, 2, 3})))  # fmt: skip
         deviating = self.goals[self.goals["status"].isin(DEVIATING_STATUSES)]
         if deviating.empty:
             self.add(Paragraph("Ingen mål har status «risiko for å ikke nå målet» eller «ikke i rute»."))
@@ -508,7 +509,8 @@ class Report:
             ]))  # fmt: skip
         against = self.moving_against_goals()
         if against:
-            self.add(Paragraph("Indikatorer som har gått i motsatt retning av målet siden forrige rapport:"), Bullets(against))
+            self.add(Paragraph("Indikatorer som har gått i motsatt retning av målet siden forrige rapport:"),
+                     Bullets(against))  # fmt: skip
         else:
             self.add(Paragraph("Ingen målindikator har gått i motsatt retning av målet siden forrige rapport."))
 
@@ -534,7 +536,8 @@ class Report:
             self.add(Paragraph("Prognosene viser ingen mål med risiko for å ikke bli nådd."))
         else:
             self.add(
-                Paragraph(f"{fmt.number(len(risky))} av {fmt.number(len(self.goals))} mål står i fare for ikke å bli nådd:"),
+                Paragraph(f"{fmt.number(len(risky))} av {fmt.number(len(self.goals))} mål står i fare for ikke å "
+                          "bli nådd:"),
                 Bullets([f"**{self.goal_label(goal)}** ({STATUS_WORDS[goal['status']]}). {self.forecast_sentence(goal)}"
                          for _, goal in risky.iterrows()]),
             )  # fmt: skip
@@ -581,41 +584,48 @@ class Report:
                 small=True,
             ))  # fmt: skip
 
+    def quarantine_reasons(self) -> pd.DataFrame:
+        """Lines quarantined per reason up to the as-of day, and the days whose count is hidden."""
+        if not self.package.has("data_quality_by_reason_daily"):
+            return pd.DataFrame(columns=["reason_label", "lines", "hidden_days"])
+        return self.package.query(
+            """
+            SELECT reason_label, sum(lines) AS lines, count(*) FILTER (WHERE lines IS NULL) AS hidden_days
+            FROM data_quality_by_reason_daily
+            WHERE arrived_on <= ?
+            GROUP BY reason_label
+            HAVING sum(lines) > 0 OR hidden_days > 0
+            ORDER BY lines DESC, reason_label
+            """,
+            self.package.as_of,
+        )
+
     def quality(self) -> None:
         self.add(Heading(2, SECTION_QUALITY))
         quality = self.package.meta.get("quality") or {}
         counts = self.counts
-        reasons = (
-            self.package.query(
-                """
-                SELECT reason_label, sum(lines) AS lines, count(*) FILTER (WHERE lines IS NULL) AS hidden_days
-                FROM data_quality_by_reason_daily
-                WHERE arrived_on <= ?
-                GROUP BY reason_label HAVING sum(lines) > 0 OR count(*) FILTER (WHERE lines IS NULL) > 0
-                ORDER BY lines DESC
-                """,
-                self.package.as_of,
-            )
-            if self.package.has("data_quality_by_reason_daily") else pd.DataFrame(columns=["reason_label", "lines", "hidden_days"])
-        )  # fmt: skip
-        # A reason with a hidden day has an unknown sum; hidden parts hide their total (module docstring).
-        reason_hidden = [days > 0 or counts.hidden(lines) for lines, days in zip(reasons["lines"], reasons["hidden_days"], strict=True)]
-        quarantined = quality.get("quarantined")
-        quarantine_hidden = counts.is_small(quarantined) or any(reason_hidden)
-        loaded, duplicates, lines_read = quality.get("loaded"), quality.get("duplicates"), quality.get("lines_read")
-        lines_hidden = counts.is_small(lines_read) or counts.is_small(loaded) or counts.is_small(duplicates) or quarantine_hidden
+        reasons = self.quarantine_reasons()
+        # A reason with a hidden day has an unknown sum; a total with a hidden part is hidden too.
+        reason_hidden = [
+            days > 0 or counts.hidden(lines)
+            for lines, days in zip(reasons["lines"], reasons["hidden_days"], strict=True)
+        ]
+        loaded, duplicates = quality.get("loaded"), quality.get("duplicates")
+        lines_read, quarantined = quality.get("lines_read"), quality.get("quarantined")
+        quarantine_hidden = counts.hidden(quarantined) or any(reason_hidden)
+        lines_hidden = counts.hidden(lines_read) or counts.hidden(loaded) or counts.hidden(duplicates) or quarantine_hidden
 
         def shown(value: object, hidden: bool) -> str:
-            return fmt.SUPPRESSED if hidden or fmt.is_missing(value) else fmt.number(value)
+            return fmt.SUPPRESSED if hidden else fmt.number(value)
 
         if quality:
-            balanced = lines_read == (loaded or 0) + (duplicates or 0) + (quarantined or 0)
             self.add(Paragraph(
-                f"Til og med {fmt.day(self.package.as_of)} er det lest {counts.text(quality.get('files'))} filer med "
-                f"{shown(lines_read, lines_hidden)} linjer: {shown(loaded, counts.is_small(loaded))} er lastet inn, "
-                f"{shown(duplicates, counts.is_small(duplicates))} var duplikater og "
-                f"{shown(quarantined, quarantine_hidden)} ble satt i karantene fordi de ikke kunne brukes."
+                f"Til og med {fmt.day(self.package.as_of)} er det lest {counts.text(quality.get('files'))} filer "
+                f"med {shown(lines_read, lines_hidden)} linjer: {counts.text(loaded)} er lastet inn, "
+                f"{counts.text(duplicates)} var duplikater og {shown(quarantined, quarantine_hidden)} ble satt i "
+                "karantene fordi de ikke kunne brukes."
             ))  # fmt: skip
+            balanced = lines_read == (loaded or 0) + (duplicates or 0) + (quarantined or 0)
             self.add(Paragraph(
                 "Avstemmingen går opp: leste linjer = innlastede + duplikater + karantene."
                 if balanced else
@@ -625,14 +635,19 @@ class Report:
         else:
             self.add(Paragraph("Pakken sier ikke hvor mange linjer som ble lest."))
         if not reasons.empty:
-            rows = [[label, shown(lines, hidden)] for label, lines, hidden in zip(reasons["reason_label"], reasons["lines"], reason_hidden, strict=True)]
+            rows = [
+                [label, shown(lines, hidden)]
+                for label, lines, hidden in zip(reasons["reason_label"], reasons["lines"], reason_hidden, strict=True)
+            ]
             self.add(Table(["Årsak", "Linjer"], rows, caption="Tabell: Linjer i karantene etter årsak",
                            numeric_columns=frozenset({1})))  # fmt: skip
         late = quality.get("late_events")
         if self.package.previous_package is None:
-            self.add(Paragraph("Dette er den første pakken, så ingen hendelser kan ha kommet for sent til en tidligere rapport."))
+            self.add(Paragraph("Dette er den første pakken, så ingen hendelser kan ha kommet for sent til en "
+                               "tidligere rapport."))  # fmt: skip
         elif late == 0:
-            self.add(Paragraph("Ingen hendelser for måneder som alt var rapportert, kom etter fristen for forrige rapport."))
+            self.add(Paragraph("Ingen hendelser for måneder som alt var rapportert, kom etter fristen for forrige "
+                               "rapport."))  # fmt: skip
         else:
             self.add(Paragraph(
                 "Hendelser for måneder som alt var rapportert i forrige rapport, men som kom etter fristen for "
@@ -643,7 +658,10 @@ class Report:
     def unusual_data(self) -> None:
         if not self.package.has("data_quality_unusual_data"):
             return
-        findings = self.package.query("SELECT label_nb, unit_nb, count FROM data_quality_unusual_data WHERE count IS NULL OR count > 0 ORDER BY label_nb")
+        findings = self.package.query(
+            "SELECT label_nb, unit_nb, count FROM data_quality_unusual_data "
+            "WHERE count IS NULL OR count > 0 ORDER BY label_nb"
+        )
         if findings.empty:
             self.add(Paragraph("Ingen uvanlige data er funnet."))
             return
@@ -664,7 +682,9 @@ class Report:
             """
             SELECT count(*) FILTER (WHERE difference <> 0) AS revised,
                    count(*) FILTER (WHERE difference <> 0 AND grain = 'national') AS revised_national,
-                   count(*) FILTER (WHERE difference IS NULL AND (previous_value IS NULL) <> (current_value IS NULL)) AS hidden_changed
+                   count(*) FILTER (
+                       WHERE difference IS NULL AND (previous_value IS NULL) <> (current_value IS NULL)
+                   ) AS hidden_changed
             FROM revisions
             """
         ).iloc[0]
@@ -677,7 +697,9 @@ class Report:
             "etter forrige frist eller ble rettet."
         ))  # fmt: skip
         if totals["hidden_changed"]:
-            self.add(Paragraph(f"{fmt.number(totals['hidden_changed'])} tall er skjult i den ene pakken, men ikke i den andre."))
+            self.add(Paragraph(
+                f"{fmt.number(totals['hidden_changed'])} tall er skjult i den ene pakken, men ikke i den andre."
+            ))  # fmt: skip
         largest = self.package.query(
             """
             SELECT metric_id, period_end, period, previous_value, current_value, difference FROM revisions
@@ -713,9 +735,11 @@ class Report:
     def about(self) -> None:
         meta = self.package.meta
         files = meta.get("input_files") or []
+        cutoff = datetime.fromisoformat(meta["cutoff"]) if meta.get("cutoff") else None
+        previous = self.package.previous_package
         items = [
-            f"Frist for data: {fmt.timestamp(datetime.fromisoformat(meta['cutoff']))}; det som var levert før dette, er med" if meta.get("cutoff") else None,
-            f"Forrige pakke: {fmt.day(self.package.previous_package)}" if self.package.previous_package else "Forrige pakke: ingen",
+            f"Frist for data: {fmt.timestamp(cutoff)}; det som var levert før dette, er med" if cutoff else None,
+            f"Forrige pakke: {fmt.day(previous) if previous else 'ingen'}",
             f"Leveransefiler: {fmt.number(len(files))}",
             f"Programversjon: {meta.get('code_version') or fmt.NOT_AVAILABLE}",
             f"Målversjon: {meta.get('goals_version') or fmt.NOT_AVAILABLE}",
