@@ -236,10 +236,11 @@ class Report:
 
     def compared_values(self, metric_id: str | None = None, scope: str | None = None) -> pd.DataFrame:
         """Monthly totals now (the reference month) and as the previous package published the
-        previous reference month (its revised cells' previous values), per metric and scope."""
+        previous reference month (its revised cells' previous values), per metric and scope;
+        ``has_now``/``has_before`` tell a hidden value (NULL) from a month without a row."""
         now, before = self.package.reference_month, self.previous_reference_month
         if now is None or not self.package.has("metrics"):
-            return pd.DataFrame(columns=["metric_id", "scope", "now", "before"])
+            return pd.DataFrame(columns=["metric_id", "scope", "now", "before", "has_now", "has_before"])
         revisions = "revisions" if self.package.has("revisions") else (
             "(SELECT NULL::VARCHAR AS metric_id, NULL::DATE AS period_end, NULL::VARCHAR AS period, "
             "NULL::VARCHAR AS grain, NULL::VARCHAR AS health_region, NULL::VARCHAR AS county_code, "
@@ -265,10 +266,12 @@ class Report:
             )
             SELECT metric_id, scope,
                    any_value(value) FILTER (WHERE period_end = ?) AS now,
-                   any_value(published_value) FILTER (WHERE period_end = ?) AS before
+                   any_value(published_value) FILTER (WHERE period_end = ?) AS before,
+                   bool_or(period_end = ?) AS has_now,
+                   bool_or(period_end = ?) AS has_before
             FROM cells GROUP BY metric_id, scope
             """,
-            now, before, metric_id, metric_id, scope, scope, now, before,
+            now, before, metric_id, metric_id, scope, scope, now, before, now, before,
         )  # fmt: skip
 
     # -- writing ---------------------------------------------------------------------------
@@ -310,10 +313,16 @@ class Report:
             f"{self.goal_value(goal, goal['upper_at_target'])}); {target}."
         )
 
+    def latest_value(self, goal: pd.Series) -> str:
+        """``:`` when the latest value is hidden, ``..`` when there is none yet."""
+        if fmt.is_missing(goal["latest_period_end"]):
+            return fmt.NOT_AVAILABLE
+        return self.goal_value(goal, goal["latest_value"])
+
     def latest_sentence(self, goal: pd.Series) -> str:
         if fmt.is_missing(goal["latest_period_end"]):
             return "Ingen verdi er publisert ennå."
-        return f"Siste verdi er {self.goal_value(goal, goal['latest_value'])} ({fmt.month(goal['latest_period_end'])})."
+        return f"Siste verdi er {self.latest_value(goal)} ({fmt.month(goal['latest_period_end'])})."
 
     # -- sections --------------------------------------------------------------------------
 
@@ -367,9 +376,10 @@ class Report:
             [
                 self.metrics.name(goal["metric_id"]),
                 self.scope_name(goal["scope"]),
-                self.goal_value(goal, goal["latest_value"]),
+                self.latest_value(goal),
                 f"{self.target_value(goal)} {self.target_time(goal['target_date'])}",
-                self.goal_value(goal, goal["forecast_at_target"]),
+                fmt.NOT_AVAILABLE if fmt.is_missing(goal["forecast_at_target"])
+                else self.goal_value(goal, goal["forecast_at_target"]),
                 STATUS_WORDS.get(goal["status"], goal["status"]),
             ]
             for _, goal in self.goals.iterrows()
@@ -450,8 +460,11 @@ class Report:
         values = values[values["scope"] == NATIONAL]
         values = values.assign(name=values["metric_id"].map(self.metrics.name)).sort_values("name")
         rows = [
-            [row.name, self.metrics.value(row.metric_id, row.before), self.metrics.value(row.metric_id, row.now),
-             self.metrics.change(row.metric_id, row.now, row.before)]
+            [row.name,
+             self.metrics.value(row.metric_id, row.before) if row.has_before else fmt.NOT_AVAILABLE,
+             self.metrics.value(row.metric_id, row.now) if row.has_now else fmt.NOT_AVAILABLE,
+             self.metrics.change(row.metric_id, row.now, row.before) if row.has_now and row.has_before
+             else fmt.NOT_AVAILABLE]
             for row in values.itertuples()
         ]  # fmt: skip
         if not rows:
@@ -490,7 +503,7 @@ class Report:
                 fmt.percentage_points(gap) if self.metrics.units.get(goal["metric_id"]) == "prosent"
                 else self.metrics.change(goal["metric_id"], goal["latest_value"], planned)
             )  # fmt: skip
-            rows.append([self.goal_label(goal), self.goal_value(goal, goal["latest_value"]),
+            rows.append([self.goal_label(goal), self.latest_value(goal),
                          self.goal_value(goal, planned), change])  # fmt: skip
         self.add(Paragraph(
             "Avvik er forskjellen mellom siste verdi og der målet ville vært med jevn framdrift fra "
@@ -531,8 +544,10 @@ class Report:
 
     def risk(self) -> None:
         self.add(Heading(2, SECTION_RISK))
-        risky = self.goals[self.goals["status"].isin(("at_risk", "off_track"))] if not self.goals.empty else self.goals
-        if risky.empty:
+        risky = self.goals[self.goals["status"].isin(("at_risk", "off_track"))] if not self.goals.empty else None
+        if risky is None:
+            self.add(Paragraph("Pakken har ingen mål med prognose, så risikoen kan ikke vurderes ut fra tallene."))
+        elif risky.empty:
             self.add(Paragraph("Prognosene viser ingen mål med risiko for å ikke bli nådd."))
         else:
             self.add(
