@@ -98,7 +98,8 @@ class Package:
         self.con = duckdb.connect()
         self.tables: set[str] = set()
         for path in sorted((directory / "data").glob("*.parquet")):
-            self.con.execute(f"CREATE VIEW \"{path.stem}\" AS SELECT * FROM read_parquet('{path.as_posix()}')")
+            quoted = path.as_posix().replace("'", "''")
+            self.con.execute(f"CREATE VIEW \"{path.stem}\" AS SELECT * FROM read_parquet('{quoted}')")
             self.tables.add(path.stem)
 
     def has(self, table: str) -> bool:
@@ -755,7 +756,7 @@ class Report:
         items = [
             f"Frist for data: {fmt.timestamp(cutoff)}; det som var levert før dette, er med" if cutoff else None,
             f"Forrige pakke: {fmt.day(previous) if previous else 'ingen'}",
-            f"Leveransefiler: {fmt.number(len(files))}",
+            f"Leveransefiler: {self.counts.text(len(files))}",
             f"Programversjon: {meta.get('code_version') or fmt.NOT_AVAILABLE}",
             f"Målversjon: {meta.get('goals_version') or fmt.NOT_AVAILABLE}",
             f"Kalenderversjon: {meta.get('calendar_version') or fmt.NOT_AVAILABLE}",
