@@ -26,6 +26,7 @@ PAGES = [
     st.Page(VIEWS_DIR / "effekt.py", title="Effekt", icon=":material/trending_up:"),
     st.Page(VIEWS_DIR / "datakvalitet.py", title="Datakvalitet", icon=":material/fact_check:"),
     st.Page(VIEWS_DIR / "definisjoner.py", title="Definisjoner", icon=":material/menu_book:"),
+    st.Page(VIEWS_DIR / "rapporter.py", title="Rapporter", icon=":material/description:"),
 ]
 
 st.set_page_config(
