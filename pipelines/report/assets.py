@@ -53,7 +53,7 @@ def evaluation_package(context: AssetExecutionContext) -> MaterializeResult:
 
 
 evaluation_package_job = define_asset_job(
-    "kritinfo_evaluation_package", selection=[PACKAGE_ASSET], partitions_def=REPORT_DAYS,
+    "kritinfo_evaluation_package", selection=[PACKAGE_ASSET],
     description="Write the evaluation package of one report cut-off day.",
 )
 

@@ -113,7 +113,9 @@ def load_calendar(path: Path | None = None) -> ReportingCalendar:
     except OSError as error:
         raise CalendarError(f"{path}: cannot be read: {error.strerror}") from error
     except yaml.YAMLError as error:
-        raise CalendarError(f"{path}: is not valid YAML: {error}") from error
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise CalendarError(f"{path}: is not valid YAML{where}: {getattr(error, 'problem', None) or error}") from None
     try:
         return ReportingCalendar.model_validate(document)
     except ValidationError as error:
