@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from pipelines.contract.vocabulary import (
@@ -260,10 +261,14 @@ class Entry:
         self.recorded = iso(self.recorded_ts)
 
 
-# State after a change: (status, verification, criticality, note).
-# ``status`` is clinicalStatus for AllergyIntolerance/Condition (None when entered in error),
-# otherwise the resource's status; ``verification`` only where the resource has it.
-State = tuple[str | None, str | None, str | None, str | None]
+class State(NamedTuple):
+    """What a version of an entry says beyond its fixed content."""
+
+    # clinicalStatus for AllergyIntolerance/Condition (None when entered in error), otherwise the status
+    status: str | None
+    verification: str | None  # verificationStatus, only where the resource has it
+    criticality: str | None  # AllergyIntolerance only
+    note: str | None  # a revision's note (Flag: its new text; Consent: marks it verified)
 
 
 def build_resource(entry: Entry, version: int, state: State) -> dict:
