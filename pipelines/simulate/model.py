@@ -712,7 +712,7 @@ class World:
             ts = created_ts + rng.randint(DAY, CONFIRM_WITHIN_DAYS * DAY)
             if ts < stop:
                 version += 1
-                state = state._replace(verification="confirmed", note=self._note(entry.resource_type))
+                state = R.State(state.status, "confirmed", state.criticality, self._note(entry.resource_type))
                 self._later(ts, "updated", version, entry, state, creator, person)
         while True:
             ts = int(ts + max(MIN_UPDATE_GAP, rng.expovariate(1 / UPDATE_MEAN_YEARS) * YEAR))
@@ -722,14 +722,15 @@ class World:
             criticality = state.criticality
             if entry.resource_type == "AllergyIntolerance" and rng.random() < CRITICALITY_REVISION_SHARE:
                 criticality = "high" if criticality != "high" else "low"
-            state = state._replace(criticality=criticality, note=self._note(entry.resource_type))
+            state = R.State(state.status, state.verification, criticality, self._note(entry.resource_type))
             self._later(ts, "updated", version, entry, state, creator, person)
 
     def _refute(self, entry: R.Entry, state: R.State, version: int, creator: Organisation, person: Person,
                 refuted_at: float) -> None:
         ts = max(int(refuted_at), self._last_ts + MIN_EVENT_GAP)
         if ts < self.horizon_ts:
-            self._later(ts, "updated", version, entry, state._replace(verification="refuted"), creator, person)
+            refuted = R.State(state.status, "refuted", state.criticality, state.note)
+            self._later(ts, "updated", version, entry, refuted, creator, person)
 
     def _inactivate(self, entry: R.Entry, state: R.State, version: int, creator: Organisation, person: Person,
                     end: float, person_left: bool) -> None:
@@ -738,7 +739,8 @@ class World:
         ts = max(ts, self._last_ts + MIN_EVENT_GAP)
         if ts < self.horizon_ts:
             inactive = self._pick(R.inactive_statuses(entry.resource_type))
-            self._later(ts, "inactivated", version, entry, state._replace(status=inactive), creator, person)
+            inactivated = R.State(inactive, state.verification, state.criticality, state.note)
+            self._later(ts, "inactivated", version, entry, inactivated, creator, person)
 
     def _note(self, resource_type: str) -> str:
         return self._pick(R.PROCEDURE_CHANGES if resource_type == "Flag" else R.NOTES)
