@@ -35,6 +35,9 @@ DAY = 86_400
 YEAR = 365.25 * DAY
 
 # --- calibration (see the package docstring for the arithmetic) ---------------------------
+# The only published anchors are in published_statistics.csv (ehelse.no e-helsemonitor: 97,000 persons
+# registered at the end of 2022, +15 % on 2021). Every number in this module is an assumption, chosen
+# to be plausible and, together, to meet those anchors; docs/simulator.md lists them.
 
 # National baseline rate of NEW persons (first entry ever) per year at scale 1.0, at mid-year;
 # linear in between, flat after the last knot, zero before the core record opened in 2014.
@@ -55,11 +58,13 @@ NEW_PERSONS_PER_YEAR: dict[int, float] = {
 }
 LAUNCH = date(2014, 1, 1)
 
-# Day-of-week (Mon..Sun) and month factors, each averaging 1.
+# Day-of-week (Mon..Sun) and month factors, each averaging 1: registrations follow clinic hours,
+# weekends a fifth of a weekday, July (holidays) at 60 %.
 WEEKDAY_FACTOR = (1.3, 1.3, 1.3, 1.3, 1.3, 0.32, 0.18)
 MONTH_FACTOR = (1.05, 1.05, 1.05, 1.0, 1.0, 1.0, 0.6, 0.95, 1.1, 1.1, 1.1, 1.0)
 
-# Age at first registration: (low, high, weight, death hazard per year).
+# Age at first registration: (low, high, weight, death hazard per year). Critical information
+# gathers in the old; the hazards decide how many leave the register and so the stock.
 AGE_BANDS = (
     (0, 17, 0.05, 0.002),
     (18, 39, 0.12, 0.003),
@@ -68,14 +73,17 @@ AGE_BANDS = (
     (80, 99, 0.22, 0.130),
 )
 SEX_WEIGHTS = (("female", 0.56), ("male", 0.439), ("unknown", 0.001))
+# Persons whose birthday in the year they are first registered is still to come (birthdays are uniform).
+BIRTHDAY_STILL_TO_COME_SHARE = 0.5
 
-# Entries per person (1..4) and when the further ones come.
+# Entries per person (1..4, mean 1.5) and when the further ones come.
 ENTRIES_PER_PERSON = (0.66, 0.22, 0.08, 0.04)
 SAME_SESSION_SHARE = 0.35  # further entry registered minutes after the previous one
 SAME_SESSION_GAP = (60, 15 * 60)  # seconds between two entries registered in one session
 LATER_ENTRY_MEAN_YEARS = 2.0
 
-# Type mix of entries (type_id of the seed -> weight); a type the seed adds later gets DEFAULT.
+# Type mix of entries (type_id of the seed -> weight), drug reactions by far the most common;
+# a type the seed adds later gets DEFAULT.
 TYPE_WEIGHTS = {
     "drug-reaction": 0.52,
     "other-allergy": 0.07,
@@ -123,8 +131,8 @@ SEVERE_REACTION_HIGH_CRITICALITY_SHARE = 0.85
 LOW_CRITICALITY_SHARE = 0.6  # without a severe reaction; the rest high, then unable-to-assess
 HIGH_CRITICALITY_SHARE = 0.25
 
-# --- the lifecycle of an entry (assumptions chosen so that the stock meets the published anchors
-# of published_statistics.csv; docs/simulator.md, "Calibration" and "Lifecycle") ---
+# --- the lifecycle of an entry (docs/simulator.md, "Lifecycle"; the shares that end entries count
+# towards the calibrated stock) ---
 
 ENTERED_IN_ERROR_SHARE = 0.015  # entry withdrawn as entered in error, minutes to days after creation
 ENTERED_IN_ERROR_WITHIN = (10 * 60, 5 * DAY)  # seconds after creation: a mistake is seen within days
@@ -164,6 +172,18 @@ EPJ_SYSTEMS = {
 }
 # Central Norway runs Epic (Helseplattformen) in its hospitals and part of its municipalities.
 HELSEPLATTFORMEN = "Helseplattformen"
+HELSEPLATTFORMEN_MUNICIPAL_SHARE = 0.3  # of Central Norway's municipal services, GP offices, emergency services
+HOSPITAL_IN_LARGEST_MUNICIPALITY_SHARE = 0.7  # hospitals not in the county's largest municipality are elsewhere
+
+# Time of day of a registration (Europe/Oslo): weekdays mostly office hours, some evenings and nights;
+# weekends 08-22. Assumed, as is the weekday/month pattern above.
+WEEKDAY_OFFICE_HOURS_SHARE = 0.85  # 08-16
+WEEKDAY_EVENING_SHARE = 0.10  # 16-22; the rest 22-08
+# Delay from recording in the EPJ to reaching the core record, log-normal (median, clipped to bounds),
+# in seconds: an API sends at once, a portal registration is typed in again later.
+API_DELAY = (15 * 60, 60, 6 * 3600)  # (median, minimum, maximum)
+PORTAL_DELAY = (18 * 3600, 3600, 14 * DAY)
+DELAY_LOG_SD = 1.0
 
 
 # --- reference data ------------------------------------------------------------------------
@@ -382,7 +402,8 @@ class World:
             systems = EPJ_SYSTEMS[org_type]
             system = _choose(rng, [s for s, _ in systems], _cum(w for _, w in systems))
             if county.region == "helse-midt-norge" and (
-                org_type == "hospital" or (org_type in ("municipal", "gp", "emergency") and rng.random() < 0.3)
+                org_type == "hospital"
+                or (org_type in ("municipal", "gp", "emergency") and rng.random() < HELSEPLATTFORMEN_MUNICIPAL_SHARE)
             ):
                 system = HELSEPLATTFORMEN
             org = Organisation(
@@ -405,8 +426,7 @@ class World:
             cum = _cum(c.population for c in counties)
             for i in range(HOSPITALS_PER_REGION.get(region, 1)):
                 county = counties[i] if i < len(counties) else _choose(rng, counties, cum)
-                # Mostly in the county's largest municipality.
-                if rng.random() < 0.7:
+                if rng.random() < HOSPITAL_IN_LARGEST_MUNICIPALITY_SHARE:
                     municipality = county.municipalities[0]
                 else:
                     municipality = _choose(rng, county.municipalities, county.municipality_cum)
@@ -466,19 +486,17 @@ class World:
 
     def recording_delay(self, channel: str) -> int:
         """Seconds between recording in the EPJ and reaching the core record."""
-        rng = self.rng
-        if channel == "api":  # minutes to hours
-            return int(min(6 * 3600, max(60, math.exp(rng.gauss(math.log(15 * 60), 1.0)))))
-        return int(min(14 * DAY, max(3600, math.exp(rng.gauss(math.log(18 * 3600), 1.0)))))  # hours to days
+        median, shortest, longest = API_DELAY if channel == "api" else PORTAL_DELAY
+        return int(min(longest, max(shortest, math.exp(self.rng.gauss(math.log(median), DELAY_LOG_SD)))))
 
     def time_of_day(self, weekday: int) -> int:
         rng = self.rng
         if weekday >= 5:
             return int(8 * 3600 + rng.random() * 14 * 3600)
         u = rng.random()
-        if u < 0.85:
+        if u < WEEKDAY_OFFICE_HOURS_SHARE:
             return int(8 * 3600 + rng.random() * 8 * 3600)
-        if u < 0.95:
+        if u < WEEKDAY_OFFICE_HOURS_SHARE + WEEKDAY_EVENING_SHARE:
             return int(16 * 3600 + rng.random() * 6 * 3600)
         return int(22 * 3600 + rng.random() * 10 * 3600)
 
@@ -537,7 +555,7 @@ class World:
         low, high, _, death_hazard = AGE_BANDS[band]
         age = rng.randint(low, high)
         arrival_year = datetime.fromtimestamp(arrival_ts, R.OSLO).year
-        birth_year = arrival_year - age - (1 if rng.random() < 0.5 and age > 0 else 0)
+        birth_year = arrival_year - age - (1 if rng.random() < BIRTHDAY_STILL_TO_COME_SHARE and age > 0 else 0)
         sex = _choose(rng, SEX_WEIGHTS, self._sex_cum)[0]
         person = Person(
             index,
