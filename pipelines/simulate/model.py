@@ -14,7 +14,7 @@ import random
 from bisect import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from typing import NamedTuple
 
 from pipelines.contract.vocabulary import (
@@ -512,7 +512,7 @@ class World:
         x0 = years[0] + 0.5
         if t <= x0:
             return NEW_PERSONS_PER_YEAR[years[0]]
-        for y0, y1 in zip(years, years[1:], strict=False):
+        for y0, y1 in pairwise(years):
             if t <= y1 + 0.5:
                 w = t - (y0 + 0.5)
                 return NEW_PERSONS_PER_YEAR[y0] * (1 - w) + NEW_PERSONS_PER_YEAR[y1] * w

@@ -363,10 +363,15 @@ def inactive_statuses(resource_type: str) -> tuple[str, ...]:
     }[resource_type]
 
 
+# Entries registered before they are certain, confirmed within weeks (assumed; docs/simulator.md, "Lifecycle").
+UNCONFIRMED_ALLERGY_SHARE = 0.25
+PROVISIONAL_CONDITION_SHARE = 0.15
+
+
 def initial_verifications(resource_type: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
     if resource_type == "AllergyIntolerance":
-        return ("confirmed", "unconfirmed"), (0.75, 0.25)
+        return ("confirmed", "unconfirmed"), (1 - UNCONFIRMED_ALLERGY_SHARE, UNCONFIRMED_ALLERGY_SHARE)
     if resource_type == "Condition":
-        return ("confirmed", "provisional"), (0.85, 0.15)
+        return ("confirmed", "provisional"), (1 - PROVISIONAL_CONDITION_SHARE, PROVISIONAL_CONDITION_SHARE)
     return (None,), (1.0,)  # type: ignore[return-value]
 
