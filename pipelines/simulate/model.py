@@ -173,7 +173,7 @@ EPJ_SYSTEMS = {
 # Central Norway runs Epic (Helseplattformen) in its hospitals and part of its municipalities.
 HELSEPLATTFORMEN = "Helseplattformen"
 HELSEPLATTFORMEN_MUNICIPAL_SHARE = 0.3  # of Central Norway's municipal services, GP offices, emergency services
-HOSPITAL_IN_LARGEST_MUNICIPALITY_SHARE = 0.7  # hospitals not in the county's largest municipality are elsewhere
+HOSPITAL_IN_LARGEST_MUNICIPALITY_SHARE = 0.7  # the rest lie anywhere in their county
 
 # Time of day of a registration (Europe/Oslo): weekdays mostly office hours, some evenings and nights;
 # weekends 08-22. Assumed, as is the weekday/month pattern above.
