@@ -286,7 +286,8 @@ class EntryContent(NamedTuple):
 class SimulatedEvent(NamedTuple):
     """One change to one entry as the model draws it; ``writer`` turns it into a line of the contract.
 
-    A NamedTuple rather than a dataclass: millions are made, and a tuple is the cheapest to build.
+    A NamedTuple rather than a dataclass: one is made per event (half a million at scale 1), and a tuple
+    is the cheapest to build.
     """
 
     ts: int  # occurred_at, epoch seconds
