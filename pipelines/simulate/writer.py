@@ -32,8 +32,13 @@ MAX_REDELIVERY_DAYS = 7
 
 VALID, DUPLICATE, MALFORMED = 0, 1, 2
 
+# Kinds of malformed line and their cumulative shares (25, 20, 20, 20, 15 %): assumed, every kind
+# common enough that each rejection reason is exercised (docs/simulator.md, "The mess").
 MALFORMED_KINDS = ("bad-json", "missing-field", "bad-value", "invalid-fhir", "patient-mismatch")
 _MALFORMED_CUM = (0.25, 0.45, 0.65, 0.85, 1.0)
+# Broken JSON is mostly a truncated write; the rest trailing garbage, or an array instead of an object.
+TRUNCATED_SHARE = 0.7
+TRAILING_GARBAGE_SHARE = 0.15
 
 _MISSING = (
     ("event_id",), ("event_type",), ("occurred_at",), ("channel",), ("source", "organisation_id"),
@@ -90,9 +95,9 @@ def malformed_line(event: SimulatedEvent, kind: str, new_id: int, u: float, v: f
     obj["source"] = dict(obj["source"])
     if kind == "bad-json":
         line = orjson.dumps(obj)
-        if u < 0.7:  # cut off mid-line (a truncated write)
+        if u < TRUNCATED_SHARE:  # cut off mid-line
             return line[: 20 + int(v * (len(line) - 40))]
-        if u < 0.85:  # trailing garbage after the object
+        if u < TRUNCATED_SHARE + TRAILING_GARBAGE_SHARE:
             return line + b',"'
         return b"[" + line + b"]"  # valid JSON, but not an object
     if kind == "missing-field":
