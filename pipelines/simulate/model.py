@@ -12,10 +12,11 @@ import hashlib
 import math
 import random
 from bisect import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import accumulate, pairwise
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from pipelines.contract.vocabulary import (
     ALLERGEN_SYSTEM,
@@ -444,15 +445,7 @@ class World:
 
     def _type_tables(self) -> None:
         """Cumulative type weights per age band (treatment limitations skew old), profiles."""
-        self._content_builders = {
-            "AllergyIntolerance": self._allergy_intolerance,
-            "Condition": self._condition,
-            "Procedure": self._procedure,
-            "Flag": self._flag,
-            "DeviceUseStatement": self._device_use_statement,
-            "Consent": self._consent,
-        }
-        unknown = {t.resource_type for t in self.types} - set(self._content_builders)
+        unknown = {t.resource_type for t in self.types} - set(self._CONTENT_BUILDERS)
         if unknown:
             raise ValueError(f"the seed names resource types the simulator cannot build: {sorted(unknown)}")
         self._profiles = {t.type_id: R.profile_url(t, self.types) for t in self.types}
@@ -615,7 +608,7 @@ class World:
         if session is None:
             organisation = self.pick_organisation(person.county_at(created_ts))
             session = Session(organisation, self.pick_channel(organisation, day))
-        content = self._content_builders[kind.resource_type](kind, session.channel)
+        content = self._CONTENT_BUILDERS[kind.resource_type](self, kind, session.channel)
         entry = R.Entry(
             kind.resource_type, resource_id, self._profiles[kind.type_id], kind.type_id, content.category,
             kind.label_nb, content.code, content.text, content.allergy_type, content.reaction,
@@ -676,6 +669,17 @@ class World:
         options = R.CPR_MINUS if kind.type_id.startswith("cpr") else R.LIMITATIONS
         return EntryContent(_first_category(kind), text=self._pick(options))
 
+    # The functions, not bound methods: a World holding its own bound methods would be a reference cycle,
+    # left for the garbage collector instead of being freed at once.
+    _CONTENT_BUILDERS: ClassVar[dict[str, Callable[[World, CriticalInformationType, str], EntryContent]]] = {
+        "AllergyIntolerance": _allergy_intolerance,
+        "Condition": _condition,
+        "Procedure": _procedure,
+        "Flag": _flag,
+        "DeviceUseStatement": _device_use_statement,
+        "Consent": _consent,
+    }
+
     # -- what happens to an entry ------------------------------------------------------------
 
     def _lifecycle(
@@ -688,7 +692,7 @@ class World:
         rt = entry.resource_type
         verifications, weights = self._verifications[rt]
         verification = verifications[0] if len(verifications) == 1 else _choose(rng, verifications, weights)
-        state = R.State(R.initial_status(rt), verification, criticality, None)
+        state = R.shared_state(R.initial_status(rt), verification, criticality, None)
         self._emit(created_ts, "created", 1, entry, state, session.organisation, session.channel, person, day)
 
         u = rng.random()
@@ -713,9 +717,9 @@ class World:
         if ts >= self.horizon_ts:
             return
         if entry.resource_type in R.HAS_CLINICAL_STATUS:  # FHIR: no clinicalStatus once entered in error
-            withdrawn = R.State(None, "entered-in-error", state.criticality, None)
+            withdrawn = R.shared_state(None, "entered-in-error", state.criticality, None)
         else:
-            withdrawn = R.State("entered-in-error", None, state.criticality, None)
+            withdrawn = R.shared_state("entered-in-error", None, state.criticality, None)
         self._later(ts, "entered-in-error", 2, entry, withdrawn, creator, person)
 
     def _revise(self, entry: R.Entry, state: R.State, creator: Organisation, person: Person, created_ts: int,
@@ -731,7 +735,7 @@ class World:
             ts = created_ts + rng.randint(DAY, CONFIRM_WITHIN_DAYS * DAY)
             if ts < stop:
                 version += 1
-                state = R.State(state.status, "confirmed", state.criticality, self._note(entry.resource_type))
+                state = R.shared_state(state.status, "confirmed", state.criticality, self._note(entry.resource_type))
                 self._later(ts, "updated", version, entry, state, creator, person)
         while True:
             ts = int(ts + max(MIN_UPDATE_GAP, rng.expovariate(1 / UPDATE_MEAN_YEARS) * YEAR))
@@ -741,14 +745,14 @@ class World:
             criticality = state.criticality
             if entry.resource_type == "AllergyIntolerance" and rng.random() < CRITICALITY_REVISION_SHARE:
                 criticality = "high" if criticality != "high" else "low"
-            state = R.State(state.status, state.verification, criticality, self._note(entry.resource_type))
+            state = R.shared_state(state.status, state.verification, criticality, self._note(entry.resource_type))
             self._later(ts, "updated", version, entry, state, creator, person)
 
     def _refute(self, entry: R.Entry, state: R.State, version: int, creator: Organisation, person: Person,
                 refuted_at: float) -> None:
         ts = max(int(refuted_at), self._last_ts + MIN_EVENT_GAP)
         if ts < self.horizon_ts:
-            refuted = R.State(state.status, "refuted", state.criticality, state.note)
+            refuted = R.shared_state(state.status, "refuted", state.criticality, state.note)
             self._later(ts, "updated", version, entry, refuted, creator, person)
 
     def _inactivate(self, entry: R.Entry, state: R.State, version: int, creator: Organisation, person: Person,
@@ -758,7 +762,7 @@ class World:
         ts = max(ts, self._last_ts + MIN_EVENT_GAP)
         if ts < self.horizon_ts:
             inactive = self._pick(R.inactive_statuses(entry.resource_type))
-            inactivated = R.State(inactive, state.verification, state.criticality, state.note)
+            inactivated = R.shared_state(inactive, state.verification, state.criticality, state.note)
             self._later(ts, "inactivated", version, entry, inactivated, creator, person)
 
     def _note(self, resource_type: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -269,6 +270,14 @@ class State(NamedTuple):
     verification: str | None  # verificationStatus, only where the resource has it
     criticality: str | None  # AllergyIntolerance only
     note: str | None  # a revision's note (Flag: its new text; Consent: marks it verified)
+
+
+@cache
+def shared_state(status: str | None, verification: str | None, criticality: str | None, note: str | None) -> State:
+    """The one ``State`` with these values. Versions repeat a few hundred combinations, and sharing them
+    spares the garbage collector, which keeps tracking every NamedTuple (it stops tracking plain tuples of
+    strings), half a million objects at scale 1."""
+    return State(status, verification, criticality, note)
 
 
 def build_resource(entry: Entry, version: int, state: State) -> dict:
