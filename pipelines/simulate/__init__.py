@@ -83,7 +83,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines.simulate.config import DEFAULT_API_GO_LIVE, SimulationConfig, SimulationSummary
-from pipelines.simulate.model import World, uuid4_int
+from pipelines.simulate.model import World
 from pipelines.simulate.writer import schedule, write
 
 __all__ = ["DEFAULT_API_GO_LIVE", "SimulationConfig", "SimulationSummary", "simulate"]
@@ -97,7 +97,7 @@ def simulate(landing_dir: Path, config: SimulationConfig | None = None) -> Simul
     config = config or SimulationConfig()
     world = World(config)
     world.run()
-    deliveries = schedule(world.events, config, world.rng, uuid4_int)
+    deliveries = schedule(world.events, config, world.rng)
     paths, lines = write(Path(landing_dir), deliveries)
     return SimulationSummary(
         files_written=len(paths),

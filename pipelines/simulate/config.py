@@ -84,10 +84,6 @@ class SimulationConfig:
             return 1.0
         return min(1.0, (day - go_live).days / (self.ramp_months * DAYS_PER_MONTH))
 
-    def api_live(self, region: str, day: date) -> bool:
-        go_live = self.api_go_live.get(region)
-        return go_live is not None and day >= go_live
-
     def api_share(self, region: str, day: date) -> float:
         """Probability that a registration by an organisation of the region uses the API."""
         return self.api_share_after_ramp * self.ramp(region, day)

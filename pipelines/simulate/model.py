@@ -12,9 +12,11 @@ import hashlib
 import math
 import random
 from bisect import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import accumulate
+from itertools import accumulate, pairwise
+from typing import ClassVar, NamedTuple
 
 from pipelines.contract.vocabulary import (
     ALLERGEN_SYSTEM,
@@ -34,6 +36,9 @@ DAY = 86_400
 YEAR = 365.25 * DAY
 
 # --- calibration (see the package docstring for the arithmetic) ---------------------------
+# The only published anchors are in published_statistics.csv (ehelse.no e-helsemonitor: 97,000 persons
+# registered at the end of 2022, +15 % on 2021). Every number in this module is an assumption, chosen
+# to be plausible and, together, to meet those anchors; docs/simulator.md lists them.
 
 # National baseline rate of NEW persons (first entry ever) per year at scale 1.0, at mid-year;
 # linear in between, flat after the last knot, zero before the core record opened in 2014.
@@ -54,11 +59,13 @@ NEW_PERSONS_PER_YEAR: dict[int, float] = {
 }
 LAUNCH = date(2014, 1, 1)
 
-# Day-of-week (Mon..Sun) and month factors, each averaging 1.
+# Day-of-week (Mon..Sun) and month factors, each averaging 1: registrations follow clinic hours,
+# weekends a fifth of a weekday, July (holidays) at 60 %.
 WEEKDAY_FACTOR = (1.3, 1.3, 1.3, 1.3, 1.3, 0.32, 0.18)
 MONTH_FACTOR = (1.05, 1.05, 1.05, 1.0, 1.0, 1.0, 0.6, 0.95, 1.1, 1.1, 1.1, 1.0)
 
-# Age at first registration: (low, high, weight, death hazard per year).
+# Age at first registration: (low, high, weight, death hazard per year). Critical information
+# gathers in the old; the hazards decide how many leave the register and so the stock.
 AGE_BANDS = (
     (0, 17, 0.05, 0.002),
     (18, 39, 0.12, 0.003),
@@ -67,13 +74,17 @@ AGE_BANDS = (
     (80, 99, 0.22, 0.130),
 )
 SEX_WEIGHTS = (("female", 0.56), ("male", 0.439), ("unknown", 0.001))
+# Persons whose birthday in the year they are first registered is still to come (birthdays are uniform).
+BIRTHDAY_STILL_TO_COME_SHARE = 0.5
 
-# Entries per person (1..4) and when the further ones come.
+# Entries per person (1..4, mean 1.5) and when the further ones come.
 ENTRIES_PER_PERSON = (0.66, 0.22, 0.08, 0.04)
 SAME_SESSION_SHARE = 0.35  # further entry registered minutes after the previous one
+SAME_SESSION_GAP = (60, 15 * 60)  # seconds between two entries registered in one session
 LATER_ENTRY_MEAN_YEARS = 2.0
 
-# Type mix of entries (type_id of the seed -> weight); a type the seed adds later gets DEFAULT.
+# Type mix of entries (type_id of the seed -> weight), drug reactions by far the most common;
+# a type the seed adds later gets DEFAULT.
 TYPE_WEIGHTS = {
     "drug-reaction": 0.52,
     "other-allergy": 0.07,
@@ -109,11 +120,33 @@ TYPE_END_HAZARD = {
 }
 DEFAULT_END_HAZARD = 0.05
 
+# --- what an entry says (assumptions, not published figures; docs/simulator.md, "Types and resources") ---
+
+MEDICATION = "medication"  # the AllergyIntolerance category of a drug reaction
+# Share of drug reactions recorded as an intolerance (non-immune) rather than an allergy.
+DRUG_INTOLERANCE_SHARE = 0.2
+# Share of allergies whose reaction (manifestation and severity) is recorded.
+REACTION_RECORDED_SHARE = 0.8
+# Criticality of an allergy: after a severe reaction mostly high, otherwise mostly low.
+SEVERE_REACTION_HIGH_CRITICALITY_SHARE = 0.85
+LOW_CRITICALITY_SHARE = 0.6  # without a severe reaction; the rest high, then unable-to-assess
+HIGH_CRITICALITY_SHARE = 0.25
+
+# --- the lifecycle of an entry (docs/simulator.md, "Lifecycle"; the shares that end entries count
+# towards the calibrated stock) ---
+
 ENTERED_IN_ERROR_SHARE = 0.015  # entry withdrawn as entered in error, minutes to days after creation
+ENTERED_IN_ERROR_WITHIN = (10 * 60, 5 * DAY)  # seconds after creation: a mistake is seen within days
 REFUTED_SHARE = 0.006  # allergy/condition later refuted (an update to verificationStatus refuted)
+REFUTED_WITHIN = (DAY, 180 * DAY)  # seconds after creation: refuted within six months
 UPDATE_MEAN_YEARS = 10.0  # mean time between revisions of a living entry
+MIN_UPDATE_GAP = 3600  # seconds: a revision is never within the hour of the previous version
+CRITICALITY_REVISION_SHARE = 0.3  # revisions of an allergy that change its criticality
 CONFIRM_WITHIN_DAYS = 60  # unconfirmed/provisional entries are confirmed within this many days
 SAME_ORGANISATION_SHARE = 0.6  # later events of an entry by the organisation that created it
+MIN_EVENT_GAP = 60  # seconds between two events of one entry, so their order is unambiguous
+# Seconds over which the entries of a person who leaves the register are inactivated one by one.
+LEAVING_SPREAD = 600
 
 MOVE_SHARE = 0.12  # persons who move once while registered
 MOVE_WITHIN_COUNTY_SHARE = 0.75
@@ -140,6 +173,18 @@ EPJ_SYSTEMS = {
 }
 # Central Norway runs Epic (Helseplattformen) in its hospitals and part of its municipalities.
 HELSEPLATTFORMEN = "Helseplattformen"
+HELSEPLATTFORMEN_MUNICIPAL_SHARE = 0.3  # of Central Norway's municipal services, GP offices, emergency services
+HOSPITAL_IN_LARGEST_MUNICIPALITY_SHARE = 0.7  # the rest lie anywhere in their county
+
+# Time of day of a registration (Europe/Oslo): weekdays mostly office hours, some evenings and nights;
+# weekends 08-22. Assumed, as is the weekday/month pattern above.
+WEEKDAY_OFFICE_HOURS_SHARE = 0.85  # 08-16
+WEEKDAY_EVENING_SHARE = 0.10  # 16-22; the rest 22-08
+# Delay from recording in the EPJ to reaching the core record, log-normal (median, clipped to bounds),
+# in seconds: an API sends at once, a portal registration is typed in again later.
+API_DELAY = (15 * 60, 60, 6 * 3600)  # (median, minimum, maximum)
+PORTAL_DELAY = (18 * 3600, 3600, 14 * DAY)
+DELAY_LOG_SD = 1.0
 
 
 # --- reference data ------------------------------------------------------------------------
@@ -221,9 +266,42 @@ class Person:
         return self.move_municipality if ts >= self.move_ts else self.municipality
 
 
-# (ts, event_id as 128-bit int, event_type, versionId, entry, state, organisation, channel,
-#  patient municipality, person, Oslo day ordinal of ts)
-Event = tuple
+class Session(NamedTuple):
+    """Who registers an entry and how; entries registered together share it."""
+
+    organisation: Organisation
+    channel: str
+
+
+class EntryContent(NamedTuple):
+    """What an entry says, drawn by the builder of its resource type; the defaults are "not applicable"."""
+
+    category: str = ""  # AllergyIntolerance: its FHIR category; otherwise the 7651 code
+    code: tuple[str, str, str] | None = None  # (system, code, display); None where the entry is text
+    text: str = ""
+    allergy_type: str = "allergy"
+    reaction: tuple[str, str] | None = None  # (manifestation, severity)
+    criticality: str | None = None
+
+
+class SimulatedEvent(NamedTuple):
+    """One change to one entry as the model draws it; ``writer`` turns it into a line of the contract.
+
+    A NamedTuple rather than a dataclass: one is made per event (half a million at scale 1), and a tuple
+    is the cheapest to build.
+    """
+
+    ts: int  # occurred_at, epoch seconds
+    event_id: int  # the UUID as its 128-bit value
+    event_type: str
+    version: int  # meta.versionId
+    entry: R.Entry
+    state: R.State
+    organisation: Organisation
+    channel: str
+    municipality: str  # the patient's municipality at ts
+    person: Person
+    day: int  # Europe/Oslo day ordinal of ts
 
 
 def uuid4_int(rng: random.Random) -> int:
@@ -282,7 +360,7 @@ class World:
             region: [config.api_share(region, date.fromordinal(self.start_ord + i)) for i in range(n_days)]
             for region in HEALTH_REGIONS
         }
-        self.events: list[Event] = []
+        self.events: list[SimulatedEvent] = []
         self.persons: list[Person] = []
         self.entries = 0
         self.new_persons: dict[tuple[str, str], int] = {}
@@ -326,7 +404,8 @@ class World:
             systems = EPJ_SYSTEMS[org_type]
             system = _choose(rng, [s for s, _ in systems], _cum(w for _, w in systems))
             if county.region == "helse-midt-norge" and (
-                org_type == "hospital" or (org_type in ("municipal", "gp", "emergency") and rng.random() < 0.3)
+                org_type == "hospital"
+                or (org_type in ("municipal", "gp", "emergency") and rng.random() < HELSEPLATTFORMEN_MUNICIPAL_SHARE)
             ):
                 system = HELSEPLATTFORMEN
             org = Organisation(
@@ -349,8 +428,7 @@ class World:
             cum = _cum(c.population for c in counties)
             for i in range(HOSPITALS_PER_REGION.get(region, 1)):
                 county = counties[i] if i < len(counties) else _choose(rng, counties, cum)
-                # Mostly in the county's largest municipality.
-                if rng.random() < 0.7:
+                if rng.random() < HOSPITAL_IN_LARGEST_MUNICIPALITY_SHARE:
                     municipality = county.municipalities[0]
                 else:
                     municipality = _choose(rng, county.municipalities, county.municipality_cum)
@@ -367,6 +445,9 @@ class World:
 
     def _type_tables(self) -> None:
         """Cumulative type weights per age band (treatment limitations skew old), profiles."""
+        unknown = {t.resource_type for t in self.types} - set(self._CONTENT_BUILDERS)
+        if unknown:
+            raise ValueError(f"the seed names resource types the simulator cannot build: {sorted(unknown)}")
         self._profiles = {t.type_id: R.profile_url(t, self.types) for t in self.types}
         self._verifications = {}
         for t in self.types:
@@ -399,19 +480,17 @@ class World:
 
     def recording_delay(self, channel: str) -> int:
         """Seconds between recording in the EPJ and reaching the core record."""
-        rng = self.rng
-        if channel == "api":  # minutes to hours
-            return int(min(6 * 3600, max(60, math.exp(rng.gauss(math.log(15 * 60), 1.0)))))
-        return int(min(14 * DAY, max(3600, math.exp(rng.gauss(math.log(18 * 3600), 1.0)))))  # hours to days
+        median, shortest, longest = API_DELAY if channel == "api" else PORTAL_DELAY
+        return int(min(longest, max(shortest, math.exp(self.rng.gauss(math.log(median), DELAY_LOG_SD)))))
 
     def time_of_day(self, weekday: int) -> int:
         rng = self.rng
         if weekday >= 5:
             return int(8 * 3600 + rng.random() * 14 * 3600)
         u = rng.random()
-        if u < 0.85:
+        if u < WEEKDAY_OFFICE_HOURS_SHARE:
             return int(8 * 3600 + rng.random() * 8 * 3600)
-        if u < 0.95:
+        if u < WEEKDAY_OFFICE_HOURS_SHARE + WEEKDAY_EVENING_SHARE:
             return int(16 * 3600 + rng.random() * 6 * 3600)
         return int(22 * 3600 + rng.random() * 10 * 3600)
 
@@ -427,7 +506,7 @@ class World:
         x0 = years[0] + 0.5
         if t <= x0:
             return NEW_PERSONS_PER_YEAR[years[0]]
-        for y0, y1 in zip(years, years[1:], strict=False):
+        for y0, y1 in pairwise(years):
             if t <= y1 + 0.5:
                 w = t - (y0 + 0.5)
                 return NEW_PERSONS_PER_YEAR[y0] * (1 - w) + NEW_PERSONS_PER_YEAR[y1] * w
@@ -470,7 +549,7 @@ class World:
         low, high, _, death_hazard = AGE_BANDS[band]
         age = rng.randint(low, high)
         arrival_year = datetime.fromtimestamp(arrival_ts, R.OSLO).year
-        birth_year = arrival_year - age - (1 if rng.random() < 0.5 and age > 0 else 0)
+        birth_year = arrival_year - age - (1 if rng.random() < BIRTHDAY_STILL_TO_COME_SHARE and age > 0 else 0)
         sex = _choose(rng, SEX_WEIGHTS, self._sex_cum)[0]
         person = Person(
             index,
@@ -499,160 +578,219 @@ class World:
 
         n_entries = 1 + bisect(self._entries_cum, rng.random() * self._entries_cum[-1])
         ts = arrival_ts
-        previous: tuple[Organisation, str] | None = None
+        session: Session | None = None
         for i in range(n_entries):
             if i > 0:
                 if rng.random() < SAME_SESSION_SHARE:
-                    ts = ts + rng.randint(60, 15 * 60)
+                    ts = ts + rng.randint(*SAME_SESSION_GAP)
                 else:
                     ts = int(ts + rng.expovariate(1 / LATER_ENTRY_MEAN_YEARS) * YEAR)
-                    previous = None
+                    session = None
                 if ts >= self.horizon_ts or ts >= person.end_ts:
                     break
-            previous = self._entry(person, band, ts, previous)
+            session = self.entry(person, self._pick_type(band), ts, session)
 
-    def _entry(self, person: Person, band: int, created_ts: int, session) -> tuple[Organisation, str]:
-        """One entry and all its events; ``session`` is (organisation, channel) when registered together
-        with the previous entry."""
-        rng = self.rng
-        kind = self.types[bisect(self._type_cum_by_band[band], rng.random() * self._type_cum_by_band[band][-1])]
-        rt = kind.resource_type
+    def _pick_type(self, band: int) -> CriticalInformationType:
+        cum = self._type_cum_by_band[band]
+        return self.types[bisect(cum, self.rng.random() * cum[-1])]
+
+    def _pick(self, options: tuple[str, ...]) -> str:
+        return options[int(self.rng.random() * len(options))]
+
+    def entry(self, person: Person, kind: CriticalInformationType, created_ts: int, session: Session | None) -> Session:
+        """One entry of ``kind`` and all its events; ``session`` when registered together with the previous entry.
+
+        Returns the session (organisation and channel) a further entry in the same sitting shares.
+        """
         self.entries += 1
-        resource_id = f"kj-{R.id_prefix(rt)}-{self.tag}-{self.entries}"
+        resource_id = f"kj-{R.id_prefix(kind.resource_type)}-{self.tag}-{self.entries}"
         day = self.local_ordinal(created_ts)
-        if session is not None:
-            org, channel = session
-        else:
-            org = self.pick_organisation(person.county_at(created_ts))
-            channel = self.pick_channel(org, day)
-
-        category, category_display, code, text = "", kind.label_nb, None, ""
-        allergy_type, reaction, criticality = "allergy", None, None
-        codes = kind.category_codes
-        if rt == "AllergyIntolerance":
-            if "medication" in codes:
-                atc = _choose(rng, R.ATC_CODES, self._atc_cum)
-                code, category = (ATC_SYSTEM, atc[0], atc[1]), "medication"
-                if channel == "portal" and self.coding_rng.random() < self.config.portal_substance_as_text_share:
-                    code, text = None, atc[1]
-                allergy_type = "intolerance" if rng.random() < 0.2 else "allergy"
-            else:
-                allergen = _choose(rng, R.ALLERGENS, self._allergen_cum)
-                code = (ALLERGEN_SYSTEM, allergen[0], allergen[1])
-                category = allergen[2] if allergen[2] in codes else codes[0]
-            if rng.random() < 0.8:
-                reaction = _choose(rng, R.REACTIONS, self._reaction_cum)
-            severe = reaction is not None and reaction[1] == "severe"
-            u = rng.random()
-            if severe:
-                criticality = "high" if u < 0.85 else "low"
-            else:
-                criticality = "low" if u < 0.6 else "high" if u < 0.85 else "unable-to-assess"
-            if self.coding_rng.random() < self.config.missing_criticality_share:
-                criticality = None
-        elif rt == "Condition":
-            category = codes[0] if codes else ""
-            icd = R.ICD10_BY_CATEGORY.get(category, R.ICD10_OTHER)
-            picked = icd[int(rng.random() * len(icd))]
-            code = (ICD10_SYSTEM, picked[0], picked[1])
-        elif rt == "Procedure":
-            category = codes[0] if codes else ""
-            text = R.ONGOING_TREATMENTS[int(rng.random() * len(R.ONGOING_TREATMENTS))]
-        elif rt == "Flag":
-            category = codes[0] if codes else ""
-            text = R.PROCEDURE_CHANGES[int(rng.random() * len(R.PROCEDURE_CHANGES))]
-        elif rt == "DeviceUseStatement":
-            text = R.DEVICES[int(rng.random() * len(R.DEVICES))]
-        elif rt == "Consent":
-            category = codes[0] if codes else ""
-            options = R.CPR_MINUS if kind.type_id.startswith("cpr") else R.LIMITATIONS
-            text = options[int(rng.random() * len(options))]
-
+        if session is None:
+            organisation = self.pick_organisation(person.county_at(created_ts))
+            session = Session(organisation, self.pick_channel(organisation, day))
+        content = self._CONTENT_BUILDERS[kind.resource_type](self, kind, session.channel)
         entry = R.Entry(
-            rt, resource_id, self._profiles[kind.type_id], kind.type_id, category, category_display,
-            code, text, allergy_type, reaction, created_ts - self.recording_delay(channel),
-            f"Patient/{person.pseudonym}",
+            kind.resource_type, resource_id, self._profiles[kind.type_id], kind.type_id, content.category,
+            kind.label_nb, content.code, content.text, content.allergy_type, content.reaction,
+            created_ts - self.recording_delay(session.channel), f"Patient/{person.pseudonym}",
         )
+        self._lifecycle(entry, kind, content.criticality, person, session, created_ts, day)
+        return session
 
+    # -- what an entry says, one builder per resource type ---------------------------------
+
+    def _allergy_intolerance(self, kind: CriticalInformationType, channel: str) -> EntryContent:
+        rng = self.rng
+        if MEDICATION in kind.category_codes:
+            atc_code, substance = _choose(rng, R.ATC_CODES, self._atc_cum)
+            category, code, text = MEDICATION, (ATC_SYSTEM, atc_code, substance), ""
+            if channel == "portal" and self.coding_rng.random() < self.config.portal_substance_as_text_share:
+                code, text = None, substance
+            allergy_type = "intolerance" if rng.random() < DRUG_INTOLERANCE_SHARE else "allergy"
+        else:
+            allergen_code, allergen, allergen_category = _choose(rng, R.ALLERGENS, self._allergen_cum)
+            code, text, allergy_type = (ALLERGEN_SYSTEM, allergen_code, allergen), "", "allergy"
+            category = allergen_category if allergen_category in kind.category_codes else kind.category_codes[0]
+        reaction = None
+        if rng.random() < REACTION_RECORDED_SHARE:
+            reaction = _choose(rng, R.REACTIONS, self._reaction_cum)
+        return EntryContent(category, code, text, allergy_type, reaction, self._criticality(reaction))
+
+    def _criticality(self, reaction: tuple[str, str] | None) -> str | None:
+        u = self.rng.random()
+        if reaction is not None and reaction[1] == "severe":
+            criticality = "high" if u < SEVERE_REACTION_HIGH_CRITICALITY_SHARE else "low"
+        elif u < LOW_CRITICALITY_SHARE:
+            criticality = "low"
+        elif u < LOW_CRITICALITY_SHARE + HIGH_CRITICALITY_SHARE:
+            criticality = "high"
+        else:
+            criticality = "unable-to-assess"
+        if self.coding_rng.random() < self.config.missing_criticality_share:
+            return None
+        return criticality
+
+    def _condition(self, kind: CriticalInformationType, channel: str) -> EntryContent:
+        category = _first_category(kind)
+        icd10 = R.ICD10_BY_CATEGORY.get(category, R.ICD10_OTHER)
+        code, display = icd10[int(self.rng.random() * len(icd10))]
+        return EntryContent(category, code=(ICD10_SYSTEM, code, display))
+
+    def _procedure(self, kind: CriticalInformationType, channel: str) -> EntryContent:
+        return EntryContent(_first_category(kind), text=self._pick(R.ONGOING_TREATMENTS))
+
+    def _flag(self, kind: CriticalInformationType, channel: str) -> EntryContent:
+        return EntryContent(_first_category(kind), text=self._pick(R.PROCEDURE_CHANGES))
+
+    def _device_use_statement(self, kind: CriticalInformationType, channel: str) -> EntryContent:
+        return EntryContent(text=self._pick(R.DEVICES))
+
+    def _consent(self, kind: CriticalInformationType, channel: str) -> EntryContent:
+        options = R.CPR_MINUS if kind.type_id.startswith("cpr") else R.LIMITATIONS
+        return EntryContent(_first_category(kind), text=self._pick(options))
+
+    # The functions, not bound methods: a World holding its own bound methods would be a reference cycle,
+    # left for the garbage collector instead of being freed at once.
+    _CONTENT_BUILDERS: ClassVar[dict[str, Callable[[World, CriticalInformationType, str], EntryContent]]] = {
+        "AllergyIntolerance": _allergy_intolerance,
+        "Condition": _condition,
+        "Procedure": _procedure,
+        "Flag": _flag,
+        "DeviceUseStatement": _device_use_statement,
+        "Consent": _consent,
+    }
+
+    # -- what happens to an entry ------------------------------------------------------------
+
+    def _lifecycle(
+        self, entry: R.Entry, kind: CriticalInformationType, criticality: str | None, person: Person,
+        session: Session, created_ts: int, day: int,
+    ) -> None:
+        """Created; then withdrawn as entered in error, or confirmed and revised until refuted, inactivated
+        (the entry ends on its own or the person leaves) or the end of the simulated range."""
+        rng = self.rng
+        rt = entry.resource_type
         verifications, weights = self._verifications[rt]
         verification = verifications[0] if len(verifications) == 1 else _choose(rng, verifications, weights)
-        status = R.initial_status(rt)
-        state: R.State = (status, verification, criticality, None)
-        version = 1
-        self._emit(created_ts, "created", version, entry, state, org, channel, person, day)
+        state = R.shared_state(R.initial_status(rt), verification, criticality, None)
+        self._emit(created_ts, "created", 1, entry, state, session.organisation, session.channel, person, day)
 
-        has_verification = rt in R.HAS_CLINICAL_STATUS
         u = rng.random()
         if u < ENTERED_IN_ERROR_SHARE:
-            ts = created_ts + rng.randint(10 * 60, 5 * DAY)
-            if ts < self.horizon_ts:
-                if has_verification:  # FHIR: no clinicalStatus once entered in error
-                    eie: R.State = (None, "entered-in-error", criticality, None)
-                else:
-                    eie = ("entered-in-error", None, criticality, None)
-                self._later(ts, "entered-in-error", version + 1, entry, eie, org, person)
-            return org, channel
-
+            self._enter_in_error(entry, state, session.organisation, person, created_ts)
+            return
         own_end = created_ts + rng.expovariate(TYPE_END_HAZARD.get(kind.type_id, DEFAULT_END_HAZARD)) * YEAR
         end = min(own_end, person.end_ts)
-        died = person.end_ts <= own_end
         refuted_at = math.inf
-        if has_verification and u < ENTERED_IN_ERROR_SHARE + REFUTED_SHARE:
-            refuted_at = created_ts + rng.randint(DAY, 180 * DAY)
-        stop = min(end, refuted_at, self.horizon_ts)
+        if rt in R.HAS_CLINICAL_STATUS and u < ENTERED_IN_ERROR_SHARE + REFUTED_SHARE:
+            refuted_at = created_ts + rng.randint(*REFUTED_WITHIN)
+        state, version = self._revise(entry, state, session.organisation, person, created_ts,
+                                      min(end, refuted_at, self.horizon_ts))
+        if refuted_at < min(end, self.horizon_ts):
+            self._refute(entry, state, version + 1, session.organisation, person, refuted_at)
+        elif end < self.horizon_ts:
+            self._inactivate(entry, state, version + 1, session.organisation, person, end, person.end_ts <= own_end)
 
+    def _enter_in_error(self, entry: R.Entry, state: R.State, creator: Organisation, person: Person,
+                        created_ts: int) -> None:
+        ts = created_ts + self.rng.randint(*ENTERED_IN_ERROR_WITHIN)
+        if ts >= self.horizon_ts:
+            return
+        if entry.resource_type in R.HAS_CLINICAL_STATUS:  # FHIR: no clinicalStatus once entered in error
+            withdrawn = R.shared_state(None, "entered-in-error", state.criticality, None)
+        else:
+            withdrawn = R.shared_state("entered-in-error", None, state.criticality, None)
+        self._later(ts, "entered-in-error", 2, entry, withdrawn, creator, person)
+
+    def _revise(self, entry: R.Entry, state: R.State, creator: Organisation, person: Person, created_ts: int,
+                stop: float) -> tuple[R.State, int]:
+        """Confirmation of an unconfirmed or provisional entry, then revisions until ``stop``.
+
+        Returns the last state and version.
+        """
+        rng = self.rng
+        version = 1
         ts = created_ts
-        if verification in ("unconfirmed", "provisional"):
+        if state.verification in ("unconfirmed", "provisional"):
             ts = created_ts + rng.randint(DAY, CONFIRM_WITHIN_DAYS * DAY)
             if ts < stop:
                 version += 1
-                state = (status, "confirmed", criticality, self._note(rt))
-                self._later(ts, "updated", version, entry, state, org, person)
+                state = R.shared_state(state.status, "confirmed", state.criticality, self._note(entry.resource_type))
+                self._later(ts, "updated", version, entry, state, creator, person)
         while True:
-            ts = int(ts + max(3600, rng.expovariate(1 / UPDATE_MEAN_YEARS) * YEAR))
+            ts = int(ts + max(MIN_UPDATE_GAP, rng.expovariate(1 / UPDATE_MEAN_YEARS) * YEAR))
             if ts >= stop:
-                break
+                return state, version
             version += 1
-            if rt == "AllergyIntolerance" and rng.random() < 0.3:
+            criticality = state.criticality
+            if entry.resource_type == "AllergyIntolerance" and rng.random() < CRITICALITY_REVISION_SHARE:
                 criticality = "high" if criticality != "high" else "low"
-            state = (state[0], state[1], criticality, self._note(rt))
-            self._later(ts, "updated", version, entry, state, org, person)
+            state = R.shared_state(state.status, state.verification, criticality, self._note(entry.resource_type))
+            self._later(ts, "updated", version, entry, state, creator, person)
 
-        if refuted_at < min(end, self.horizon_ts):
-            ts = max(int(refuted_at), self._last_ts + 60)
-            if ts < self.horizon_ts:
-                state = (state[0], "refuted", criticality, state[3])
-                self._later(ts, "updated", version + 1, entry, state, org, person)
-            return org, channel
-        if end < self.horizon_ts:
-            ts = int(end) + (rng.randint(0, 600) if died else 0)
-            ts = max(ts, self._last_ts + 60)
-            if ts < self.horizon_ts:
-                statuses = R.inactive_statuses(rt)
-                inactive = statuses[int(rng.random() * len(statuses))]
-                state = (inactive, state[1], criticality, state[3])
-                self._later(ts, "inactivated", version + 1, entry, state, org, person)
-        return org, channel
+    def _refute(self, entry: R.Entry, state: R.State, version: int, creator: Organisation, person: Person,
+                refuted_at: float) -> None:
+        ts = max(int(refuted_at), self._last_ts + MIN_EVENT_GAP)
+        if ts < self.horizon_ts:
+            refuted = R.shared_state(state.status, "refuted", state.criticality, state.note)
+            self._later(ts, "updated", version, entry, refuted, creator, person)
+
+    def _inactivate(self, entry: R.Entry, state: R.State, version: int, creator: Organisation, person: Person,
+                    end: float, person_left: bool) -> None:
+        """The entry ends on its own, or with all the entries of a person who leaves the register."""
+        ts = int(end) + (self.rng.randint(0, LEAVING_SPREAD) if person_left else 0)
+        ts = max(ts, self._last_ts + MIN_EVENT_GAP)
+        if ts < self.horizon_ts:
+            inactive = self._pick(R.inactive_statuses(entry.resource_type))
+            inactivated = R.shared_state(inactive, state.verification, state.criticality, state.note)
+            self._later(ts, "inactivated", version, entry, inactivated, creator, person)
 
     def _note(self, resource_type: str) -> str:
-        options = R.PROCEDURE_CHANGES if resource_type == "Flag" else R.NOTES
-        return options[int(self.rng.random() * len(options))]
+        return self._pick(R.PROCEDURE_CHANGES if resource_type == "Flag" else R.NOTES)
 
-    def _later(self, ts: int, event_type: str, version: int, entry, state, creator: Organisation, person: Person):
+    def _later(self, ts: int, event_type: str, version: int, entry: R.Entry, state: R.State, creator: Organisation,
+               person: Person) -> None:
         """An event after creation: by the creating organisation or another one, channel as of then."""
         day = self.local_ordinal(ts)
         if self.rng.random() < SAME_ORGANISATION_SHARE:
-            org = creator
+            organisation = creator
         else:
-            org = self.pick_organisation(person.county_at(ts))
-        channel = self.pick_channel(org, day)
-        self._emit(ts, event_type, version, entry, state, org, channel, person, day)
+            organisation = self.pick_organisation(person.county_at(ts))
+        channel = self.pick_channel(organisation, day)
+        self._emit(ts, event_type, version, entry, state, organisation, channel, person, day)
 
-    def _emit(self, ts: int, event_type: str, version: int, entry, state, org, channel, person: Person, day: int):
+    def _emit(self, ts: int, event_type: str, version: int, entry: R.Entry, state: R.State,
+              organisation: Organisation, channel: str, person: Person, day: int) -> None:
         self._last_ts = ts
-        municipality = person.municipality_at(ts)
-        eid = uuid4_int(self.rng)
-        self.events.append((ts, eid, event_type, version, entry, state, org, channel, municipality, person, day))
+        self.events.append(SimulatedEvent(
+            ts, uuid4_int(self.rng), event_type, version, entry, state, organisation, channel,
+            person.municipality_at(ts), person, day,
+        ))
+
+
+def _first_category(kind: CriticalInformationType) -> str:
+    """The 7651 category code of a type coded by one category ("" for a type without one)."""
+    return kind.category_codes[0] if kind.category_codes else ""
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

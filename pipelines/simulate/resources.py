@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from pipelines.contract.vocabulary import (
@@ -260,10 +262,22 @@ class Entry:
         self.recorded = iso(self.recorded_ts)
 
 
-# State after a change: (status, verification, criticality, note).
-# ``status`` is clinicalStatus for AllergyIntolerance/Condition (None when entered in error),
-# otherwise the resource's status; ``verification`` only where the resource has it.
-State = tuple[str | None, str | None, str | None, str | None]
+class State(NamedTuple):
+    """What a version of an entry says beyond its fixed content."""
+
+    # clinicalStatus for AllergyIntolerance/Condition (None when entered in error), otherwise the status
+    status: str | None
+    verification: str | None  # verificationStatus, only where the resource has it
+    criticality: str | None  # AllergyIntolerance only
+    note: str | None  # a revision's note (Flag: its new text; Consent: marks it verified)
+
+
+@cache
+def shared_state(status: str | None, verification: str | None, criticality: str | None, note: str | None) -> State:
+    """The one ``State`` with these values. Versions repeat a few hundred combinations, and sharing them
+    spares the garbage collector, which keeps tracking every NamedTuple (it stops tracking plain tuples of
+    strings), half a million objects at scale 1."""
+    return State(status, verification, criticality, note)
 
 
 def build_resource(entry: Entry, version: int, state: State) -> dict:
@@ -358,10 +372,15 @@ def inactive_statuses(resource_type: str) -> tuple[str, ...]:
     }[resource_type]
 
 
+# Entries registered before they are certain, confirmed within weeks (assumed; docs/simulator.md, "Lifecycle").
+UNCONFIRMED_ALLERGY_SHARE = 0.25
+PROVISIONAL_CONDITION_SHARE = 0.15
+
+
 def initial_verifications(resource_type: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
     if resource_type == "AllergyIntolerance":
-        return ("confirmed", "unconfirmed"), (0.75, 0.25)
+        return ("confirmed", "unconfirmed"), (1 - UNCONFIRMED_ALLERGY_SHARE, UNCONFIRMED_ALLERGY_SHARE)
     if resource_type == "Condition":
-        return ("confirmed", "provisional"), (0.85, 0.15)
+        return ("confirmed", "provisional"), (1 - PROVISIONAL_CONDITION_SHARE, PROVISIONAL_CONDITION_SHARE)
     return (None,), (1.0,)  # type: ignore[return-value]
 

@@ -15,12 +15,14 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import orjson
 
 from pipelines.simulate import resources as R
 from pipelines.simulate.config import SimulationConfig
+from pipelines.simulate.model import SimulatedEvent, uuid4_int
 
 MAX_LATE_DAYS = 30
 # A day's file is stamped as delivered at noon in Norway that day, so arrival history is real.
@@ -30,8 +32,13 @@ MAX_REDELIVERY_DAYS = 7
 
 VALID, DUPLICATE, MALFORMED = 0, 1, 2
 
+# Kinds of malformed line and their cumulative shares (25, 20, 20, 20, 15 %): assumed, every kind
+# common enough that each rejection reason is exercised (docs/simulator.md, "The mess").
 MALFORMED_KINDS = ("bad-json", "missing-field", "bad-value", "invalid-fhir", "patient-mismatch")
 _MALFORMED_CUM = (0.25, 0.45, 0.65, 0.85, 1.0)
+# Broken JSON is mostly a truncated write; the rest trailing garbage, or an array instead of an object.
+TRUNCATED_SHARE = 0.7
+TRAILING_GARBAGE_SHARE = 0.15
 
 _MISSING = (
     ("event_id",), ("event_type",), ("occurred_at",), ("channel",), ("source", "organisation_id"),
@@ -58,39 +65,39 @@ def event_id(value: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def event_object(event) -> dict:
+def event_object(event: SimulatedEvent) -> dict:
     """The contract's event object for a simulated event, keys in a fixed order."""
-    ts, eid, event_type, version, entry, state, org, channel, municipality, person, _day = event
+    organisation, person = event.organisation, event.person
     return {
-        "event_id": event_id(eid),
-        "event_type": event_type,
-        "occurred_at": R.iso(ts),
-        "channel": channel,
-        "source": org.source_api if channel == "api" else org.source_portal,
+        "event_id": event_id(event.event_id),
+        "event_type": event.event_type,
+        "occurred_at": R.iso(event.ts),
+        "channel": event.channel,
+        "source": organisation.source_api if event.channel == "api" else organisation.source_portal,
         "patient": {
             "pseudonym": person.pseudonym,
             "birth_year": person.birth_year,
             "sex": person.sex,
-            "municipality": municipality,
+            "municipality": event.municipality,
         },
-        "resource": R.build_resource(entry, version, state),
+        "resource": R.build_resource(event.entry, event.version, event.state),
     }
 
 
-def serialize(event) -> bytes:
+def serialize(event: SimulatedEvent) -> bytes:
     return orjson.dumps(event_object(event))
 
 
-def malformed_line(event, kind: str, new_id: int, u: float, v: float) -> bytes:
+def malformed_line(event: SimulatedEvent, kind: str, new_id: int, u: float, v: float) -> bytes:
     """A broken line of the given kind, derived from a valid event; ``u``, ``v`` pick the variant."""
     obj = event_object(event)
     obj["event_id"] = event_id(new_id)
     obj["source"] = dict(obj["source"])
     if kind == "bad-json":
         line = orjson.dumps(obj)
-        if u < 0.7:  # cut off mid-line (a truncated write)
+        if u < TRUNCATED_SHARE:  # cut off mid-line
             return line[: 20 + int(v * (len(line) - 40))]
-        if u < 0.85:  # trailing garbage after the object
+        if u < TRUNCATED_SHARE + TRAILING_GARBAGE_SHARE:
             return line + b',"'
         return b"[" + line + b"]"  # valid JSON, but not an object
     if kind == "missing-field":
@@ -146,16 +153,37 @@ def malformed_line(event, kind: str, new_id: int, u: float, v: float) -> bytes:
     raise ValueError(f"unknown malformed kind {kind}")
 
 
+class Breakage(NamedTuple):
+    """How a malformed line breaks the event it is built from (the arguments of ``malformed_line``)."""
+
+    event: SimulatedEvent
+    kind: str
+    new_id: int
+    u: float
+    v: float
+
+
+class Line(NamedTuple):
+    """One line to deliver. Sorted as a tuple: by delivery day, then instant, event id and order of drawing."""
+
+    day: int  # Europe/Oslo day ordinal of the file it goes to
+    ts: int
+    event_id: int
+    seq: int  # unique, so sorting never compares the payloads
+    kind: int  # VALID, DUPLICATE or MALFORMED
+    payload: SimulatedEvent | Breakage
+
+
 @dataclass
 class Deliveries:
-    records: list  # (delivery day, ts, event id int, seq, kind, payload)
+    records: list[Line]
     duplicates: int
     malformed: int
     late: int
     malformed_by_kind: dict[str, int]
 
 
-def schedule(events: list, config: SimulationConfig, rng: random.Random, uuid4_int) -> Deliveries:
+def schedule(events: list[SimulatedEvent], config: SimulationConfig, rng: random.Random) -> Deliveries:
     """Delivery day of each event, plus redeliveries and malformed extra lines."""
     end_ord = config.end.toordinal()
     records = []
@@ -163,24 +191,25 @@ def schedule(events: list, config: SimulationConfig, rng: random.Random, uuid4_i
     by_kind = {k: 0 for k in MALFORMED_KINDS}
     seq = 0
     for event in events:
-        ts, eid, day = event[0], event[1], event[10]
+        ts, eid, day = event.ts, event.event_id, event.day
         delivery = day
         if rng.random() < config.late_rate:
             delivery = min(day + rng.randint(1, MAX_LATE_DAYS), end_ord)
         if delivery > day:
             late += 1
-        records.append((delivery, ts, eid, seq, VALID, event))
+        records.append(Line(delivery, ts, eid, seq, VALID, event))
         seq += 1
         if rng.random() < config.duplicate_rate:
             again = min(delivery + rng.randint(0, MAX_REDELIVERY_DAYS), day + MAX_LATE_DAYS, end_ord)
-            records.append((again, ts, eid, seq, DUPLICATE, event))
+            records.append(Line(again, ts, eid, seq, DUPLICATE, event))
             seq += 1
             duplicates += 1
         if rng.random() < config.malformed_rate:
             x = rng.random()
             kind = MALFORMED_KINDS[next(i for i, c in enumerate(_MALFORMED_CUM) if x < c)]
             new_id = uuid4_int(rng)
-            records.append((delivery, ts, new_id, seq, MALFORMED, (event, kind, new_id, rng.random(), rng.random())))
+            breakage = Breakage(event, kind, new_id, rng.random(), rng.random())
+            records.append(Line(delivery, ts, new_id, seq, MALFORMED, breakage))
             seq += 1
             malformed += 1
             by_kind[kind] += 1
@@ -202,18 +231,18 @@ def write(landing: Path, deliveries: Deliveries) -> tuple[list[Path], int]:
     """One file per delivery day, written to a hidden temporary name, renamed and stamped with its delivery time."""
     landing.mkdir(parents=True, exist_ok=True)
     records = deliveries.records
-    days = sorted({r[0] for r in records})
+    days = sorted({r.day for r in records})
     check_targets(landing, days)
     paths: list[Path] = []
     lines = 0
     i = 0
     n = len(records)
     while i < n:
-        day = records[i][0]
+        day = records[i].day
         chunk = []
-        while i < n and records[i][0] == day:
-            _, _, _, _, kind, payload = records[i]
-            chunk.append(malformed_line(*payload) if kind == MALFORMED else serialize(payload))
+        while i < n and records[i].day == day:
+            record = records[i]
+            chunk.append(malformed_line(*record.payload) if record.kind == MALFORMED else serialize(record.payload))
             i += 1
         tmp = landing / temporary_name(day)
         target = landing / file_name(day)

@@ -17,6 +17,7 @@ from pipelines.contract.validation import Rejection, validate_line
 from pipelines.contract.vocabulary import (
     CHANNELS,
     EVENT_TYPES,
+    HEALTH_REGIONS,
     PATIENT_REFERENCE_FIELD,
     PORTAL_SYSTEM,
     PROFILE_BASE,
@@ -24,6 +25,8 @@ from pipelines.contract.vocabulary import (
 )
 from pipelines.settings import SEEDS_DIR
 from pipelines.simulate import SimulationConfig, SimulationSummary, simulate
+from pipelines.simulate.model import YEAR, Person, World
+from pipelines.simulate.writer import serialize
 
 OSLO = ZoneInfo("Europe/Oslo")
 NO_MESS = {"duplicate_rate": 0.0, "late_rate": 0.0, "malformed_rate": 0.0}
@@ -266,6 +269,42 @@ def test_channels_organisations_and_api_go_live(clean_events):
     assert set(channels) == set(CHANNELS)
     api_regions = {obj["source"]["health_region"] for _, _, obj in clean_events if obj["channel"] == "api"}
     assert api_regions == {"helse-vest"}  # the only region live before 2025-06-30
+
+
+def test_each_type_builds_entries_the_contract_accepts_as_that_type():
+    """The builder of each resource type and the lifecycle, driven directly, type by type: every version of
+    every entry is a line the contract's validator accepts, recognises as the type it was built as, and
+    valid FHIR R4."""
+    live = {region: date(2024, 1, 1) for region in HEALTH_REGIONS}  # both channels from the start
+    world = World(SimulationConfig(start=date(2024, 1, 1), end=date(2025, 12, 31), scale=0.01, seed=13,
+                                   api_go_live=live, ramp_months=0))
+    county = world.counties[0]
+    created = world.midnight(date(2024, 3, 4).toordinal()) + 10 * 3600
+    entries_per_type = 100
+    for kind in world.types:
+        for _ in range(entries_per_type):
+            index = len(world.persons)
+            # Persons who leave after a year: every entry not withdrawn or refuted before is inactivated.
+            person = Person(index, world.pseudonym(index), 1950, "female", county, county.municipalities[0],
+                            created, created + YEAR)
+            world.persons.append(person)
+            world.entry(person, kind, created, None)
+    seen = Counter()
+    for event in world.events:
+        accepted = validate_line(serialize(event))
+        assert not isinstance(accepted, Rejection), (event.entry.type_id, event.event_type, accepted.reason)
+        assert accepted.critical_information_type == event.entry.type_id
+        assert accepted.resource_type == event.entry.resource_type
+        resource = orjson.loads(accepted.resource_json)
+        _fhir_model(resource["resourceType"]).model_validate(resource)
+        seen[(event.entry.type_id, event.event_type, event.channel)] += 1
+    for kind in world.types:
+        assert seen[(kind.type_id, "created", "api")] + seen[(kind.type_id, "created", "portal")] == entries_per_type
+        assert seen[(kind.type_id, "created", "api")] and seen[(kind.type_id, "created", "portal")], kind.type_id
+        assert any(seen[(kind.type_id, "inactivated", channel)] for channel in CHANNELS), kind.type_id
+    assert {event_type for _, event_type, _ in seen} == set(EVENT_TYPES)
+    verifications = {event.state.verification for event in world.events}
+    assert {"unconfirmed", "provisional", "confirmed", "refuted", "entered-in-error"} <= verifications
 
 
 # --- mess -----------------------------------------------------------------------------------
