@@ -2,7 +2,8 @@
 
 Every non-blank line ends as exactly one of: loaded (a new ``event_id``), duplicate (an
 ``event_id`` already loaded, earlier in the warehouse or earlier in file/line order) or
-quarantined (with reason). A batch of files is written in one transaction together with
+quarantined (with reason), placed by ``load_validated_lines``, which ``kritinfo quarantine
+replay`` uses too. A batch of files is written in one transaction together with
 its rows in ``raw.ingested_files``, so a killed run leaves either all of a file or none.
 
 A landing entry that cannot be read as an event file (``landing.inspect``) is moved to
@@ -367,7 +368,7 @@ def _write_batch(con, batch: list[tuple[Path, Inspection]], submitted: list) -> 
                 )
             )
         insert_rows(con, "raw.ingested_files", pa.Table.from_pylist([asdict(c) for c in counts]),
-                "*, $now as ingested_at", {"now": now})
+                    "*, $now as ingested_at", {"now": now})
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -386,7 +387,7 @@ def _registered(con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> It
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, columns: str, params: dict,
-            on_conflict: str = "") -> None:
+                on_conflict: str = "") -> None:
     """Insert ``rows`` into ``table`` by name, as ``select {columns}`` from them."""
     with _registered(con, "rows_to_insert", rows):
         con.execute(f"insert into {table} by name select {columns} from rows_to_insert {on_conflict}", params)
@@ -431,10 +432,11 @@ def load_validated_lines(con: duckdb.DuckDBPyConnection, validated: Sequence[Val
                 params={"now": now},
             ).to_arrow_table()
     if refused:
+        # A replayed line still refused is quarantined already: it takes its new reason, keeps its time.
         insert_rows(con, "raw.quarantine", pa.Table.from_pylist([line._asdict() for line in refused], _REFUSED_SCHEMA),
-                "*, $now as quarantined_at", {"now": now},
-                "on conflict (source_file, source_line) do update "
-                "set reason_code = excluded.reason_code, reason = excluded.reason, masked_text = excluded.masked_text")
+                    "*, $now as quarantined_at", {"now": now},
+                    "on conflict (source_file, source_line) do update "
+                    "set reason_code = excluded.reason_code, reason = excluded.reason, masked_text = excluded.masked_text")
     placed = pa.concat_tables([loaded, duplicates])
     if placed.num_rows:
         with _registered(con, "placed_lines", placed):
