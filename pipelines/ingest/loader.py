@@ -435,8 +435,8 @@ def load_validated_lines(con: duckdb.DuckDBPyConnection, validated: Sequence[Val
         # A replayed line still refused is quarantined already: it takes its new reason, keeps its time.
         insert_rows(con, "raw.quarantine", pa.Table.from_pylist([line._asdict() for line in refused], _REFUSED_SCHEMA),
                     "*, $now as quarantined_at", {"now": now},
-                    "on conflict (source_file, source_line) do update "
-                    "set reason_code = excluded.reason_code, reason = excluded.reason, masked_text = excluded.masked_text")
+                    "on conflict (source_file, source_line) do update set reason_code = excluded.reason_code, "
+                    "reason = excluded.reason, masked_text = excluded.masked_text")
     placed = pa.concat_tables([loaded, duplicates])
     if placed.num_rows:
         with _registered(con, "placed_lines", placed):
