@@ -2,7 +2,8 @@
 
 Every non-blank line ends as exactly one of: loaded (a new ``event_id``), duplicate (an
 ``event_id`` already loaded, earlier in the warehouse or earlier in file/line order) or
-quarantined (with reason). A batch of files is written in one transaction together with
+quarantined (with reason), placed by ``load_validated_lines``, which ``kritinfo quarantine
+replay`` uses too. A batch of files is written in one transaction together with
 its rows in ``raw.ingested_files``, so a killed run leaves either all of a file or none.
 
 A landing entry that cannot be read as an event file (``landing.inspect``) is moved to
@@ -17,16 +18,20 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from queue import Queue
-from threading import Thread
-from dataclasses import astuple, dataclass, fields
-from datetime import datetime, timezone
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
+from queue import Queue
+from threading import Thread
+from typing import NamedTuple
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.contract.validation import Event, Rejection, validate_line
 from pipelines.ingest import warehouse
@@ -44,6 +49,25 @@ PARALLEL_THRESHOLD_BYTES = 20_000_000
 
 _EVENT_FIELDS = [f.name for f in fields(Event)]
 _ARROW_TYPES = {"occurred_at": pa.timestamp("us", tz="UTC"), "patient_birth_year": pa.int32()}
+# Accepted lines: an Event's fields (the columns of raw.events) and where the line was read.
+ACCEPTED_SCHEMA = pa.schema(
+    [(name, _ARROW_TYPES.get(name, pa.string())) for name in _EVENT_FIELDS]
+    + [("source_file", pa.string()), ("source_line", pa.int32())]
+)
+
+
+class RefusedLine(NamedTuple):
+    """A line the validator refused, as ``raw.quarantine`` keeps it."""
+
+    source_file: str
+    source_line: int
+    reason_code: str
+    reason: str
+    masked_text: str
+
+
+_REFUSED_SCHEMA = pa.schema([("source_file", pa.string()), ("source_line", pa.int32()), ("reason_code", pa.string()),
+                             ("reason", pa.string()), ("masked_text", pa.string())])
 
 
 @dataclass(frozen=True)
@@ -92,13 +116,43 @@ class IngestReport:
         }
 
 
-@dataclass
-class _ChunkResult:
+@dataclass(frozen=True)
+class ValidatedLines:
+    """Lines of one file, validated: the accepted ones (rows of ACCEPTED_SCHEMA) and the refused ones."""
+
     source_file: str
-    lines_read: int
+    lines_read: int  # not blank: each is accepted or refused
     blank_lines: int
     accepted: pa.Table
-    rejections: list[tuple]
+    refused: list[RefusedLine]
+
+
+class LineCounts(NamedTuple):
+    loaded: int
+    duplicates: int
+    quarantined: int
+
+
+@dataclass(frozen=True)
+class LineOutcomes:
+    """What became of each line given to ``load_validated_lines``."""
+
+    loaded: pa.Table  # source_file, source_line of the lines whose event is now in raw.events
+    duplicates: pa.Table  # source_file, source_line of the lines now in raw.duplicate_deliveries
+    quarantined: list[RefusedLine]  # now in raw.quarantine with this reason
+
+    def counts_by_file(self) -> dict[str, LineCounts]:
+        """Per file with any line given; a file given no line has none."""
+        loaded, duplicates = _count_by_file(self.loaded), _count_by_file(self.duplicates)
+        quarantined: dict[str, int] = {}
+        for line in self.quarantined:
+            quarantined[line.source_file] = quarantined.get(line.source_file, 0) + 1
+        return {name: LineCounts(loaded.get(name, 0), duplicates.get(name, 0), quarantined.get(name, 0))
+                for name in loaded.keys() | duplicates.keys() | quarantined.keys()}
+
+
+def _count_by_file(lines: pa.Table) -> dict[str, int]:
+    return {row["values"]: row["counts"] for row in pc.value_counts(lines["source_file"]).to_pylist()}
 
 
 @dataclass(frozen=True)
@@ -130,7 +184,7 @@ def _plan_parts(path: Path, delivered_at: datetime, limits: Bounds) -> list[_Par
     return parts or [_Part(path, 0, None, 1, delivered_at)]
 
 
-def _validate_parts(parts: list[_Part], limits: Bounds) -> list[_ChunkResult]:
+def _validate_parts(parts: list[_Part], limits: Bounds) -> list[ValidatedLines]:
     """Worker: read and validate some parts; the main process never handles the lines."""
     return [validate_lines(part.path.name, part.first_line,
                            split_lines(read_file(part.path, limits.max_file_bytes)[part.start : part.end]),
@@ -139,12 +193,12 @@ def _validate_parts(parts: list[_Part], limits: Bounds) -> list[_ChunkResult]:
 
 
 def validate_lines(source_file: str, first_line: int, lines: list[bytes],
-                   delivered_at: datetime | None = None, limits: Bounds | None = None) -> _ChunkResult:
+                   delivered_at: datetime | None = None, limits: Bounds | None = None) -> ValidatedLines:
     """Validate the lines of a file delivered at `delivered_at` (default: now; see validate_line)."""
     limits = limits or bounds()
     columns: dict[str, list] = {name: [] for name in _EVENT_FIELDS}
     lines_at: list[int] = []
-    rejections: list[tuple] = []
+    refused: list[RefusedLine] = []
     blank = 0
     for offset, raw in enumerate(lines):
         if not raw.strip():
@@ -153,15 +207,14 @@ def validate_lines(source_file: str, first_line: int, lines: list[bytes],
         line_number = first_line + offset
         result = validate_line(raw, delivered_at, limits)
         if isinstance(result, Rejection):
-            rejections.append((source_file, line_number, result.reason_code, result.reason, result.masked_text))
+            refused.append(RefusedLine(source_file, line_number, result.reason_code, result.reason, result.masked_text))
             continue
         for name in _EVENT_FIELDS:
             columns[name].append(getattr(result, name))
         lines_at.append(line_number)
-    arrays = {name: pa.array(values, type=_ARROW_TYPES.get(name, pa.string())) for name, values in columns.items()}
-    arrays["source_file"] = pa.array([source_file] * len(lines_at), type=pa.string())
-    arrays["source_line"] = pa.array(lines_at, type=pa.int32())
-    return _ChunkResult(source_file, len(lines) - blank, blank, pa.table(arrays), rejections)
+    columns["source_file"] = [source_file] * len(lines_at)
+    columns["source_line"] = lines_at
+    return ValidatedLines(source_file, len(lines) - blank, blank, pa.table(columns, schema=ACCEPTED_SCHEMA), refused)
 
 
 def _batches(files: list[tuple[Path, Inspection]], limits: Bounds
@@ -188,10 +241,11 @@ def _batches(files: list[tuple[Path, Inspection]], limits: Bounds
 
 
 def _delivered_at(inspection: Inspection) -> datetime:
-    return datetime.fromtimestamp(inspection.mtime, timezone.utc)
+    return datetime.fromtimestamp(inspection.mtime, UTC)
 
 
-def _submit(executor: Executor | None, tasks: list[list[_Part]], limits: Bounds) -> list[Future | list[_ChunkResult]]:
+def _submit(executor: Executor | None, tasks: list[list[_Part]], limits: Bounds
+            ) -> list[Future | list[ValidatedLines]]:
     if executor is None:
         return [_validate_parts(task, limits) for task in tasks]
     return [executor.submit(_validate_parts, task, limits) for task in tasks]
@@ -289,49 +343,32 @@ class _WarehouseWriter(Thread):
                     self.error = error
 
 
-def _rows_table(names: list[str], rows: list[tuple]) -> pa.Table:
-    return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
-
-
 def _write_batch(con, batch: list[tuple[Path, Inspection]], submitted: list) -> list[FileCounts]:
-    results: list[_ChunkResult] = [r for task in submitted for r in (task.result() if isinstance(task, Future) else task)]
-    now = datetime.now(timezone.utc)
-    incoming = pa.concat_tables([r.accepted for r in results])
-    rejections = [row for r in results for row in r.rejections]
+    validated = [v for task in submitted for v in (task.result() if isinstance(task, Future) else task)]
+    now = datetime.now(UTC)
     con.execute("begin")
     try:
-        con.register("incoming", incoming)
-        load_first_deliveries(con, now)
-        if rejections:
-            quarantined_rows = _rows_table(["source_file", "source_line", "reason_code", "reason", "masked_text"], rejections)
-            con.register("quarantined_rows", quarantined_rows)
-            con.execute("insert into raw.quarantine select *, $now from quarantined_rows", {"now": now})
-            con.unregister("quarantined_rows")
-        loaded = dict(con.execute("select source_file, count(*) from kept group by 1").fetchall())
-        arrived = dict(con.execute("select source_file, count(*) from incoming group by 1").fetchall())
-        con.unregister("incoming")
+        by_file = load_validated_lines(con, validated, now).counts_by_file()
         counts = []
         for path, inspection in batch:
             name = path.name
-            chunks = [r for r in results if r.source_file == name]
-            quarantined = sum(len(r.rejections) for r in chunks)
+            chunks = [v for v in validated if v.source_file == name]
+            lines = by_file.get(name, LineCounts(0, 0, 0))
             counts.append(
                 FileCounts(
                     source_file=name,
                     size_bytes=inspection.size_bytes,
-                    lines_read=sum(r.lines_read for r in chunks),
-                    blank_lines=sum(r.blank_lines for r in chunks),
-                    loaded=loaded.get(name, 0),
-                    duplicates=arrived.get(name, 0) - loaded.get(name, 0),
-                    quarantined=quarantined,
+                    lines_read=sum(v.lines_read for v in chunks),
+                    blank_lines=sum(v.blank_lines for v in chunks),
+                    loaded=lines.loaded,
+                    duplicates=lines.duplicates,
+                    quarantined=lines.quarantined,
                     arrived_at=_delivered_at(inspection),
                     sha256=inspection.sha256,
                 )
             )
-        file_rows = _rows_table([f.name for f in fields(FileCounts)], [astuple(c) for c in counts])
-        con.register("file_rows", file_rows)
-        con.execute("insert into raw.ingested_files by name select *, $now as ingested_at from file_rows", {"now": now})
-        con.unregister("file_rows")
+        insert_rows(con, "raw.ingested_files", pa.Table.from_pylist([asdict(c) for c in counts]),
+                    "*, $now as ingested_at", {"now": now})
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -339,31 +376,70 @@ def _write_batch(con, batch: list[tuple[Path, Inspection]], submitted: list) -> 
     return counts
 
 
-def load_first_deliveries(con, now: datetime) -> None:
-    """Load the registered relation ``incoming`` (validated events with their file and line): the
-    first delivery, in (file, line) order, of each event_id not yet loaded goes to raw.events, every
-    other line to raw.duplicate_deliveries. Leaves the temp table ``kept``: the loaded lines."""
-    # Decide on the narrow key columns first; only the kept rows' wide columns are copied.
-    con.execute(
-        """
-        create or replace temp table kept as
-        select firsts.first_delivery.source_file, firsts.first_delivery.source_line
-        from (
-            -- A struct's minimum is its first in (file, line) order.
-            select event_id, min({'source_file': source_file, 'source_line': source_line}) as first_delivery
-            from incoming
-            group by event_id
-        ) as firsts
-        anti join raw.events as existing on existing.event_id = firsts.event_id
-        """
-    )
-    con.execute(
-        f"insert into raw.events select {', '.join(_EVENT_FIELDS)}, source_file, source_line, $now "
-        "from incoming semi join kept using (source_file, source_line)",
-        {"now": now},
-    )
-    con.execute(
-        "insert into raw.duplicate_deliveries select event_id, source_file, source_line, $now "
-        "from incoming anti join kept using (source_file, source_line)",
-        {"now": now},
-    )
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> Iterator[None]:
+    """``rows`` readable as the view ``name`` for the duration of the block only."""
+    con.register(name, rows)
+    try:
+        yield
+    finally:
+        con.unregister(name)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, columns: str, params: dict,
+                on_conflict: str = "") -> None:
+    """Insert ``rows`` into ``table`` by name, as ``select {columns}`` from them."""
+    with _registered(con, "rows_to_insert", rows):
+        con.execute(f"insert into {table} by name select {columns} from rows_to_insert {on_conflict}", params)
+
+
+def load_validated_lines(con: duckdb.DuckDBPyConnection, validated: Sequence[ValidatedLines],
+                         now: datetime) -> LineOutcomes:
+    """Put each validated line where it belongs, as of ``now``, in the caller's transaction.
+
+    The first accepted line, in (file, line) order, of each event_id not yet in raw.events is
+    loaded there; every other accepted line goes to raw.duplicate_deliveries; every refused line
+    is quarantined with its reason (a line quarantined before keeps its quarantined_at). A line
+    that is loaded or a duplicate leaves the quarantine: a replayed line ends in one place.
+    Shared by ingestion and ``kritinfo quarantine replay``; leaves nothing on the connection.
+    """
+    accepted = pa.concat_tables([v.accepted for v in validated]) if validated else ACCEPTED_SCHEMA.empty_table()
+    refused = [line for v in validated for line in v.refused]
+    with _registered(con, "accepted_lines", accepted):
+        # Decide on the narrow key columns first; only the loaded rows' wide columns are copied.
+        loaded = con.sql(
+            """
+            select firsts.first_delivery.source_file, firsts.first_delivery.source_line
+            from (
+                -- A struct's minimum is its first in (file, line) order.
+                select event_id, min({'source_file': source_file, 'source_line': source_line}) as first_delivery
+                from accepted_lines
+                group by event_id
+            ) as firsts
+            anti join raw.events as existing on existing.event_id = firsts.event_id
+            """
+        ).to_arrow_table()
+        with _registered(con, "loaded_lines", loaded):
+            con.execute(
+                f"insert into raw.events select {', '.join(_EVENT_FIELDS)}, source_file, source_line, $now "
+                "from accepted_lines semi join loaded_lines using (source_file, source_line)",
+                {"now": now},
+            )
+            duplicates = con.sql(
+                "insert into raw.duplicate_deliveries select event_id, source_file, source_line, $now "
+                "from accepted_lines anti join loaded_lines using (source_file, source_line) "
+                "returning source_file, source_line",
+                params={"now": now},
+            ).to_arrow_table()
+    if refused:
+        # A replayed line still refused is quarantined already: it takes its new reason, keeps its time.
+        insert_rows(con, "raw.quarantine", pa.Table.from_pylist([line._asdict() for line in refused], _REFUSED_SCHEMA),
+                    "*, $now as quarantined_at", {"now": now},
+                    "on conflict (source_file, source_line) do update set reason_code = excluded.reason_code, "
+                    "reason = excluded.reason, masked_text = excluded.masked_text")
+    placed = pa.concat_tables([loaded, duplicates])
+    if placed.num_rows:
+        with _registered(con, "placed_lines", placed):
+            con.execute("delete from raw.quarantine as q using placed_lines as p "
+                        "where q.source_file = p.source_file and q.source_line = p.source_line")
+    return LineOutcomes(loaded, duplicates, refused)

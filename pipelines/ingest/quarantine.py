@@ -19,17 +19,25 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
 
 from pipelines.contract.masking import MASK_TOKEN
-from pipelines.contract.validation import REASON_CODES, validate_line
+from pipelines.contract.validation import REASON_CODES, validate_line  # noqa: F401 (the CLI reads REASON_CODES here)
 from pipelines.ingest import warehouse
 from pipelines.ingest.archive import ingested_file_path
 from pipelines.ingest.landing import read_file, split_lines
-from pipelines.ingest.loader import load_first_deliveries, validate_lines
+from pipelines.ingest.loader import (
+    ACCEPTED_SCHEMA,
+    RefusedLine,
+    ValidatedLines,
+    insert_rows,
+    load_validated_lines,
+    validate_lines,
+)
 from pipelines.settings import Paths
 from pipelines.single_writer import WarehouseBusy, warehouse_lock
 
@@ -38,8 +46,6 @@ DUPLICATE = "duplicate"
 STILL_QUARANTINED = "still_quarantined"
 SOURCE_MISSING = "source_missing"
 OUTCOMES = (LOADED, DUPLICATE, STILL_QUARANTINED, SOURCE_MISSING)
-# Shaped like the validator's accepted rows, with none: for a replay where nothing passes.
-_NO_EVENTS = validate_lines("", 1, []).accepted
 
 
 class QuarantineError(RuntimeError):
@@ -61,6 +67,31 @@ class QuarantineSummary:
     lines: int
     by_reason: list[tuple[str, int]]  # most lines first
     by_file: list[tuple[str, int]]  # most lines first
+
+
+class _LineAt(NamedTuple):
+    source_file: str
+    source_line: int
+
+
+class _ReplayedLine(NamedTuple):
+    """A row of ``raw.quarantine_replays`` without its time."""
+
+    source_file: str
+    source_line: int
+    outcome: str
+    reason_code: str | None  # when still quarantined
+
+
+_REPLAYED_SCHEMA = pa.schema([("source_file", pa.string()), ("source_line", pa.int32()), ("outcome", pa.string()),
+                              ("reason_code", pa.string())])
+
+
+@dataclass(frozen=True)
+class _Revalidation:
+    validated: list[ValidatedLines]  # one per line found without masked text
+    missing: list[_LineAt]  # the file, or the line in it, is gone
+    masked: int  # lines that still hold masked text: never replayed
 
 
 @dataclass(frozen=True)
@@ -133,34 +164,30 @@ def summarise(paths: Paths) -> QuarantineSummary:
     return QuarantineSummary(sum(n for _, n in by_reason), by_reason, by_file)
 
 
-def _revalidate(paths: Paths, selected: list[tuple[str, int]]):
-    """Validate each selected line (in file order) again from its file: accepted rows,
-    rejections, lines whose file or line is gone, and how many lines still hold masked text.
-    One file is held in memory at a time."""
-    accepted: list[pa.Table] = []
-    rejections: list[tuple] = []
-    missing: list[tuple[str, int]] = []
+def _revalidate(paths: Paths, selected: list[_LineAt]) -> _Revalidation:
+    """Validate each selected line (in file order) again from its file. One file is held in memory at a time."""
+    validated: list[ValidatedLines] = []
+    missing: list[_LineAt] = []
     masked = 0
     current_file, lines = None, None
-    for source_file, source_line in selected:
-        if source_file != current_file:
-            path = ingested_file_path(paths, source_file)
-            current_file, lines = source_file, (split_lines(read_file(path)) if path.is_file() else None)
-        if lines is None or source_line > len(lines):
-            missing.append((source_file, source_line))
+    for at in selected:
+        if at.source_file != current_file:
+            path = ingested_file_path(paths, at.source_file)
+            current_file, lines = at.source_file, (split_lines(read_file(path)) if path.is_file() else None)
+        if lines is None or at.source_line > len(lines):
+            missing.append(at)
             continue
-        raw = lines[source_line - 1]
+        raw = lines[at.source_line - 1]
         if MASK_TOKEN.search(raw.decode("utf-8", "replace")):
             masked += 1
             continue
-        if not raw.strip():  # an emptied line is still no event; ingestion would skip it uncounted
+        if not raw.strip():  # an emptied line is still no event; validate_lines would skip it uncounted
             refused = validate_line(raw)
-            rejections.append((source_file, source_line, refused.reason_code, refused.reason, refused.masked_text))
+            validated.append(ValidatedLines(at.source_file, 1, 0, ACCEPTED_SCHEMA.empty_table(), [
+                RefusedLine(*at, refused.reason_code, refused.reason, refused.masked_text)]))
             continue
-        result = validate_lines(source_file, source_line, [raw])
-        accepted.append(result.accepted)
-        rejections.extend(result.rejections)
-    return accepted, rejections, missing, masked
+        validated.append(validate_lines(at.source_file, at.source_line, [raw]))
+    return _Revalidation(validated, missing, masked)
 
 
 def replay(paths: Paths, reason: str | None = None, source_file: str | None = None) -> ReplayReport:
@@ -188,76 +215,38 @@ def replay(paths: Paths, reason: str | None = None, source_file: str | None = No
 
 
 def _replay(con: duckdb.DuckDBPyConnection, paths: Paths, where: str, params: list) -> ReplayReport:
-    now = datetime.now(timezone.utc)
-    selected = con.execute(
+    now = datetime.now(UTC)
+    selected = [_LineAt(*row) for row in con.execute(
         f"select source_file, source_line from raw.quarantine where {where} order by 1, 2", params
-    ).fetchall()
-    accepted, rejections, missing, masked = _revalidate(paths, selected)
-    con.register("incoming", pa.concat_tables(accepted) if accepted else _NO_EVENTS)
+    ).fetchall()]
+    revalidation = _revalidate(paths, selected)
     # As in ingestion: the first delivery of an event_id not yet loaded is loaded, the rest are duplicates.
-    load_first_deliveries(con, now)
-    con.execute(
-        """
-        create or replace temp table replayed as
-        select source_file, source_line,
-               case when kept.source_line is null then 'duplicate' else 'loaded' end as outcome,
-               null::varchar as reason_code
-        from incoming left join kept using (source_file, source_line)
-        """
-    )
-    con.unregister("incoming")
-    if rejections:
-        still = pa.table(
-            {name: [row[i] for row in rejections]
-             for i, name in enumerate(["source_file", "source_line", "reason_code", "reason", "masked_text"])}
+    outcomes = load_validated_lines(con, revalidation.validated, now)
+    moved = [(counts.loaded, counts.duplicates, counts.loaded + counts.duplicates, source_file)
+             for source_file, counts in outcomes.counts_by_file().items() if counts.loaded or counts.duplicates]
+    if moved:
+        con.executemany(
+            "update raw.ingested_files set loaded = loaded + ?, duplicates = duplicates + ?, "
+            "quarantined = quarantined - ? where source_file = ?",
+            moved,
         )
-        con.register("still", still)
-        con.execute(
-            """
-            update raw.quarantine as q
-            set reason_code = still.reason_code, reason = still.reason, masked_text = still.masked_text
-            from still
-            where q.source_file = still.source_file and q.source_line = still.source_line
-            """
-        )
-        con.execute(
-            "insert into replayed select source_file, source_line, 'still_quarantined', reason_code from still"
-        )
-        con.unregister("still")
-    for source_file, source_line in missing:
-        con.execute("insert into replayed values (?, ?, 'source_missing', null)", [source_file, source_line])
-    con.execute(
-        """
-        update raw.ingested_files as f
-        set loaded = f.loaded + moved.loaded,
-            duplicates = f.duplicates + moved.duplicates,
-            quarantined = f.quarantined - moved.loaded - moved.duplicates
-        from (
-            select source_file,
-                   count(*) filter (where outcome = 'loaded') as loaded,
-                   count(*) filter (where outcome = 'duplicate') as duplicates
-            from replayed
-            group by source_file
-        ) as moved
-        where f.source_file = moved.source_file
-        """
+    replayed = (
+        [_ReplayedLine(row["source_file"], row["source_line"], LOADED, None) for row in outcomes.loaded.to_pylist()]
+        + [_ReplayedLine(row["source_file"], row["source_line"], DUPLICATE, None)
+           for row in outcomes.duplicates.to_pylist()]
+        + [_ReplayedLine(line.source_file, line.source_line, STILL_QUARANTINED, line.reason_code)
+           for line in outcomes.quarantined]
+        + [_ReplayedLine(*at, SOURCE_MISSING, None) for at in revalidation.missing]
     )
-    con.execute(
-        "delete from raw.quarantine as q using replayed as r "
-        "where q.source_file = r.source_file and q.source_line = r.source_line "
-        "and r.outcome in ('loaded', 'duplicate')"
-    )
-    con.execute(
-        "insert into raw.quarantine_replays select source_file, source_line, outcome, reason_code, $now from replayed",
-        {"now": now},
-    )
-    outcomes = Counter(dict(con.execute("select outcome, count(*) from replayed group by 1").fetchall()))
-    con.execute("drop table replayed")
-    con.execute("drop table kept")
+    if replayed:
+        insert_rows(con, "raw.quarantine_replays",
+                    pa.Table.from_pylist([line._asdict() for line in replayed], _REPLAYED_SCHEMA),
+                    "*, $now as replayed_at", {"now": now})
     return ReplayReport(
-        {outcome: outcomes[outcome] for outcome in OUTCOMES},
-        dict(Counter(row[2] for row in rejections).most_common()),
-        masked,
+        {LOADED: outcomes.loaded.num_rows, DUPLICATE: outcomes.duplicates.num_rows,
+         STILL_QUARANTINED: len(outcomes.quarantined), SOURCE_MISSING: len(revalidation.missing)},
+        dict(Counter(line.reason_code for line in outcomes.quarantined).most_common()),
+        revalidation.masked,
     )
 
 
@@ -296,18 +285,18 @@ def format_summary(summary: QuarantineSummary, files_shown: int = 20) -> str:
 
 def format_replay(report: ReplayReport) -> str:
     kept = (
-        [f"{report.masked_lines_kept} lines were left as they are: only their masked text is kept, "
-         "which is not what was delivered (write the producer's corrected line in its place in the "
-         "archived file, or have it delivered again in a new file)"]
+        [(f"{report.masked_lines_kept} lines were left as they are: only their masked text is kept, "
+          "which is not what was delivered (write the producer's corrected line in its place in the "
+          "archived file, or have it delivered again in a new file)")]
         if report.masked_lines_kept else []
     )
     if not report.replayed:
         return "\n".join(["no quarantined lines to replay match", *kept])
     o = report.outcomes
     out = [
-        f"replayed {report.replayed} quarantined lines: {o[LOADED]} loaded, {o[DUPLICATE]} duplicates "
-        f"(event already loaded), {o[STILL_QUARANTINED]} still quarantined, "
-        f"{o[SOURCE_MISSING]} not found in their original file"
+        (f"replayed {report.replayed} quarantined lines: {o[LOADED]} loaded, {o[DUPLICATE]} duplicates "
+         f"(event already loaded), {o[STILL_QUARANTINED]} still quarantined, "
+         f"{o[SOURCE_MISSING]} not found in their original file")
     ]
     if report.still_quarantined_by_reason:
         reasons = ", ".join(f"{code} {n}" for code, n in report.still_quarantined_by_reason.items())
