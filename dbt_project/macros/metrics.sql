@@ -27,6 +27,10 @@
     {%- if missing -%}
         {{ exceptions.raise_compiler_error(model_name ~ ": the metric's declaration lacks " ~ missing | join(', ')) }}
     {%- endif -%}
+    {%- set unknown_keys = declaration.keys() | reject('in', required + ['whole_counts', 'numerator_repeats']) | list -%}
+    {%- if unknown_keys -%}
+        {{ exceptions.raise_compiler_error(model_name ~ ": the metric's declaration has unknown keys " ~ unknown_keys | join(', ')) }}
+    {%- endif -%}
     {%- if declaration.kind not in ['count', 'share', 'quantile', 'ratio'] -%}
         {{ exceptions.raise_compiler_error(model_name ~ ": kind " ~ declaration.kind ~ " is none of count, share, quantile, ratio") }}
     {%- endif -%}

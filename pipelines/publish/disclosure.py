@@ -18,6 +18,8 @@ What each published model hides is declared once, in its dbt YAML::
                 column: persons                   # default: the group's column (needed with sum_of_columns)
                 where: "grain = 'region'"         # optional: which rows of that model hold totals
                 match: [period_end, health_region]  # optional: some of the by columns (default: all)
+                metrics_repeating: persons        # total in `metrics`: one group per metric declaring
+                                                  # numerator_repeats: persons (its rows, below)
           additive_groups_of_metrics: true    # the groups each metric's additivity declares (below)
 
 The total of a group is every row of the total's model (where ``total.where`` holds) with the
@@ -41,7 +43,10 @@ hides more cells until every relation *total = sum of parts* passes these rules:
 
 The union of the metric registry, ``metrics``, takes its groups from the metrics: each relation
 a metric declares in ``meta.metric.additivity`` (``METRIC_RELATIONS``) is a group over its rows,
-of its whole counts (``meta.metric.whole_counts``, by default numerator and denominator).
+of its whole counts (``meta.metric.whole_counts``, by default numerator and denominator). A
+metric whose numerator repeats a figure of another published model says so in
+``meta.metric.numerator_repeats``; that model's group with ``total.metrics_repeating`` naming the
+figure has its total in each such metric's rows of ``metrics``.
 
 A group without a declared total is taken as one whose total is shown; when none of its other
 cells can be hidden (all zero or hidden), it is left as it is: its sum is then the hidden cells'
@@ -191,7 +196,8 @@ class PublishedTable:
             raise DisclosureConfigError(f"{name}: unknown keys in meta.publish.suppress: {sorted(unknown)}")
         counts = _names(name, "counts", suppress.get("counts", ()))
         rates = _names(name, "rates", suppress.get("rates", ()))
-        entries = list(suppress.get("additive_groups") or ())
+        entries = [expanded for entry in suppress.get("additive_groups") or ()
+                   for expanded in _groups_of_repeating_metrics(entry, metrics or {})]
         if suppress.get("additive_groups_of_metrics"):
             entries += metric_additive_groups(metrics or {})
         groups = tuple(_additive_group(name, counts, entry) for entry in entries)
@@ -202,6 +208,19 @@ class PublishedTable:
         if group.sum_of_columns:
             return [group.sum_of_columns]
         return [(column,) for column in (group.columns or self.counts)]
+
+
+def _groups_of_repeating_metrics(entry, metrics: Mapping[str, Mapping]) -> list:
+    """The entry, or, when its total names ``metrics_repeating``, one entry per metric whose
+    numerator repeats that figure, its total restricted to the metric's rows."""
+    total = entry.get("total") if isinstance(entry, Mapping) else None
+    if not isinstance(total, Mapping) or "metrics_repeating" not in total:
+        return [entry]
+    figure = total["metrics_repeating"]
+    total = {key: value for key, value in total.items() if key != "metrics_repeating"}
+    where = total.get("where") or "true"
+    return [{**entry, "total": {**total, "where": f"metric_id = '{metric_id}' and ({where})"}}
+            for metric_id, metric in sorted(metrics.items()) if metric.get("numerator_repeats") == figure]
 
 
 def _names(model: str, key: str, value) -> tuple[str, ...]:

@@ -16,6 +16,7 @@
     'dimensions': [],
     'additivity': ['counties_to_region', 'regions_to_nation'],
     'whole_counts': ['numerator'],
+    'numerator_repeats': 'persons_with_critical_info',
     'mandate':
         'Tiltaket skal bidra til å øke registreringsgraden nasjonalt, ved at helsepersonell kan '
         'registrere opplysningene i eget fagsystem – samtidig som data overføres automatisk til '

@@ -14,6 +14,7 @@
     'grains': ['national', 'region', 'county'],
     'dimensions': [],
     'additivity': ['counties_to_region', 'regions_to_nation'],
+    'numerator_repeats': 'persons_with_critical_info',
     'mandate':
         'Dette skal bidra til at flere innbyggere får registrert kritisk informasjonen i '
         'kjernejournal og dermed redusere risiko for feilbehandling, som for eksempel alvorlige '
