@@ -139,13 +139,14 @@ METRIC_COUNTS = ("numerator", "denominator")
 def metric_additive_groups(metrics: Mapping[str, Mapping]) -> list[dict]:
     """The additive groups of `metrics` that its metrics (id -> meta.metric) declare: for each
     relation, one group over the metrics declaring it with the same whole counts."""
+    for metric_id, metric in metrics.items():
+        unknown = set(metric.get("additivity") or ()) - set(METRIC_RELATIONS)
+        if unknown:
+            raise DisclosureConfigError(f"metric {metric_id}: unknown additivity {sorted(unknown)}")
     groups = []
     for relation, group in METRIC_RELATIONS.items():
         declaring: dict[tuple[str, ...], list[str]] = defaultdict(list)
         for metric_id, metric in sorted(metrics.items()):
-            unknown = set(metric.get("additivity") or ()) - set(METRIC_RELATIONS)
-            if unknown:
-                raise DisclosureConfigError(f"metric {metric_id}: unknown additivity {sorted(unknown)}")
             if relation in (metric.get("additivity") or ()):
                 declaring[tuple(metric.get("whole_counts") or METRIC_COUNTS)].append(metric_id)
         for columns, metric_ids in declaring.items():
