@@ -23,6 +23,12 @@ DASHBOARD_APP = REPO_ROOT / "dashboards" / "app.py"
 LOCAL_TIMEZONE = "Europe/Oslo"
 
 
+def dbt_project_dir() -> Path:
+    """The dbt project: KRITINFO_DBT_PROJECT_DIR when set (a copy, as tests/pipeline/test_adding_a_metric.py
+    makes), else the repository's dbt_project/. Read when asked, so a run started with it set uses it."""
+    return Path(os.environ.get("KRITINFO_DBT_PROJECT_DIR") or DBT_PROJECT_DIR)
+
+
 @dataclass(frozen=True)
 class Paths:
     home: Path

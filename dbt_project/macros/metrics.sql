@@ -1,17 +1,72 @@
-{#- Building blocks of the metric registry (models/metrics). A metric model first describes its
-    facts (rows of events, entries, persons or organisations, or counts of them, each carrying the
-    place it is counted in: health_region and, for metrics by county, county_code), spreads each
-    fact over the cells it counts in (metric_cells_of), aggregates per cell, and lays the result
-    on the grid of every reported cell (metric_table) so that a cell without facts shows zero
-    rather than going missing. Stocks at month ends are counted from stretches of time
-    (count_at_month_ends) rather than by expanding every entry over every month. -#}
+{#- Building blocks of the metric registry (models/metrics). A metric model metric_<id>.sql
+    declares its metric once, at its top (declare_metric; docs/adding-a-metric.md); its id is its
+    name without `metric_`. It then describes its facts (rows of events, entries, persons or
+    organisations, or counts of them, each carrying the place it is counted in: health_region and,
+    for metrics by county, county_code), spreads each fact over the cells it counts in
+    (metric_cells_of), aggregates per cell, and lays the result on the grid of every reported cell
+    (metric_table) so that a cell without facts shows zero rather than going missing, each over
+    the grains and dimensions the metric declares. Stocks at month ends are counted from stretches
+    of time (count_at_month_ends) rather than by expanding every entry over every month. -#}
 
-{% macro metric_cells_of(facts, grains, dimensions=[]) -%}
-    {#- FROM-clause items giving each fact row once per cell it counts in: every grain (national,
-        its region, its county) crossed with the total and its value of every dimension. Select
-        the cell with metric_cell_columns(). -#}
+{% macro metric_relations() -%}
+    {#- The relations total = sum of parts a metric may declare in its additivity (the same as
+        METRIC_RELATIONS in pipelines/publish/disclosure.py, which publishes them). -#}
+    {{ return(['breakdowns_to_total', 'counties_to_region', 'regions_to_nation']) }}
+{%- endmacro %}
+
+{% macro declare_metric(declaration) -%}
+    {#- The metric of the model being compiled, as its SQL declares it: stored as the model's
+        meta.metric (the registry, the union, the tests and the publication read it there), and
+        returned with its id and model name. A compiler error names what is missing or unknown. -#}
+    {%- do config(meta={'metric': declaration}) -%}
+    {#- A unit test compiles its model's SQL as itself: the model is then the one it tests. -#}
+    {%- set model_name = (model.tested_node_unique_id if model.resource_type == 'unit_test' else model.unique_id).split('.')[-1] -%}
+    {%- set required = ['name_nb', 'definition', 'numerator', 'denominator', 'unit', 'kind', 'up_is_good',
+                        'grains', 'dimensions', 'additivity', 'mandate'] -%}
+    {%- set missing = required | reject('in', declaration) | list -%}
+    {%- if missing -%}
+        {{ exceptions.raise_compiler_error(model_name ~ ": the metric's declaration lacks " ~ missing | join(', ')) }}
+    {%- endif -%}
+    {%- set unknown_keys = declaration.keys() | reject('in', required + ['whole_counts', 'numerator_repeats']) | list -%}
+    {%- if unknown_keys -%}
+        {{ exceptions.raise_compiler_error(model_name ~ ": the metric's declaration has unknown keys " ~ unknown_keys | join(', ')) }}
+    {%- endif -%}
+    {%- if declaration.kind not in ['count', 'share', 'quantile', 'ratio'] -%}
+        {{ exceptions.raise_compiler_error(model_name ~ ": kind " ~ declaration.kind ~ " is none of count, share, quantile, ratio") }}
+    {%- endif -%}
+    {%- set unknown = declaration.additivity | reject('in', metric_relations()) | list -%}
+    {%- if unknown -%}
+        {{ exceptions.raise_compiler_error(model_name ~ ": unknown additivity " ~ unknown | join(', ')
+            ~ " (known: " ~ metric_relations() | join(', ') ~ ")") }}
+    {%- endif -%}
+    {{ return(metric_with_id(declaration, model_name)) }}
+{%- endmacro %}
+
+{% macro metric_with_id(declaration, model_name) -%}
+    {%- set metric = dict(declaration) -%}
+    {%- do metric.update({'id': model_name | replace('metric_', '', 1), 'model': model_name}) -%}
+    {{ return(metric) }}
+{%- endmacro %}
+
+{% macro metric_registry() -%}
+    {#- Every metric of the project: the models whose meta carries `metric`, by name. Empty while
+        dbt parses, before the graph exists. -#}
+    {%- set metrics = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values() | sort(attribute='name')
+            if node.resource_type == 'model' and node.config.meta.get('metric') -%}
+            {%- do metrics.append(metric_with_id(node.config.meta.metric, node.name)) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(metrics) }}
+{%- endmacro %}
+
+{% macro metric_cells_of(facts, metric) -%}
+    {#- FROM-clause items giving each fact row once per cell it counts in: every grain of the metric
+        (national, its region, its county) crossed with the total and its value of every dimension
+        of the metric. Select the cell with metric_cell_columns(). -#}
     {%- set scopes = [] -%}
-    {%- for grain in grains -%}
+    {%- for grain in metric.grains -%}
         {%- if grain == 'national' -%}
             {%- do scopes.append(("'national'", "null", "null")) -%}
         {%- elif grain == 'region' -%}
@@ -23,7 +78,7 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set breakdowns = [("'total'", "'all'")] -%}
-    {%- for dimension in dimensions -%}
+    {%- for dimension in metric.dimensions -%}
         {%- do breakdowns.append(("'" ~ dimension ~ "'", facts ~ "." ~ dimension)) -%}
     {%- endfor -%}
     {{ facts }},
@@ -44,9 +99,9 @@
     cell.dimension_value as dimension_value
 {%- endmacro %}
 
-{% macro metric_grid(grains, dimensions=[]) -%}
-    {#- Every cell a metric reports: each reported month end, each place of the grains, the total
-        and each value of each dimension. -#}
+{% macro metric_grid(metric) -%}
+    {#- Every cell the metric reports: each reported month end, each place of its grains, the total
+        and each value of each of its dimensions. -#}
     select
         month_ends.period_end,
         scopes.grain,
@@ -57,15 +112,15 @@
     from {{ ref('int_month_ends') }} as month_ends
     cross join {{ ref('int_metric_scopes') }} as scopes
     cross join {{ ref('int_metric_dimension_values') }} as breakdowns
-    where scopes.grain in ('{{ grains | join("', '") }}')
-        and breakdowns.dimension_name in ('total'{% for dimension in dimensions %}, '{{ dimension }}'{% endfor %})
+    where scopes.grain in ('{{ metric.grains | join("', '") }}')
+        and breakdowns.dimension_name in ('total'{% for dimension in metric.dimensions %}, '{{ dimension }}'{% endfor %})
 {%- endmacro %}
 
-{% macro metric_table(metric_id, cells, grains, dimensions, numerator, denominator, value) -%}
+{% macro metric_table(metric, cells, numerator, denominator, value) -%}
     {#- The metric in the registry's shape: one row per cell of the grid; numerator, denominator and
         value are expressions over the aggregated `cells` (null where the grid cell has no facts). -#}
     select
-        '{{ metric_id }}' as metric_id,
+        '{{ metric.id }}' as metric_id,
         grid.period_end,
         'month' as period,
         grid.grain,
@@ -76,7 +131,7 @@
         cast({{ numerator }} as double) as numerator,
         cast({{ denominator }} as double) as denominator,
         cast({{ value }} as double) as value
-    from ({{ metric_grid(grains, dimensions) }}) as grid
+    from ({{ metric_grid(metric) }}) as grid
     left join {{ cells }} as cells
         on cells.period_end = grid.period_end
         and cells.grain = grid.grain
@@ -135,10 +190,11 @@
         {%- endfor %}
 {%- endmacro %}
 
-{% macro creation_delay_metric(metric_id, cell_aggregates, numerator, denominator, value) -%}
+{% macro creation_delay_metric(metric, cell_aggregates, numerator, denominator, value) -%}
     {#- A metric over the delay in hours from recordedDate to arrival of the entries created in each
-        month (int_metric_creation_delays), by channel and region of the registering organisation.
-        cell_aggregates: the select items computed per cell from delay_hours (count(*) is entries). -#}
+        month (int_metric_creation_delays), by the channel and region of the registering
+        organisation. cell_aggregates: the select items computed per cell from delay_hours
+        (count(*) is entries). -#}
     with facts as (
         select period_end, health_region, channel, delay_hours
         from {{ ref('int_metric_creation_delays') }}
@@ -150,27 +206,24 @@
             {{ metric_cell_columns() }},
             count(*) as entries,
             {{ cell_aggregates }}
-        from {{ metric_cells_of('facts', ['national', 'region'], ['channel']) }}
+        from {{ metric_cells_of('facts', metric) }}
         group by all
     )
 
-    {{ metric_table(
-        metric_id, 'cells', ['national', 'region'], ['channel'],
-        numerator=numerator, denominator=denominator, value=value,
-    ) }}
+    {{ metric_table(metric, 'cells', numerator=numerator, denominator=denominator, value=value) }}
 {%- endmacro %}
 
-{% macro delay_quantile_metric(metric_id, quantile) -%}
+{% macro delay_quantile_metric(metric, quantile) -%}
     {#- A continuous quantile of the delay (linear interpolation between the two nearest delays). -#}
     {{ creation_delay_metric(
-        metric_id, 'quantile_cont(delay_hours, ' ~ quantile ~ ') as delay_hours',
+        metric, 'quantile_cont(delay_hours, ' ~ quantile ~ ') as delay_hours',
         numerator='null',
         denominator='coalesce(cells.entries, 0)',
         value='cells.delay_hours',
     ) }}
 {%- endmacro %}
 
-{% macro coverage_metric(metric_id, denominator, value) -%}
+{% macro coverage_metric(metric, denominator, value) -%}
     {#- Persons with critical information registered at each month end against a column of the
         coverage marts (nationally, per region and per county they live in), in the registry's shape. -#}
     {%- for grain, mart, region, county in [
@@ -179,7 +232,7 @@
         ('county', 'coverage_by_county_month', 'health_region', 'county_code'),
     ] %}
     select
-        '{{ metric_id }}' as metric_id,
+        '{{ metric.id }}' as metric_id,
         period_end,
         'month' as period,
         '{{ grain }}' as grain,
@@ -195,7 +248,7 @@
     {%- endfor %}
 {%- endmacro %}
 
-{% macro api_senders_metric(metric_id, sender, where='true', dimensions=['organisation_type']) -%}
+{% macro api_senders_metric(metric, sender, where='true') -%}
     {#- Distinct senders (a column of stg_registration_events) with at least one event through the
         API in each month, by the region and organisation type of the sending unit of each event. A
         sender counts once in every region and type it sent under and once nationally and in the
@@ -204,7 +257,7 @@
         select distinct
             cast(last_day(occurred_on) as date) as period_end,
             organisation_health_region as health_region,
-            {{ dimensions | join(', ') }},
+            {{ metric.dimensions | join(', ') }},
             {{ sender }} as sender
         from {{ ref('stg_registration_events') }}
         where channel = 'api' and {{ where }}
@@ -215,12 +268,12 @@
             period_end,
             {{ metric_cell_columns() }},
             count(distinct sender) as senders
-        from {{ metric_cells_of('facts', ['national', 'region'], dimensions) }}
+        from {{ metric_cells_of('facts', metric) }}
         group by all
     )
 
     {{ metric_table(
-        metric_id, 'cells', ['national', 'region'], dimensions,
+        metric, 'cells',
         numerator='coalesce(cells.senders, 0)',
         denominator='null',
         value='coalesce(cells.senders, 0)',

@@ -1,46 +1,48 @@
--- Fails with each cell of an additive metric (one counted once per event, entry or person, in one
--- place and one value of each breakdown) whose parts do not add up to it:
--- the values of a breakdown to the total of their place, the regions to the nation, the counties
--- of a region to the region. These are the relations `metrics` declares for disclosure control
--- (models/metrics/_metrics.yml), so a failure blocks publishing figures they would not protect.
--- The distinct-sender metrics (api_organisations, api_organisation_share, api_systems) are left
--- out: one organisation or EPJ product may send under several regions and organisation types, and
--- counts once in each (docs/definitions.md). A failure here is a bug, never unusual data.
-with additive as (
+-- Fails with each cell whose parts do not add up to it, for the relations its metric declares
+-- (meta.metric.additivity): breakdowns_to_total, the values of a breakdown to the total of their
+-- place; regions_to_nation; counties_to_region. These are the relations `metrics` is published
+-- with under disclosure control (pipelines/publish/disclosure.py), so a failure blocks publishing
+-- figures they would not protect. A metric counted once per sender in every region and type it
+-- sent under declares none (docs/definitions.md). A failure here is a bug, never unusual data.
+{%- set declaring = {} %}
+{%- for relation in metric_relations() %}
+    {%- set ids = [] %}
+    {%- for metric in metric_registry() if relation in metric.additivity %}
+        {%- do ids.append("'" ~ metric.id ~ "'") %}
+    {%- endfor %}
+    {#- An empty list is `in (null)`: no metric, no rows. -#}
+    {%- do declaring.update({relation: ids | join(', ') or 'null'}) %}
+{%- endfor %}
+
+with metrics as (
     select *
     from {{ ref('metrics') }}
-    where metric_id in (
-        'registration_coverage_population', 'registration_coverage_need', 'automatic_share',
-        'drug_reaction_persons',
-        'drug_reaction_atc_share', 'delay_median_hours', 'delay_p90_hours', 'delay_within_24h_share',
-        'ips_completeness_share', 'corrections_share'
-    )
 ),
 
 sums as (
     -- breakdown values -> the total of the same place
     select metric_id, period_end, grain, health_region, county_code, 'total' as dimension_name, 'all' as dimension_value,
         sum(numerator) as numerator, sum(denominator) as denominator
-    from additive
-    where dimension_name <> 'total'
+    from metrics
+    where dimension_name <> 'total' and metric_id in ({{ declaring['breakdowns_to_total'] }})
     group by metric_id, period_end, grain, health_region, county_code, dimension_name
     union all
     -- regions -> the nation
     select metric_id, period_end, 'national', null, null, dimension_name, dimension_value, sum(numerator), sum(denominator)
-    from additive
-    where grain = 'region'
+    from metrics
+    where grain = 'region' and metric_id in ({{ declaring['regions_to_nation'] }})
     group by all
     union all
     -- counties -> their region
     select metric_id, period_end, 'region', health_region, null, dimension_name, dimension_value, sum(numerator), sum(denominator)
-    from additive
-    where grain = 'county'
+    from metrics
+    where grain = 'county' and metric_id in ({{ declaring['counties_to_region'] }})
     group by all
 )
 
 select sums.*, cells.numerator as cell_numerator, cells.denominator as cell_denominator
 from sums
-inner join additive as cells
+inner join metrics as cells
     on cells.metric_id = sums.metric_id
     and cells.period_end = sums.period_end
     and cells.grain = sums.grain

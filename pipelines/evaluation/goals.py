@@ -15,12 +15,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import yaml
 
 from pipelines.contract.vocabulary import HEALTH_REGIONS
 from pipelines.settings import REPO_ROOT
+from pipelines.transform.metric_registry import read_metric_registry
 
 GOALS_FILE = REPO_ROOT / "goals.yml"
 NATIONAL = "national"
@@ -29,35 +31,36 @@ FIRST_DAY = date(2024, 1, 1)
 LAST_DAY = date(2029, 12, 31)
 
 
+PERCENT = "prosent"
+
+
 @dataclass(frozen=True)
 class MetricKind:
-    unit: str  # percent | count | hours | NOK
+    unit: str  # the metric's unit in bokmål (meta.metric.unit): prosent, timer, personer, ...
     higher_is_better: bool
     # The most the metric can be (100 for a share of a whole); None when unbounded, as coverage of
     # the estimated need, which is a percentage that can exceed 100.
     maximum: float | None = None
 
 
-SHARE = MetricKind("percent", True, 100.0)
+def metric_kind(metric: Mapping) -> MetricKind:
+    """What goal validation and status need to know of a metric, from its declaration (meta.metric)."""
+    return MetricKind(metric["unit"], metric["up_is_good"], 100.0 if metric["kind"] == "share" else None)
 
-# The metric registry's ids (the dbt models dbt_project/models/metrics/metric_<id>.sql) with
-# what goal validation and status need to know about each.
-METRICS: Mapping[str, MetricKind] = {
-    "registration_coverage_population": SHARE,
-    "registration_coverage_need": MetricKind("percent", True),
-    "automatic_share": SHARE,
-    "api_organisations": MetricKind("count", True),
-    "api_systems": MetricKind("count", True),
-    "api_organisation_share": SHARE,
-    "drug_reaction_persons": MetricKind("count", True),
-    "drug_reaction_atc_share": SHARE,
-    "delay_median_hours": MetricKind("hours", False),
-    "delay_p90_hours": MetricKind("hours", False),
-    "delay_within_24h_share": SHARE,
-    "ips_completeness_share": SHARE,
-    "corrections_share": MetricKind("percent", False, 100.0),
-    "cost_per_new_person": MetricKind("NOK", False),
-}
+
+def known_metrics() -> Mapping[str, MetricKind]:
+    """The metrics a goal may name: the metric registry, read from the dbt manifest."""
+    # Imported here: importing the project parses it when its manifest is stale, which only
+    # loading goals needs.
+    from pipelines.transform.project import dbt_project
+
+    manifest = dbt_project.manifest_path
+    return _metric_kinds(manifest, manifest.stat().st_mtime_ns)
+
+
+@cache
+def _metric_kinds(manifest: Path, modified_ns: int) -> Mapping[str, MetricKind]:
+    return {metric_id: metric_kind(metric) for metric_id, metric in read_metric_registry(manifest).items()}
 
 SCOPES = (NATIONAL, *HEALTH_REGIONS)
 TOP_LEVEL_FIELDS = {"version": "a number or text", "note": "text", "goals": "a list of goals"}
@@ -86,7 +89,7 @@ class Goal:
 
     @property
     def kind(self) -> MetricKind:
-        return METRICS[self.metric]
+        return known_metrics()[self.metric]
 
 
 @dataclass(frozen=True)
@@ -176,19 +179,20 @@ def _validate_goal(number: int, entry: object, problems: list[str]) -> Goal | No
     if "illustrative" in entry and not isinstance(entry["illustrative"], bool):
         problem("illustrative", f"must be true or false, got {entry['illustrative']!r}")
 
+    metrics = known_metrics()
     metric = entry.get("metric")
-    if isinstance(metric, str) and metric.strip() and metric not in METRICS:
-        problem("metric", f"unknown metric '{metric}' (known: {', '.join(METRICS)})")
+    if isinstance(metric, str) and metric.strip() and metric not in metrics:
+        problem("metric", f"unknown metric '{metric}' (known: {', '.join(sorted(metrics))})")
     scope = entry.get("scope")
     if isinstance(scope, str) and scope.strip() and scope not in SCOPES:
         problem("scope", f"unknown region '{scope}' (use {NATIONAL} or one of {', '.join(HEALTH_REGIONS)})")
 
     dates = {name: _date(entry[name], name, problem) for name in ("baseline_date", "target_date") if name in entry}
     values = {name: _number(entry[name], name, problem) for name in ("baseline_value", "target_value") if name in entry}
-    kind = METRICS.get(metric) if isinstance(metric, str) else None
+    kind = metrics.get(metric) if isinstance(metric, str) else None
     if kind is not None:
         # A goal is a share of a whole even for coverage of need, which could exceed 100.
-        low, high = (0.0, 100.0) if kind.unit == "percent" else (0.0, None)
+        low, high = (0.0, 100.0) if kind.unit == PERCENT else (0.0, None)
         for name, value in values.items():
             if value is not None and (value < low or (high is not None and value > high)):
                 allowed = f"{low:g}-{high:g}" if high is not None else f">= {low:g}"

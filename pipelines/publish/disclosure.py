@@ -18,6 +18,9 @@ What each published model hides is declared once, in its dbt YAML::
                 column: persons                   # default: the group's column (needed with sum_of_columns)
                 where: "grain = 'region'"         # optional: which rows of that model hold totals
                 match: [period_end, health_region]  # optional: some of the by columns (default: all)
+                metrics_repeating: persons        # total in `metrics`: one group per metric declaring
+                                                  # numerator_repeats: persons (its rows, below)
+          additive_groups_of_metrics: true    # the groups each metric's additivity declares (below)
 
 The total of a group is every row of the total's model (where ``total.where`` holds) with the
 same values in the ``match`` columns (by default all the ``by`` columns), so the model must have
@@ -37,6 +40,13 @@ hides more cells until every relation *total = sum of parts* passes these rules:
 - when a relation breaks a rule, its smallest non-zero published part is hidden; when it has
   none, its total; relations overlap (counties within a region, regions within the country,
   dimension values within a total), so this repeats until no relation breaks a rule.
+
+The union of the metric registry, ``metrics``, takes its groups from the metrics: each relation
+a metric declares in ``meta.metric.additivity`` (``METRIC_RELATIONS``) is a group over its rows,
+of its whole counts (``meta.metric.whole_counts``, by default numerator and denominator). A
+metric whose numerator repeats a figure of another published model says so in
+``meta.metric.numerator_repeats``; that model's group with ``total.metrics_repeating`` naming the
+figure has its total in each such metric's rows of ``metrics``.
 
 A group without a declared total is taken as one whose total is shown; when none of its other
 cells can be hidden (all zero or hidden), it is left as it is: its sum is then the hidden cells'
@@ -100,6 +110,51 @@ class DisclosureError(RuntimeError):
         self.cell = cell
 
 
+# The relations total = sum of parts a metric may declare (as the dbt macro metric_relations),
+# as additive groups of the rows of `metrics`.
+METRIC_RELATIONS: Mapping[str, Mapping] = {
+    # The values of a breakdown add up to the total of their place.
+    "breakdowns_to_total": {
+        "by": ["metric_id", "period_end", "period", "grain", "health_region", "county_code", "dimension_name"],
+        "where": "dimension_name <> 'total'",
+        "total": {"where": "dimension_name = 'total'",
+                  "match": ["metric_id", "period_end", "period", "grain", "health_region", "county_code"]},
+    },
+    # The counties of a region add up to the region.
+    "counties_to_region": {
+        "by": ["metric_id", "period_end", "period", "health_region", "dimension_name", "dimension_value"],
+        "where": "grain = 'county'",
+        "total": {"where": "grain = 'region'"},
+    },
+    # The regions add up to the nation.
+    "regions_to_nation": {
+        "by": ["metric_id", "period_end", "period", "dimension_name", "dimension_value"],
+        "where": "grain = 'region'",
+        "total": {"where": "grain = 'national'"},
+    },
+}
+METRIC_COUNTS = ("numerator", "denominator")
+
+
+def metric_additive_groups(metrics: Mapping[str, Mapping]) -> list[dict]:
+    """The additive groups of `metrics` that its metrics (id -> meta.metric) declare: for each
+    relation, one group over the metrics declaring it with the same whole counts."""
+    for metric_id, metric in metrics.items():
+        unknown = set(metric.get("additivity") or ()) - set(METRIC_RELATIONS)
+        if unknown:
+            raise DisclosureConfigError(f"metric {metric_id}: unknown additivity {sorted(unknown)}")
+    groups = []
+    for relation, group in METRIC_RELATIONS.items():
+        declaring: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for metric_id, metric in sorted(metrics.items()):
+            if relation in (metric.get("additivity") or ()):
+                declaring[tuple(metric.get("whole_counts") or METRIC_COUNTS)].append(metric_id)
+        for columns, metric_ids in declaring.items():
+            listed = ", ".join(f"'{metric_id}'" for metric_id in metric_ids)
+            groups.append({**group, "where": f"{group['where']} and metric_id in ({listed})", "columns": list(columns)})
+    return groups
+
+
 @dataclass(frozen=True)
 class Total:
     """Where the sum of a group's cells is published: a model (None: the group's own), a count
@@ -133,15 +188,20 @@ class PublishedTable:
     additive_groups: tuple[AdditiveGroup, ...] = ()
 
     @classmethod
-    def from_meta(cls, name: str, publish: Mapping | None) -> PublishedTable:
-        """The model ``name`` as its ``meta.publish`` block declares it (an empty block: no counts)."""
+    def from_meta(cls, name: str, publish: Mapping | None, metrics: Mapping[str, Mapping] | None = None) -> PublishedTable:
+        """The model ``name`` as its ``meta.publish`` block declares it (an empty block: no counts);
+        ``metrics``: the metric registry (id -> meta.metric), for additive_groups_of_metrics."""
         suppress = dict((publish or {}).get("suppress") or {})
-        unknown = set(suppress) - {"counts", "rates", "additive_groups"}
+        unknown = set(suppress) - {"counts", "rates", "additive_groups", "additive_groups_of_metrics"}
         if unknown:
             raise DisclosureConfigError(f"{name}: unknown keys in meta.publish.suppress: {sorted(unknown)}")
         counts = _names(name, "counts", suppress.get("counts", ()))
         rates = _names(name, "rates", suppress.get("rates", ()))
-        groups = tuple(_additive_group(name, counts, entry) for entry in suppress.get("additive_groups") or ())
+        entries = [expanded for entry in suppress.get("additive_groups") or ()
+                   for expanded in _groups_of_repeating_metrics(entry, metrics or {})]
+        if suppress.get("additive_groups_of_metrics"):
+            entries += metric_additive_groups(metrics or {})
+        groups = tuple(_additive_group(name, counts, entry) for entry in entries)
         return cls(name, counts, rates, groups)
 
     def group_columns(self, group: AdditiveGroup) -> list[tuple[str, ...]]:
@@ -149,6 +209,19 @@ class PublishedTable:
         if group.sum_of_columns:
             return [group.sum_of_columns]
         return [(column,) for column in (group.columns or self.counts)]
+
+
+def _groups_of_repeating_metrics(entry, metrics: Mapping[str, Mapping]) -> list:
+    """The entry, or, when its total names ``metrics_repeating``, one entry per metric whose
+    numerator repeats that figure, its total restricted to the metric's rows."""
+    total = entry.get("total") if isinstance(entry, Mapping) else None
+    if not isinstance(total, Mapping) or "metrics_repeating" not in total:
+        return [entry]
+    figure = total["metrics_repeating"]
+    total = {key: value for key, value in total.items() if key != "metrics_repeating"}
+    where = total.get("where") or "true"
+    return [{**entry, "total": {**total, "where": f"metric_id = '{metric_id}' and ({where})"}}
+            for metric_id, metric in sorted(metrics.items()) if metric.get("numerator_repeats") == figure]
 
 
 def _names(model: str, key: str, value) -> tuple[str, ...]:

@@ -33,6 +33,7 @@ from pipelines.publish.disclosure import (
 )
 from pipelines.publish.verify import disclosure_violations
 from pipelines.settings import Paths
+from pipelines.transform.metric_registry import metric_registry
 
 DEFAULT_SUPPRESSION_THRESHOLD = 4
 
@@ -67,12 +68,13 @@ def suppression_threshold() -> int:
 
 def published_tables(manifest_path: Path) -> list[PublishedTable]:
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    metrics = metric_registry(manifest)
     tables = []
     for node in manifest["nodes"].values():
         publish = node.get("config", {}).get("meta", {}).get("publish")
         if node["resource_type"] != "model" or publish is None:
             continue
-        tables.append(PublishedTable.from_meta(node["name"], publish))
+        tables.append(PublishedTable.from_meta(node["name"], publish, metrics))
     return sorted(tables, key=lambda t: t.name)
 
 

@@ -10,17 +10,18 @@ from typing import Any
 from dagster import AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
-from pipelines.settings import DBT_PROJECT_DIR, dbt_executable, paths
+from pipelines.settings import dbt_executable, dbt_project_dir, paths
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt_project = DbtProject(project_dir=dbt_project_dir(), profiles_dir=dbt_project_dir())
 
 _SOURCE_SUFFIXES = (".sql", ".yml", ".yaml", ".csv")
 
 
 def _newest_source_mtime() -> float:
-    newest = (DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime
+    project_dir = dbt_project.project_dir
+    newest = (project_dir / "dbt_project.yml").stat().st_mtime
     for folder in ("models", "seeds", "macros", "tests"):
-        for path in (DBT_PROJECT_DIR / folder).rglob("*"):
+        for path in (project_dir / folder).rglob("*"):
             if path.suffix in _SOURCE_SUFFIXES:
                 newest = max(newest, path.stat().st_mtime)
     return newest
@@ -34,7 +35,7 @@ def ensure_manifest() -> None:
     subprocess.run(
         # No log file: parsing logs nothing worth keeping, and dbt_project/logs/ would only grow.
         [dbt_executable(), "parse", "--quiet", "--log-level-file", "none",
-         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+         "--project-dir", str(dbt_project.project_dir), "--profiles-dir", str(dbt_project.profiles_dir)],
         check=True,
         env={**os.environ, "KRITINFO_HOME": str(paths().home)},  # profiles.yml reads it
     )

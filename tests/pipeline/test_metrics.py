@@ -11,8 +11,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import duckdb
 import pytest
-import yaml
 
+from pipelines.transform.metric_registry import metric_registry
+from pipelines.transform.project import dbt_project
 from tests.helpers import MANDATE
 from tests.recompute import (
     COUNTS,
@@ -69,27 +70,24 @@ def test_every_metric_matches_in_every_reported_cell(recomputed):
 # --- the registry's documentation ----------------------------------------------------------------
 
 
-def registry_models() -> dict[str, dict]:
-    documented = yaml.safe_load((DBT_PROJECT / "models" / "metrics" / "_metrics.yml").read_text(encoding="utf-8"))
-    return {model["name"]: model for model in documented["models"]}
-
-
-def test_every_metric_has_a_documented_model_that_quotes_the_mandate():
+def test_every_metric_declares_a_model_that_quotes_the_mandate():
     mandate = re.sub(r"\s+", " ", MANDATE.read_text(encoding="utf-8"))
-    models = registry_models()
-    assert {name for name in models if name != "metrics"} == {f"metric_{m}" for m in REGISTRY}
+    nodes = {node["name"]: node for node in json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))["nodes"].values()
+             if node["resource_type"] == "model"}
+    declared = metric_registry({"nodes": nodes})
+    assert set(declared) == set(REGISTRY)
     for metric_id, (grains, dimensions) in REGISTRY.items():
-        model = models[f"metric_{metric_id}"]
         assert (DBT_PROJECT / "models" / "metrics" / f"metric_{metric_id}.sql").exists()
-        meta = model["config"]["meta"]
-        metric = meta["metric"]
-        assert metric["id"] == metric_id
+        metric = declared[metric_id]
         for field in ("name_nb", "definition", "unit", "mandate"):
             assert metric[field].strip(), (metric_id, field)
+        assert (metric["kind"] == "count") == (metric_id in COUNTS), metric_id
+        assert (metric["kind"] == "quantile") == (metric_id in QUANTILES), metric_id
         assert metric["denominator"].strip() or metric_id in COUNTS
         assert metric["numerator"].strip() or metric_id in QUANTILES
         assert tuple(metric["dimensions"]) == dimensions and tuple(metric["grains"]) == grains, metric_id
         assert re.sub(r"\s+", " ", metric["mandate"]).strip() in mandate, metric_id
+        meta = nodes[f"metric_{metric_id}"]["config"]["meta"]
         assert "publish" not in meta, f"{metric_id}: only the union `metrics` is published"
-    suppress = models["metrics"]["config"]["meta"]["publish"]["suppress"]
+    suppress = nodes["metrics"]["config"]["meta"]["publish"]["suppress"]
     assert suppress["counts"] == ["numerator", "denominator"] and suppress["rates"] == ["value"]

@@ -467,3 +467,25 @@ def test_the_disclosure_check_finds_what_breaks_the_rules(tmp_path: Path, shown:
         con.execute(f"attach '{tmp_path / 'serving.duckdb'}' as serving (read_only)")
         violations = disclosure_violations(con, [CHECKED, NATIONAL], 4)
     assert violations == ([] if violation is None else [violation])
+
+
+def test_the_metrics_groups_come_from_each_metrics_additivity_and_whole_counts():
+    metrics = {
+        "persons": {"additivity": ["counties_to_region", "regions_to_nation"]},
+        "need": {"additivity": ["counties_to_region"], "whole_counts": ["numerator"], "numerator_repeats": "persons"},
+        "senders": {"additivity": []},
+    }
+    union = PublishedTable.from_meta("metrics", {"suppress": {
+        "counts": ["numerator", "denominator"], "additive_groups_of_metrics": True}}, metrics)
+    assert [(group.where, group.columns) for group in union.additive_groups] == [
+        ("grain = 'county' and metric_id in ('need')", ("numerator",)),
+        ("grain = 'county' and metric_id in ('persons')", ("numerator", "denominator")),
+        ("grain = 'region' and metric_id in ('persons')", ("numerator", "denominator")),
+    ]
+    mart = PublishedTable.from_meta("mart", {"suppress": {"counts": ["persons"], "additive_groups": [
+        {"by": ["period"], "total": {"model": "metrics", "column": "numerator", "where": "grain = 'national'",
+                                     "metrics_repeating": "persons"}}]}}, metrics)
+    assert [group.total.where for group in mart.additive_groups] == ["metric_id = 'need' and (grain = 'national')"]
+    with pytest.raises(ValueError, match="unknown additivity"):
+        PublishedTable.from_meta("metrics", {"suppress": {"counts": ["numerator"], "additive_groups_of_metrics": True}},
+                                 {"odd": {"additivity": ["parts_to_whole"]}})

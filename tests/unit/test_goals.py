@@ -10,16 +10,8 @@ import pytest
 import yaml
 
 from pipelines.contract.vocabulary import HEALTH_REGIONS
-from pipelines.evaluation.goals import GOALS_FILE, METRICS, GoalsError, load_goals
+from pipelines.evaluation.goals import GOALS_FILE, GoalsError, MetricKind, known_metrics, load_goals
 from pipelines.settings import DBT_PROJECT_DIR
-
-# The metric ids fixed for issue 4 (the metric registry's models are named metric_<id>).
-DECIDED_METRIC_IDS = {
-    "registration_coverage_population", "registration_coverage_need", "automatic_share",
-    "api_organisations", "api_systems", "api_organisation_share", "drug_reaction_persons",
-    "drug_reaction_atc_share", "delay_median_hours", "delay_p90_hours", "delay_within_24h_share",
-    "ips_completeness_share", "corrections_share", "cost_per_new_person",
-}
 
 GOOD_GOAL = {
     "id": "coverage-vest",
@@ -74,7 +66,7 @@ def test_a_valid_goal_is_read_with_its_types(tmp_path):
 
 def test_unknown_metric(tmp_path):
     assert error_lines(goals_file(tmp_path, {**GOOD_GOAL, "metric": "happiness"})) == [
-        f"goal 'coverage-vest' (#1): field 'metric': unknown metric 'happiness' (known: {', '.join(METRICS)})"
+        f"goal 'coverage-vest' (#1): field 'metric': unknown metric 'happiness' (known: {', '.join(sorted(known_metrics()))})"
     ]
 
 
@@ -101,14 +93,14 @@ def test_target_date_must_follow_the_baseline(tmp_path):
 
 def test_percent_out_of_range(tmp_path):
     assert error_lines(goals_file(tmp_path, {**GOOD_GOAL, "target_value": 120})) == [
-        "goal 'coverage-vest' (#1): field 'target_value': 120 is out of range for registration_coverage_need (percent: 0-100)"
+        "goal 'coverage-vest' (#1): field 'target_value': 120 is out of range for registration_coverage_need (prosent: 0-100)"
     ]
 
 
 def test_count_must_not_be_negative(tmp_path):
     goal = {**GOOD_GOAL, "metric": "api_organisations", "baseline_value": -1, "target_value": 500}
     assert error_lines(goals_file(tmp_path, goal)) == [
-        "goal 'coverage-vest' (#1): field 'baseline_value': -1 is out of range for api_organisations (count: >= 0)"
+        "goal 'coverage-vest' (#1): field 'baseline_value': -1 is out of range for api_organisations (virksomheter: >= 0)"
     ]
 
 
@@ -191,17 +183,17 @@ def test_broken_yaml_and_missing_file_name_the_file(tmp_path):
         load_goals(missing)
 
 
-def test_known_metric_ids_are_the_decided_ones():
-    assert set(METRICS) == DECIDED_METRIC_IDS
+def test_known_metrics_are_the_metric_models():
+    metrics_dir = DBT_PROJECT_DIR / "models" / "metrics"
+    models = {path.stem.removeprefix("metric_") for path in metrics_dir.glob("metric_*.sql")
+              if "declare_metric(" in path.read_text(encoding="utf-8")}
+    assert set(known_metrics()) == models
 
 
-def test_known_metric_ids_are_the_metric_registry_models():
-    registry = DBT_PROJECT_DIR / "models" / "metrics" / "_metrics.yml"
-    models = yaml.safe_load(registry.read_text(encoding="utf-8"))["models"]
-    metric_of = {
-        model["name"]: (model.get("config", {}).get("meta") or model.get("meta") or {}).get("metric", {}).get("id")
-        for model in models
-    }
-    ids = {name: metric_id for name, metric_id in metric_of.items() if metric_id}
-    assert set(ids.values()) == set(METRICS)
-    assert all(name == f"metric_{metric_id}" for name, metric_id in ids.items()), ids
+def test_known_metrics_carry_their_declared_direction_and_bound():
+    kinds = known_metrics()
+    # A share of a whole stops at 100; coverage of the estimated need is a percentage that need not.
+    assert kinds["registration_coverage_population"] == MetricKind("prosent", True, 100.0)
+    assert kinds["registration_coverage_need"] == MetricKind("prosent", True, None)
+    assert kinds["corrections_share"] == MetricKind("prosent", False, 100.0)
+    assert kinds["delay_median_hours"] == MetricKind("timer", False, None)

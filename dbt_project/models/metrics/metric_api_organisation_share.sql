@@ -1,6 +1,25 @@
 -- Of the organisations that registered anything (any event) in each month, the share that sent
 -- at least one event through the API; an organisation counts in every region and organisation type
 -- it sent under (with what it sent under that region and type), once nationally and in the total.
+{%- set metric = declare_metric({
+    'name_nb': 'Andel registrerende virksomheter som bruker API',
+    'definition':
+        'Av virksomhetene som registrerte noe i kjernejournal i måneden (minst én hendelse, via API '
+        'eller portal), andelen som sendte minst én hendelse gjennom API-et. En virksomhet som '
+        'meldte inn som flere virksomhetstyper eller i flere regioner, telles i hver av dem med det '
+        'den sendte der, og én gang nasjonalt og i totalen.',
+    'numerator': 'Virksomheter med minst én hendelse via API i måneden',
+    'denominator': 'Virksomheter med minst én hendelse i måneden',
+    'unit': 'prosent',
+    'kind': 'share',
+    'up_is_good': true,
+    'grains': ['national', 'region'],
+    'dimensions': ['organisation_type'],
+    'additivity': [],
+    'mandate':
+        'støtte de regionale helseforetakene med å oppdatere kritisk informasjon i kjernejournal '
+        'direkte fra EPJ',
+}) %}
 with facts as (
     -- one row per organisation and month: whether it sent anything through the API
     select
@@ -17,15 +36,15 @@ cells as (
     select
         period_end,
         {{ metric_cell_columns() }},
-        count(distinct organisation_id) filter (where sent_through_api) as api_organisations,
+        count(distinct organisation_id) filter (where sent_through_api) as organisations_through_api,
         count(distinct organisation_id) as organisations
-    from {{ metric_cells_of('facts', ['national', 'region'], ['organisation_type']) }}
+    from {{ metric_cells_of('facts', metric) }}
     group by all
 )
 
 {{ metric_table(
-    'api_organisation_share', 'cells', ['national', 'region'], ['organisation_type'],
-    numerator='coalesce(cells.api_organisations, 0)',
+    metric, 'cells',
+    numerator='coalesce(cells.organisations_through_api, 0)',
     denominator='coalesce(cells.organisations, 0)',
-    value=percent('cells.api_organisations', 'cells.organisations'),
+    value=percent('cells.organisations_through_api', 'cells.organisations'),
 ) }}

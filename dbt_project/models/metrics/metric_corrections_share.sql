@@ -2,6 +2,26 @@
 -- the creating event in entry order leaves the entry not active (inactivated or entered in error,
 -- by event type or by a status; docs/definitions.md), as known from all events loaded; by channel
 -- and region of the registering organisation and by type of critical information.
+{%- set metric = declare_metric({
+    'name_nb': 'Andel senere rettet eller inaktivert',
+    'definition':
+        'Av oppføringene som ble opprettet i måneden, andelen som senere er markert som feilført '
+        '(entered-in-error) eller inaktivert, slik det er kjent i siste data: en senere hendelse '
+        'gjør oppføringen ikke-aktiv, ved hendelsestype eller status. Selve opprettelsen teller '
+        'ikke; en oppføring som ble opprettet som feilført, er ikke senere rettet. Siste måneder '
+        'øker etter hvert som rettinger kommer.',
+    'numerator': 'Nye oppføringer i måneden som senere er feilført eller inaktivert',
+    'denominator': 'Nye oppføringer i måneden',
+    'unit': 'prosent',
+    'kind': 'share',
+    'up_is_good': false,
+    'grains': ['national', 'region'],
+    'dimensions': ['channel', 'critical_information_type'],
+    'additivity': ['breakdowns_to_total', 'regions_to_nation'],
+    'mandate':
+        'Tiltaket skal sikre at kritisk informasjon om pasienten blir registrert og kan deles med '
+        'annet helsepersonell med tjenstlig behov på tvers av nivåer og aktører.',
+}) %}
 with corrected_entries as (
     select distinct creations.entry_id
     from {{ ref('int_entry_creations') }} as creations
@@ -30,12 +50,12 @@ cells as (
         {{ metric_cell_columns() }},
         sum(facts.corrected_entries) as corrected_entries,
         sum(facts.entries) as entries
-    from {{ metric_cells_of('facts', ['national', 'region'], ['channel', 'critical_information_type']) }}
+    from {{ metric_cells_of('facts', metric) }}
     group by all
 )
 
 {{ metric_table(
-    'corrections_share', 'cells', ['national', 'region'], ['channel', 'critical_information_type'],
+    metric, 'cells',
     numerator='coalesce(cells.corrected_entries, 0)',
     denominator='coalesce(cells.entries, 0)',
     value=percent('cells.corrected_entries', 'cells.entries'),

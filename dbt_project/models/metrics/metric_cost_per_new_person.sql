@@ -2,6 +2,27 @@
 -- person newly registered in that year (the day they first have an active entry falls in it), in
 -- NOK per person. A year not yet fully reported counts its reported months: the budget pro rata
 -- (spent evenly over the year) and the persons new in those months.
+{%- set metric = declare_metric({
+    'name_nb': 'Kostnad per nyregistrert person',
+    'definition':
+        'Planlagt økonomisk ramme for året (mandatets tabell 1, i 2024-kroner) delt på antall '
+        'personer som fikk kritisk informasjon registrert for første gang det året. For et år som '
+        'ikke er ferdig rapportert: rammen for de rapporterte månedene (jevnt fordelt over året) '
+        'delt på personene som var nye i dem.',
+    'numerator':
+        'Årets ramme i kroner (mandatets tabell 1), for et påbegynt år de rapporterte månedenes '
+        'andel',
+    'denominator': 'Personer registrert for første gang i året',
+    'unit': 'kroner per person',
+    'kind': 'ratio',
+    'up_is_good': false,
+    'grains': ['national'],
+    'dimensions': [],
+    'additivity': [],
+    'mandate':
+        'Det skal legges vekt på avvik og vurdering av forholdet mellom ressursbruk og status for '
+        'måloppnåelse.',
+}) %}
 with reported_months as (
     select year(period_end) as year, count(*) as months, max(period_end) as last_period_end
     from {{ ref('int_month_ends') }}
@@ -25,7 +46,7 @@ new_persons as (
 )
 
 select
-    'cost_per_new_person' as metric_id,
+    '{{ metric.id }}' as metric_id,
     make_date(budget.year, 12, 31) as period_end,
     'year' as period,
     'national' as grain,

@@ -1,22 +1,14 @@
--- The metric registry as a table: one row per model whose meta carries `metric`, read from the
--- project graph (so a metric documented in YAML is listed here without editing this file), with
--- how fresh its figures in the `metrics` mart are.
-{%- set registry = [] %}
-{%- if execute %}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.meta.get('metric') %}
-        {%- do registry.append(node) %}
-    {%- endfor %}
-{%- endif %}
+-- The metric registry as a table: one row per model whose meta carries `metric` (macro
+-- metric_registry, read from the project graph, so a metric declared in its YAML is listed here
+-- without editing this file), with how fresh its figures in the `metrics` mart are.
 {%- set text_columns = ['metric_id', 'name_nb', 'definition', 'numerator', 'denominator', 'unit',
                         'grains', 'dimensions', 'mandate', 'source_model'] %}
 
 with registry as (
-{%- for node in registry | sort(attribute='name') %}
-    {%- set metric = node.config.meta.metric %}
+{%- for metric in metric_registry() %}
     {%- set texts = [
         metric.id, metric.name_nb, metric.definition, metric.numerator or '', metric.denominator or '',
-        metric.unit, (metric.grains or []) | join(','), (metric.dimensions or []) | join(','),
-        metric.mandate, node.name,
+        metric.unit, metric.grains | join(','), metric.dimensions | join(','), metric.mandate, metric.model,
     ] %}
     select
     {%- for column in text_columns %}

@@ -1,12 +1,22 @@
--- Every metric of the registry in one shape: one row per metric, period, place and breakdown cell.
-{%- set metric_ids = [
-    'registration_coverage_population', 'registration_coverage_need',
-    'automatic_share', 'api_organisations', 'api_systems', 'api_organisation_share',
-    'drug_reaction_persons', 'drug_reaction_atc_share',
-    'delay_median_hours', 'delay_p90_hours', 'delay_within_24h_share',
-    'ips_completeness_share', 'corrections_share', 'cost_per_new_person',
-] %}
-{% for metric_id in metric_ids %}
+-- Every metric of the registry (macro metric_registry: the models whose meta carries `metric`) in
+-- one shape: one row per metric, period, place and breakdown cell.
+-- dbt reads a model's refs when it parses it, before the graph exists, so the metric models are
+-- listed for it here; when one is missing, compiling stops with the line to add.
+-- depends_on: {{ ref('metric_api_organisation_share') }}
+-- depends_on: {{ ref('metric_api_organisations') }}
+-- depends_on: {{ ref('metric_api_systems') }}
+-- depends_on: {{ ref('metric_automatic_share') }}
+-- depends_on: {{ ref('metric_corrections_share') }}
+-- depends_on: {{ ref('metric_cost_per_new_person') }}
+-- depends_on: {{ ref('metric_delay_median_hours') }}
+-- depends_on: {{ ref('metric_delay_p90_hours') }}
+-- depends_on: {{ ref('metric_delay_within_24h_share') }}
+-- depends_on: {{ ref('metric_drug_reaction_atc_share') }}
+-- depends_on: {{ ref('metric_drug_reaction_persons') }}
+-- depends_on: {{ ref('metric_ips_completeness_share') }}
+-- depends_on: {{ ref('metric_registration_coverage_need') }}
+-- depends_on: {{ ref('metric_registration_coverage_population') }}
+{%- for metric in metric_registry() %}
 select
     cast(metric_id as varchar) as metric_id,
     cast(period_end as date) as period_end,
@@ -19,6 +29,6 @@ select
     cast(numerator as double) as numerator,
     cast(denominator as double) as denominator,
     cast(value as double) as value
-from {{ ref('metric_' ~ metric_id) }}
+from {{ ref(metric.model) }}
 {% if not loop.last %}union all{% endif %}
 {%- endfor %}
