@@ -567,11 +567,13 @@ class Report:
         if not self.package.has("metrics"):
             self.add(Paragraph("Pakken har ingen tall for økonomi."))
             return
+        # The economy metric is the registry's cost per person (budget over new persons), found by
+        # its unit so that the report names no metric id.
         years = self.package.query(
             """
-            SELECT period_end, numerator, denominator, value FROM metrics
-            WHERE metric_id = 'cost_per_new_person' AND period = 'year' AND grain = 'national'
-              AND dimension_name = 'total'
+            SELECT metric_id, period_end, numerator, denominator, value FROM metrics
+            WHERE metric_id = (SELECT min(metric_id) FROM metric_definitions WHERE unit = 'kroner per person')
+              AND period = 'year' AND grain = 'national' AND dimension_name = 'total'
             ORDER BY period_end
             """
         )
@@ -582,7 +584,7 @@ class Report:
         for row in years.itertuples():
             # Budget / cost would give back a hidden number of persons: hide the cost with them.
             persons_hidden = self.counts.hidden(row.denominator)
-            cost = fmt.SUPPRESSED if persons_hidden else self.metrics.value("cost_per_new_person", row.value)
+            cost = fmt.SUPPRESSED if persons_hidden else self.metrics.value(row.metric_id, row.value)
             rows.append([str(row.period_end.year), f"{fmt.number(row.numerator)}{fmt.NBSP}kr",
                          self.counts.text(row.denominator), cost])  # fmt: skip
         self.add(Paragraph(
