@@ -7,7 +7,7 @@
     list_filter(
         coalesce(json_transform(resource, '{"{{ element }}": {"coding": [{"system": "VARCHAR", "code": "VARCHAR"}]}}').{{ element }}.coding, []),
         lambda coding: coding.system in (
-            {%- for system in code_systems %}'http://terminology.hl7.org/CodeSystem/{{ system }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    {%- for system in code_systems %}'http://terminology.hl7.org/CodeSystem/{{ system }}'{% if not loop.last %}, {% endif %}{% endfor -%}
         )
     )[1].code
 {%- endmacro %}

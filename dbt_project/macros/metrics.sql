@@ -20,19 +20,23 @@
         returned with its id and model name. A compiler error names what is missing or unknown. -#}
     {%- do config(meta={'metric': declaration}) -%}
     {#- A unit test compiles its model's SQL as itself: the model is then the one it tests. -#}
-    {%- set model_name = (model.tested_node_unique_id if model.resource_type == 'unit_test' else model.unique_id).split('.')[-1] -%}
+    {%- set node_id = model.tested_node_unique_id if model.resource_type == 'unit_test' else model.unique_id -%}
+    {%- set model_name = node_id.split('.')[-1] -%}
     {%- set required = ['name_nb', 'definition', 'numerator', 'denominator', 'unit', 'kind', 'up_is_good',
                         'grains', 'dimensions', 'additivity', 'mandate'] -%}
     {%- set missing = required | reject('in', declaration) | list -%}
     {%- if missing -%}
         {{ exceptions.raise_compiler_error(model_name ~ ": the metric's declaration lacks " ~ missing | join(', ')) }}
     {%- endif -%}
-    {%- set unknown_keys = declaration.keys() | reject('in', required + ['whole_counts', 'numerator_repeats']) | list -%}
+    {%- set optional = ['whole_counts', 'numerator_repeats'] -%}
+    {%- set unknown_keys = declaration.keys() | reject('in', required + optional) | list -%}
     {%- if unknown_keys -%}
-        {{ exceptions.raise_compiler_error(model_name ~ ": the metric's declaration has unknown keys " ~ unknown_keys | join(', ')) }}
+        {{ exceptions.raise_compiler_error(
+            model_name ~ ": the metric's declaration has unknown keys " ~ unknown_keys | join(', ')) }}
     {%- endif -%}
     {%- if declaration.kind not in ['count', 'share', 'quantile', 'ratio'] -%}
-        {{ exceptions.raise_compiler_error(model_name ~ ": kind " ~ declaration.kind ~ " is none of count, share, quantile, ratio") }}
+        {{ exceptions.raise_compiler_error(
+            model_name ~ ": kind " ~ declaration.kind ~ " is none of count, share, quantile, ratio") }}
     {%- endif -%}
     {%- set unknown = declaration.additivity | reject('in', metric_relations()) | list -%}
     {%- if unknown -%}
@@ -83,11 +87,16 @@
     {%- endfor -%}
     {{ facts }},
     unnest([
-        {%- for scope in scopes %}{% set scope_loop = loop %}{% for breakdown in breakdowns %}
-        {'grain': {{ scope[0] }}, 'health_region': cast({{ scope[1] }} as varchar), 'county_code': cast({{ scope[2] }} as varchar),
-         'dimension_name': {{ breakdown[0] }}, 'dimension_value': cast({{ breakdown[1] }} as varchar)}
+    {%- for scope in scopes %}{% set scope_loop = loop %}{% for breakdown in breakdowns %}
+        {
+            'grain': {{ scope[0] }},
+            'health_region': cast({{ scope[1] }} as varchar),
+            'county_code': cast({{ scope[2] }} as varchar),
+            'dimension_name': {{ breakdown[0] }},
+            'dimension_value': cast({{ breakdown[1] }} as varchar)
+        }
         {%- if not (scope_loop.last and loop.last) %},{% endif %}
-        {%- endfor %}{% endfor %}
+    {%- endfor %}{% endfor %}
     ]) as cells(cell)
 {%- endmacro %}
 
@@ -185,9 +194,9 @@
     cross join groups
     left join net_changes
         on net_changes.period_end = month_ends.period_end
-        {%- for column in group_columns %}
+    {%- for column in group_columns %}
         and net_changes.{{ column }} is not distinct from groups.{{ column }}
-        {%- endfor %}
+    {%- endfor %}
 {%- endmacro %}
 
 {% macro creation_delay_metric(metric, cell_aggregates, numerator, denominator, value) -%}

@@ -2,12 +2,16 @@
 -- type or statuses differ from the state int_entry_states took (both pick the entry's latest
 -- event of the day; this keeps their orderings the same), and with each state missing from it.
 -- (It reads only these two models: a test on staging would run with the event-day build.)
-select states.entry_id, states.valid_from
+select
+    states.entry_id,
+    states.valid_from
 from {{ ref('int_entry_states') }} as states
 left join {{ ref('int_metric_entry_versions') }} as versions
-    on versions.entry_id = states.entry_id
-    and versions.valid_from = states.valid_from
-where versions.entry_id is null
+    on
+        states.entry_id = versions.entry_id
+        and states.valid_from = versions.valid_from
+where
+    versions.entry_id is null
     or versions.event_type <> states.last_event_type
     or versions.clinical_status is distinct from states.clinical_status
     or versions.verification_status is distinct from states.verification_status

@@ -3,5 +3,6 @@
 -- any, and the registry is published with empty freshness rather than refused.
 select metric_id
 from {{ ref('metric_definitions') }}
-where (periods is null or latest_period_end is null)
+where
+    (periods is null or latest_period_end is null)
     and exists (select 1 from {{ ref('int_month_ends') }})

@@ -21,34 +21,67 @@ with metrics as (
 
 sums as (
     -- breakdown values -> the total of the same place
-    select metric_id, period_end, grain, health_region, county_code, 'total' as dimension_name, 'all' as dimension_value,
-        sum(numerator) as numerator, sum(denominator) as denominator
+    select
+        metric_id,
+        period_end,
+        grain,
+        health_region,
+        county_code,
+        'total' as dimension_name,
+        'all' as dimension_value,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
     from metrics
     where dimension_name <> 'total' and metric_id in ({{ declaring['breakdowns_to_total'] }})
     group by metric_id, period_end, grain, health_region, county_code, dimension_name
     union all
     -- regions -> the nation
-    select metric_id, period_end, 'national', null, null, dimension_name, dimension_value, sum(numerator), sum(denominator)
+    select
+        metric_id,
+        period_end,
+        'national',
+        null,
+        null,
+        dimension_name,
+        dimension_value,
+        sum(numerator),
+        sum(denominator)
     from metrics
     where grain = 'region' and metric_id in ({{ declaring['regions_to_nation'] }})
     group by all
     union all
     -- counties -> their region
-    select metric_id, period_end, 'region', health_region, null, dimension_name, dimension_value, sum(numerator), sum(denominator)
+    select
+        metric_id,
+        period_end,
+        'region',
+        health_region,
+        null,
+        dimension_name,
+        dimension_value,
+        sum(numerator),
+        sum(denominator)
     from metrics
     where grain = 'county' and metric_id in ({{ declaring['counties_to_region'] }})
     group by all
 )
 
-select sums.*, cells.numerator as cell_numerator, cells.denominator as cell_denominator
+select
+    sums.*,
+    cells.numerator as cell_numerator,
+    cells.denominator as cell_denominator
 from sums
 inner join metrics as cells
-    on cells.metric_id = sums.metric_id
-    and cells.period_end = sums.period_end
-    and cells.grain = sums.grain
-    and cells.health_region is not distinct from sums.health_region
-    and cells.county_code is not distinct from sums.county_code
-    and cells.dimension_name = sums.dimension_name
-    and cells.dimension_value = sums.dimension_value
-where abs(coalesce(sums.numerator, 0) - coalesce(cells.numerator, 0)) > 1e-6 * greatest(1, abs(coalesce(cells.numerator, 0)))
-    or abs(coalesce(sums.denominator, 0) - coalesce(cells.denominator, 0)) > 1e-6 * greatest(1, abs(coalesce(cells.denominator, 0)))
+    on
+        sums.metric_id = cells.metric_id
+        and sums.period_end = cells.period_end
+        and sums.grain = cells.grain
+        and cells.health_region is not distinct from sums.health_region
+        and cells.county_code is not distinct from sums.county_code
+        and sums.dimension_name = cells.dimension_name
+        and sums.dimension_value = cells.dimension_value
+where
+    abs(coalesce(sums.numerator, 0) - coalesce(cells.numerator, 0))
+    > 1e-6 * greatest(1, abs(coalesce(cells.numerator, 0)))
+    or abs(coalesce(sums.denominator, 0) - coalesce(cells.denominator, 0))
+    > 1e-6 * greatest(1, abs(coalesce(cells.denominator, 0)))

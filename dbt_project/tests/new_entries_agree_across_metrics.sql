@@ -23,21 +23,31 @@ metric_counts as (
         max(denominator) filter (where metric_id = 'delay_p90_hours') as p90_entries,
         max(denominator) filter (where metric_id = 'delay_within_24h_share') as within_24h_entries
     from {{ ref('metrics') }}
-    where grain = 'region' and dimension_name = 'channel'
+    where
+        grain = 'region' and dimension_name = 'channel'
         and metric_id in ('corrections_share', 'delay_median_hours', 'delay_p90_hours', 'delay_within_24h_share')
     group by all
 ),
 
 registrations as (
-    select cast(last_day(period_month) as date) as period_end, health_region, channel, new_entries
+    select
+        cast(last_day(period_month) as date) as period_end,
+        health_region,
+        channel,
+        new_entries
     from {{ ref('registrations_by_channel_month') }}
 )
 
-select metric_counts.*, registrations.new_entries as registered_entries, creations.new_entries, creations.new_entries_with_recorded_date
+select
+    metric_counts.*,
+    registrations.new_entries as registered_entries,
+    creations.new_entries,
+    creations.new_entries_with_recorded_date
 from metric_counts
 left join creations using (period_end, health_region, channel)
 left join registrations using (period_end, health_region, channel)
-where metric_counts.corrections_entries <> coalesce(creations.new_entries, 0)
+where
+    metric_counts.corrections_entries <> coalesce(creations.new_entries, 0)
     or registrations.new_entries is distinct from metric_counts.corrections_entries
     or metric_counts.median_entries <> coalesce(creations.new_entries_with_recorded_date, 0)
     or metric_counts.p90_entries <> metric_counts.median_entries

@@ -10,7 +10,8 @@ with dated as (
         counties.population_date,
         row_number() over (
             partition by month_ends.period_end, counties.county_code
-            order by (counties.population_date <= month_ends.period_end) desc,
+            order by
+                (counties.population_date <= month_ends.period_end) desc,
                 case when counties.population_date <= month_ends.period_end then counties.population_date end desc,
                 counties.population_date asc
         ) as preference
@@ -18,6 +19,12 @@ with dated as (
     cross join {{ ref('counties') }} as counties
 )
 
-select period_end, county_code, county_name, health_region, population, population_date
+select
+    period_end,
+    county_code,
+    county_name,
+    health_region,
+    population,
+    population_date
 from dated
 where preference = 1

@@ -5,8 +5,10 @@ with deciding_events as (
         entry_id,
         occurred_on,
         arg_max(
-            struct_pack(patient_pseudonym, critical_information_type, event_type, clinical_status, verification_status,
-                is_active := {{ leaves_entry_active() }}),
+            struct_pack(
+                patient_pseudonym, critical_information_type, event_type, clinical_status, verification_status,
+                is_active := {{ leaves_entry_active() }}
+            ),
             {{ entry_order_key() }}
         ) as state
     from {{ ref('stg_registration_events') }}
@@ -14,13 +16,15 @@ with deciding_events as (
 )
 
 select
-    entry_id,
+    deciding_events.entry_id,
     state.patient_pseudonym,
     state.critical_information_type,
     state.event_type as last_event_type,
     state.clinical_status,
     state.verification_status,
     state.is_active,
-    occurred_on as valid_from,
-    lead(occurred_on) over (partition by entry_id order by occurred_on) as valid_to
+    deciding_events.occurred_on as valid_from,
+    lead(deciding_events.occurred_on)
+        over (partition by deciding_events.entry_id order by deciding_events.occurred_on)
+        as valid_to
 from deciding_events

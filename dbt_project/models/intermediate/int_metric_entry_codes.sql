@@ -13,9 +13,13 @@ with codings as (
 )
 
 select
-    event_id,
-    len(list_filter(codings, lambda coding:
-        nullif(coding.system, '') is not null and nullif(coding.code, '') is not null)) > 0 as has_coded_code,
-    len(list_filter(codings, lambda coding:
-        coding.system = 'http://www.whocc.no/atc' and nullif(coding.code, '') is not null)) > 0 as has_atc_code
+    codings.event_id,
+    len(list_filter(
+        codings, lambda coding:
+        nullif(coding.system, '') is not null and nullif(coding.code, '') is not null
+    )) > 0 as has_coded_code,
+    len(list_filter(
+        codings, lambda coding:
+        coding.system = 'http://www.whocc.no/atc' and nullif(coding.code, '') is not null
+    )) > 0 as has_atc_code
 from codings

@@ -2,6 +2,13 @@
 -- its person lives in one county: each active state of an entry (int_metric_entry_versions)
 -- intersected with the person's residences (int_person_residences; as for coverage, the latest
 -- home municipality known). valid_from inclusive, valid_to exclusive (null: still so).
+with counties as (
+    select distinct
+        county_code,
+        health_region
+    from {{ ref('counties') }}
+)
+
 select
     versions.entry_id,
     versions.patient_pseudonym,
@@ -19,9 +26,10 @@ select
     end as valid_to
 from {{ ref('int_metric_entry_versions') }} as versions
 inner join {{ ref('int_person_residences') }} as residences
-    on residences.patient_pseudonym = versions.patient_pseudonym
-    and (versions.valid_to is null or residences.valid_from < versions.valid_to)
-    and (residences.valid_to is null or versions.valid_from < residences.valid_to)
-inner join (select distinct county_code, health_region from {{ ref('counties') }}) as counties
-    on counties.county_code = residences.county_code
+    on
+        versions.patient_pseudonym = residences.patient_pseudonym
+        and (versions.valid_to is null or versions.valid_to > residences.valid_from)
+        and (residences.valid_to is null or versions.valid_from < residences.valid_to)
+inner join counties
+    on residences.county_code = counties.county_code
 where versions.is_active

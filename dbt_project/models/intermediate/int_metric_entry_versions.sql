@@ -32,17 +32,21 @@ select
     -- resource types carry their content as text and have no clinical or verification status in
     -- FHIR R4: they are outside the measure (null).
     case events.resource_type
-        when 'AllergyIntolerance' then coalesce(codes.has_coded_code, false)
-            and events.clinical_status is not null
-            and events.verification_status is not null
-            and events.criticality is not null
-        when 'Condition' then coalesce(codes.has_coded_code, false)
+        when 'AllergyIntolerance'
+            then
+                coalesce(codes.has_coded_code, false)
+                and events.clinical_status is not null
+                and events.verification_status is not null
+                and events.criticality is not null
+        when 'Condition' then
+            coalesce(codes.has_coded_code, false)
             and events.clinical_status is not null
             and events.verification_status is not null
     end as is_ips_complete
 from {{ ref('int_entry_states') }} as states
 inner join deciding_events as deciding
-    on deciding.entry_id = states.entry_id
-    and deciding.occurred_on = states.valid_from
-inner join {{ ref('stg_registration_events') }} as events on events.event_id = deciding.event_id
-left join {{ ref('int_metric_entry_codes') }} as codes on codes.event_id = events.event_id
+    on
+        states.entry_id = deciding.entry_id
+        and states.valid_from = deciding.occurred_on
+inner join {{ ref('stg_registration_events') }} as events on deciding.event_id = events.event_id
+left join {{ ref('int_metric_entry_codes') }} as codes on events.event_id = codes.event_id

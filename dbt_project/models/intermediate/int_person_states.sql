@@ -2,9 +2,15 @@
 -- changed: whether they have critical information registered (at least one active entry) and the
 -- county they are counted in. Valid until their next change.
 with change_days as (
-    select patient_pseudonym, valid_from as changed_on from {{ ref('int_entry_states') }}
+    select
+        patient_pseudonym,
+        valid_from as changed_on
+    from {{ ref('int_entry_states') }}
     union
-    select patient_pseudonym, valid_from from {{ ref('int_person_residences') }}
+    select
+        patient_pseudonym,
+        valid_from
+    from {{ ref('int_person_residences') }}
 ),
 
 registration as (
@@ -14,23 +20,25 @@ registration as (
         count(*) filter (where entries.is_active) as active_entries
     from change_days
     inner join {{ ref('int_entry_states') }} as entries
-        on entries.patient_pseudonym = change_days.patient_pseudonym
-        and entries.valid_from <= change_days.changed_on
-        and (entries.valid_to is null or entries.valid_to > change_days.changed_on)
+        on
+            change_days.patient_pseudonym = entries.patient_pseudonym
+            and change_days.changed_on >= entries.valid_from
+            and (entries.valid_to is null or change_days.changed_on < entries.valid_to)
     group by all
 )
 
 select
     registration.patient_pseudonym,
     registration.active_entries,
-    registration.active_entries > 0 as has_critical_information,
     residences.county_code,
     registration.changed_on as valid_from,
+    registration.active_entries > 0 as has_critical_information,
     lead(registration.changed_on) over (
         partition by registration.patient_pseudonym order by registration.changed_on
     ) as valid_to
 from registration
 inner join {{ ref('int_person_residences') }} as residences
-    on residences.patient_pseudonym = registration.patient_pseudonym
-    and residences.valid_from <= registration.changed_on
-    and (residences.valid_to is null or residences.valid_to > registration.changed_on)
+    on
+        registration.patient_pseudonym = residences.patient_pseudonym
+        and registration.changed_on >= residences.valid_from
+        and (residences.valid_to is null or registration.changed_on < residences.valid_to)

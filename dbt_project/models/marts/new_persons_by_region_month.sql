@@ -3,23 +3,32 @@
 -- region of the county they lived in that day; with the region's population. The outcome of the
 -- rollout-effect estimate (pipelines/evaluation/effect.py).
 with first_registered as (
-    select county_code, cast(date_trunc('month', valid_from) as date) as first_month
+    select
+        county_code,
+        cast(date_trunc('month', valid_from) as date) as first_month
     from {{ ref('int_person_states') }}
     where has_critical_information
     qualify row_number() over (partition by patient_pseudonym order by valid_from) = 1
 ),
 
 counted as (
-    select populations.period_end, populations.health_region, count(first_registered.county_code) as persons
+    select
+        populations.period_end,
+        populations.health_region,
+        count(first_registered.county_code) as persons
     from {{ ref('int_county_populations') }} as populations
     left join first_registered
-        on first_registered.county_code = populations.county_code
-        and first_registered.first_month = cast(date_trunc('month', populations.period_end) as date)
+        on
+            populations.county_code = first_registered.county_code
+            and first_registered.first_month = cast(date_trunc('month', populations.period_end) as date)
     group by all
 ),
 
 populations as (
-    select period_end, health_region, sum(population) as population
+    select
+        period_end,
+        health_region,
+        sum(population) as population
     from {{ ref('int_county_populations') }}
     group by all
 )
@@ -32,5 +41,6 @@ select
     100000.0 * counted.persons / populations.population as new_persons_per_100k
 from populations
 inner join counted
-    on counted.period_end = populations.period_end
-    and counted.health_region = populations.health_region
+    on
+        populations.period_end = counted.period_end
+        and populations.health_region = counted.health_region

@@ -6,11 +6,15 @@ with months as (
 ),
 
 channels as (
-    select channel from (values ('api'), ('portal')) as channels(channel)
+    select channel from (values ('api'), ('portal'))
 ),
 
 creations as (
-    select created_month, health_region, channel, count(*) as new_entries
+    select
+        created_month,
+        health_region,
+        channel,
+        count(*) as new_entries
     from {{ ref('int_entry_creations') }}
     group by all
 ),
@@ -26,13 +30,16 @@ counted as (
     cross join {{ ref('health_regions') }} as regions
     cross join channels
     left join creations
-        on creations.created_month = months.period_month
-        and creations.health_region = regions.health_region
-        and creations.channel = channels.channel
+        on
+            months.period_month = creations.created_month
+            and regions.health_region = creations.health_region
+            and channels.channel = creations.channel
 )
 
 select
     *,
     cast(sum(new_entries) over (partition by period_month, health_region) as bigint) as region_new_entries,
-    100.0 * new_entries / nullif(sum(new_entries) over (partition by period_month, health_region), 0) as channel_share_pct
+    100.0
+    * new_entries
+    / nullif(sum(new_entries) over (partition by period_month, health_region), 0) as channel_share_pct
 from counted

@@ -26,8 +26,9 @@ with corrected_entries as (
     select distinct creations.entry_id
     from {{ ref('int_entry_creations') }} as creations
     inner join {{ ref('stg_registration_events') }} as events
-        on events.entry_id = creations.entry_id
-        and {{ entry_order_key('events') }} > creations.order_key
+        on
+            creations.entry_id = events.entry_id
+            and {{ entry_order_key('events') }} > creations.order_key
     where not {{ leaves_entry_active('events') }}
 ),
 
@@ -40,7 +41,7 @@ facts as (
         count(corrected_entries.entry_id) as corrected_entries,
         count(*) as entries
     from {{ ref('int_entry_creations') }} as creations
-    left join corrected_entries on corrected_entries.entry_id = creations.entry_id
+    left join corrected_entries on creations.entry_id = corrected_entries.entry_id
     group by all
 ),
 

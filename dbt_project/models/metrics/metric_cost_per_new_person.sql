@@ -24,39 +24,47 @@
         'måloppnåelse.',
 }) %}
 with reported_months as (
-    select year(period_end) as year, count(*) as months, max(period_end) as last_period_end
+    select
+        year(period_end) as year,
+        count(*) as months,
+        max(period_end) as last_period_end
     from {{ ref('int_month_ends') }}
     group by all
 ),
 
 first_registered as (
-    select patient_pseudonym, min(valid_from) as registered_on
+    select
+        patient_pseudonym,
+        min(valid_from) as registered_on
     from {{ ref('int_person_states') }}
     where has_critical_information
     group by patient_pseudonym
 ),
 
 new_persons as (
-    select reported_months.year, count(*) as persons
+    select
+        reported_months.year,
+        count(*) as persons
     from first_registered
     inner join reported_months
-        on reported_months.year = year(first_registered.registered_on)
-        and first_registered.registered_on <= reported_months.last_period_end
+        on
+            reported_months.year = year(first_registered.registered_on)
+            and first_registered.registered_on <= reported_months.last_period_end
     group by all
 )
 
 select
     '{{ metric.id }}' as metric_id,
-    make_date(budget.year, 12, 31) as period_end,
     'year' as period,
     'national' as grain,
     cast(null as varchar) as health_region,
     cast(null as varchar) as county_code,
     'total' as dimension_name,
     'all' as dimension_value,
-    budget.budget_mnok * 1000000.0 * reported_months.months / 12 as numerator,
     cast(coalesce(new_persons.persons, 0) as double) as denominator,
+    make_date(budget.year, 12, 31) as period_end,
+    budget.budget_mnok * 1000000.0 * reported_months.months / 12 as numerator,
     budget.budget_mnok * 1000000.0 * reported_months.months / 12 / nullif(new_persons.persons, 0) as value
 from {{ ref('mandate_budget') }} as budget
-inner join reported_months on reported_months.year = budget.year
-left join new_persons on new_persons.year = budget.year
+inner join reported_months on budget.year = reported_months.year
+left join new_persons on budget.year = new_persons.year

@@ -1,11 +1,11 @@
 -- The metric registry as a table: one row per model whose meta carries `metric` (macro
--- metric_registry, read from the project graph, so a metric declared in its YAML is listed here
+-- metric_registry, read from the project graph, so a metric declared in its SQL is listed here
 -- without editing this file), with how fresh its figures in the `metrics` mart are.
 {%- set text_columns = ['metric_id', 'name_nb', 'definition', 'numerator', 'denominator', 'unit',
                         'grains', 'dimensions', 'mandate', 'source_model'] %}
 
 with registry as (
-{%- for metric in metric_registry() %}
+    {%- for metric in metric_registry() %}
     {%- set texts = [
         metric.id, metric.name_nb, metric.definition, metric.numerator or '', metric.denominator or '',
         metric.unit, metric.grains | join(','), metric.dimensions | join(','), metric.mandate, metric.model,
@@ -18,9 +18,12 @@ with registry as (
     {% if not loop.last %}union all{% endif %}
 {%- else %}
     -- Parsing (no graph yet): the columns, no rows.
-    select {% for column in text_columns %}cast(null as varchar) as {{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
-    where false
-{%- endfor %}
+        select
+            {%- for column in text_columns %}
+                cast(null as varchar) as {{ column }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        where false
+    {%- endfor %}
 ),
 
 freshness as (

@@ -18,7 +18,12 @@
         'en kilde til denne informasjonen',
 }) %}
 with facts as (
-    select period_end, health_region, county_code, has_atc_code, entries
+    select
+        period_end,
+        health_region,
+        county_code,
+        has_atc_code,
+        entries
     from {{ ref('int_metric_month_end_entries') }}
     where critical_information_type = 'drug-reaction'
 ),

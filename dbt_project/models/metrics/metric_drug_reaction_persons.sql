@@ -20,7 +20,11 @@
         'legemiddelreaksjoner.',
 }) %}
 with facts as (
-    select period_end, health_region, county_code, persons
+    select
+        period_end,
+        health_region,
+        county_code,
+        persons
     from {{ ref('int_metric_month_end_drug_reaction_persons') }}
 ),
 

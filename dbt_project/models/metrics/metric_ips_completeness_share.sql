@@ -22,7 +22,13 @@
         'internasjonale standarden International Patient Summary (IPS)',
 }) %}
 with facts as (
-    select period_end, health_region, county_code, critical_information_type, is_ips_complete, entries
+    select
+        period_end,
+        health_region,
+        county_code,
+        critical_information_type,
+        is_ips_complete,
+        entries
     from {{ ref('int_metric_month_end_entries') }}
     where is_ips_complete is not null
 ),
@@ -54,5 +60,6 @@ all_types as (
 
 select *
 from all_types
-where dimension_name <> 'critical_information_type'
-    or dimension_value in (select type_id from measured_types)
+where
+    dimension_name <> 'critical_information_type'
+    or dimension_value in (select measured_types.type_id from measured_types)

@@ -29,10 +29,12 @@ select
     resource_type || '/' || resource_id as entry_id,
     resource_version,
     -- meta.versionId compares as a number when it is one (digits only); see docs/definitions.md.
-    case when regexp_full_match(resource_version, '[0-9]+') then try_cast(resource_version as hugeint) end as resource_version_number,
+    case when regexp_full_match(resource_version, '[0-9]+') then try_cast(resource_version as hugeint) end
+        as resource_version_number,
     critical_information_type,
     {{ hl7_status_code('clinicalStatus', ['allergyintolerance-clinical', 'condition-clinical']) }} as clinical_status,
-    {{ hl7_status_code('verificationStatus', ['allergyintolerance-verification', 'condition-ver-status']) }} as verification_status,
+    {{ hl7_status_code('verificationStatus', ['allergyintolerance-verification', 'condition-ver-status']) }}
+        as verification_status,
     json_extract_string(resource, '$.status') as resource_status,
     json_extract_string(resource, '$.criticality') as criticality,
     json_extract_string(resource, '$.code.coding[0].system') as code_system,
@@ -43,5 +45,5 @@ select
     ingested_at
 from {{ source('raw', 'events') }}
 {% if is_incremental() %}
-where {{ restaged(local_date('occurred_at')) }}
+    where {{ restaged(local_date('occurred_at')) }}
 {% endif %}

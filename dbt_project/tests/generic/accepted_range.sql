@@ -1,5 +1,5 @@
 {% test accepted_range(model, column_name, min_value=none, max_value=none) %}
-{#- Fails with each row whose value lies outside [min_value, max_value]; nulls pass. -#}
+    {#- Fails with each row whose value lies outside [min_value, max_value]; nulls pass. -#}
 select *
 from {{ model }}
 where {{ column_name }} is not null

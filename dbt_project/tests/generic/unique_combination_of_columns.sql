@@ -1,5 +1,5 @@
 {% test unique_combination_of_columns(model, combination_of_columns) %}
-{#- Fails with each combination of the columns that occurs more than once. -#}
+    {#- Fails with each combination of the columns that occurs more than once. -#}
 select {{ combination_of_columns | join(', ') }}, count(*) as occurrences
 from {{ model }}
 group by {{ combination_of_columns | join(', ') }}
