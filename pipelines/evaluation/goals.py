@@ -14,11 +14,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import Annotated
 
 import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from pipelines.contract.vocabulary import HEALTH_REGIONS
 from pipelines.settings import REPO_ROOT
@@ -63,12 +65,11 @@ def _metric_kinds(manifest: Path, modified_ns: int) -> Mapping[str, MetricKind]:
     return {metric_id: metric_kind(metric) for metric_id, metric in read_metric_registry(manifest).items()}
 
 SCOPES = (NATIONAL, *HEALTH_REGIONS)
-TOP_LEVEL_FIELDS = {"version": "a number or text", "note": "text", "goals": "a list of goals"}
+TOP_LEVEL_FIELDS = ("version", "note", "goals")
 GOAL_FIELDS = (
     "id", "metric", "scope", "baseline_value", "baseline_date", "target_value", "target_date",
     "illustrative", "note",
-)
-OPTIONAL_GOAL_FIELDS = {"note"}
+)  # fmt: skip
 
 
 class GoalsError(ValueError):
@@ -116,120 +117,155 @@ def load_goals(path: Path | None = None) -> Goals:
         line = f" at line {where.line + 1}" if where else ""
         raise GoalsError(f"{path}: not valid YAML{line}") from None
     problems: list[str] = []
-    goals = _validate(document, problems)
-    if problems:
-        raise GoalsError("\n".join(f"{path}: {problem}" for problem in problems))
-    return Goals(str(document["version"]), document.get("note") or "", tuple(goals), path)
-
-
-def _validate(document: object, problems: list[str]) -> list[Goal]:
-    if not isinstance(document, dict):
-        problems.append("must be a mapping with the fields version, note and goals")
-        return []
-    for name in sorted(set(document) - set(TOP_LEVEL_FIELDS)):
-        problems.append(f"unknown field '{name}' (allowed: {', '.join(TOP_LEVEL_FIELDS)})")
-    version = document.get("version")
-    if version is None:
-        problems.append("field 'version': missing")
-    elif isinstance(version, bool) or not isinstance(version, (int, float, str)) or str(version).strip() == "":
-        problems.append(f"field 'version': must be {TOP_LEVEL_FIELDS['version']}, got {version!r}")
-    if "note" in document and not isinstance(document["note"], str):
-        problems.append("field 'note': must be text")
-    entries = document.get("goals")
-    if not isinstance(entries, list) or not entries:
-        problems.append("field 'goals': must be a non-empty list of goals")
-        return []
-
+    goals_file = _validated(_GoalsFile, document, problems, "")
+    # The goals are checked even when the file around them is not: every problem at once.
+    entries = document.get("goals") if isinstance(document, dict) else None
     goals = []
     seen: dict[str, int] = {}
-    for number, entry in enumerate(entries, start=1):
-        goal = _validate_goal(number, entry, problems)
+    for number, entry in enumerate(entries if isinstance(entries, list) else (), start=1):
+        goal_id = entry.get("id") if isinstance(entry, dict) else None
+        label = f"goal '{goal_id}' (#{number})" if isinstance(goal_id, str) and goal_id else f"goal #{number}"
+        if not isinstance(entry, dict):
+            problems.append(f"{label}: must be a mapping of fields ({', '.join(GOAL_FIELDS)})")
+            continue
+        goal = _validated(_GoalEntry, entry, problems, f"{label}: ")
         if goal is None:
             continue
         if goal.id in seen:
-            problems.append(f"goal '{goal.id}' (#{number}): field 'id': duplicate of goal #{seen[goal.id]}")
+            problems.append(f"{label}: field 'id': duplicate of goal #{seen[goal.id]}")
             continue
         seen[goal.id] = number
-        goals.append(goal)
-    return goals
+        goals.append(Goal(**goal.model_dump()))
+    if problems:
+        raise GoalsError("\n".join(f"{path}: {problem}" for problem in problems))
+    return Goals(goals_file.version, goals_file.note, tuple(goals), path)
 
 
-def _validate_goal(number: int, entry: object, problems: list[str]) -> Goal | None:
-    if not isinstance(entry, dict):
-        problems.append(f"goal #{number}: must be a mapping of fields ({', '.join(GOAL_FIELDS)})")
-        return None
-    goal_id = entry.get("id")
-    label = f"goal '{goal_id}' (#{number})" if isinstance(goal_id, str) and goal_id else f"goal #{number}"
-    before = len(problems)
-
-    def problem(field: str, text: str) -> None:
-        problems.append(f"{label}: field '{field}': {text}")
-
-    for name in sorted(set(entry) - set(GOAL_FIELDS)):
-        problem(name, f"unknown field (allowed: {', '.join(GOAL_FIELDS)})")
-    for name in GOAL_FIELDS:
-        if name not in entry and name not in OPTIONAL_GOAL_FIELDS:
-            problem(name, "missing")
-
-    for name in ("id", "metric", "scope"):
-        if name in entry and (not isinstance(entry[name], str) or not entry[name].strip()):
-            problem(name, f"must be text, got {entry[name]!r}")
-    if "note" in entry and not isinstance(entry["note"], str):
-        problem("note", f"must be text, got {entry['note']!r}")
-    if "illustrative" in entry and not isinstance(entry["illustrative"], bool):
-        problem("illustrative", f"must be true or false, got {entry['illustrative']!r}")
-
-    metrics = known_metrics()
-    metric = entry.get("metric")
-    if isinstance(metric, str) and metric.strip() and metric not in metrics:
-        problem("metric", f"unknown metric '{metric}' (known: {', '.join(sorted(metrics))})")
-    scope = entry.get("scope")
-    if isinstance(scope, str) and scope.strip() and scope not in SCOPES:
-        problem("scope", f"unknown region '{scope}' (use {NATIONAL} or one of {', '.join(HEALTH_REGIONS)})")
-
-    dates = {name: _date(entry[name], name, problem) for name in ("baseline_date", "target_date") if name in entry}
-    values = {name: _number(entry[name], name, problem) for name in ("baseline_value", "target_value") if name in entry}
-    kind = metrics.get(metric) if isinstance(metric, str) else None
-    if kind is not None:
-        # A goal is a share of a whole even for coverage of need, which could exceed 100.
-        low, high = (0.0, 100.0) if kind.unit == PERCENT else (0.0, None)
-        for name, value in values.items():
-            if value is not None and (value < low or (high is not None and value > high)):
-                allowed = f"{low:g}-{high:g}" if high is not None else f">= {low:g}"
-                problem(name, f"{value:g} is out of range for {metric} ({kind.unit}: {allowed})")
-    baseline_date, target_date = dates.get("baseline_date"), dates.get("target_date")
-    if baseline_date and target_date and not baseline_date < target_date:
-        problem("target_date", f"{target_date} is not after baseline_date {baseline_date}")
-
-    if len(problems) > before:
-        return None
-    return Goal(
-        id=goal_id, metric=metric, scope=scope,
-        baseline_value=values["baseline_value"], baseline_date=baseline_date,
-        target_value=values["target_value"], target_date=target_date,
-        illustrative=entry["illustrative"], note=entry.get("note") or "",
-    )
+# Validation with pydantic: each field's type says what it accepts and how a mistake is worded,
+# the models add what spans fields. Every problem of every goal is reported at once.
 
 
-def _date(value: object, name: str, problem) -> date | None:
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            problem(name, f"must be a date (YYYY-MM-DD), got {value!r}")
-            return None
-    # A datetime is a date too; a goal's date has no time of day.
-    if not isinstance(value, date) or hasattr(value, "hour"):
-        problem(name, f"must be a date (YYYY-MM-DD), got {value!r}")
-        return None
-    if not FIRST_DAY <= value <= LAST_DAY:
-        problem(name, f"{value} is outside the initiative's period {FIRST_DAY.year}-{LAST_DAY.year}")
-        return None
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be text, got {value!r}")
     return value
 
 
-def _number(value: object, name: str, problem) -> float | None:
+def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        problem(name, f"must be a number, got {value!r}")
-        return None
+        raise ValueError(f"must be a number, got {value!r}")
     return float(value)
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, got {value!r}")
+    return value
+
+
+def _day(value: object) -> date:
+    parsed = value
+    if isinstance(value, str):
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            parsed = None
+    # A datetime is a date too; a goal's date has no time of day.
+    if not isinstance(parsed, date) or isinstance(parsed, datetime):
+        raise ValueError(f"must be a date (YYYY-MM-DD), got {value!r}")
+    if not FIRST_DAY <= parsed <= LAST_DAY:
+        raise ValueError(f"{parsed} is outside the initiative's period {FIRST_DAY.year}-{LAST_DAY.year}")
+    return parsed
+
+
+def _known_metric(metric: str) -> str:
+    metrics = known_metrics()
+    if metric not in metrics:
+        raise ValueError(f"unknown metric '{metric}' (known: {', '.join(sorted(metrics))})")
+    return metric
+
+
+def _known_scope(scope: str) -> str:
+    if scope not in SCOPES:
+        raise ValueError(f"unknown region '{scope}' (use {NATIONAL} or one of {', '.join(HEALTH_REGIONS)})")
+    return scope
+
+
+def _version(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)) or str(value).strip() == "":
+        raise ValueError(f"must be a number or text, got {value!r}")
+    return str(value)
+
+
+def _goal_list(value: object) -> list:
+    if not isinstance(value, list) or not value:
+        raise ValueError("must be a non-empty list of goals")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+Number = Annotated[float, BeforeValidator(_number)]
+Day = Annotated[date, BeforeValidator(_day)]
+
+
+class _GoalEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Text
+    metric: Annotated[str, BeforeValidator(_text), AfterValidator(_known_metric)]
+    scope: Annotated[str, BeforeValidator(_text), AfterValidator(_known_scope)]
+    baseline_value: Number
+    baseline_date: Day
+    target_value: Number
+    target_date: Day
+    illustrative: Annotated[bool, BeforeValidator(_flag)]
+    note: Annotated[str, BeforeValidator(_text)] = ""
+
+    @model_validator(mode="after")
+    def _in_range_and_order(self) -> _GoalEntry:
+        problems = []
+        kind = known_metrics()[self.metric]
+        # A goal is a share of a whole even for coverage of need, which could exceed 100.
+        high = 100.0 if kind.unit == PERCENT else None
+        for name in ("baseline_value", "target_value"):
+            value = getattr(self, name)
+            if value < 0 or (high is not None and value > high):
+                allowed = f"0-{high:g}" if high is not None else ">= 0"
+                problems.append(f"field '{name}': {value:g} is out of range for {self.metric} ({kind.unit}: {allowed})")
+        if not self.baseline_date < self.target_date:
+            problems.append(f"field 'target_date': {self.target_date} is not after baseline_date {self.baseline_date}")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+class _GoalsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: Annotated[str, BeforeValidator(_version)]
+    note: Annotated[str, BeforeValidator(_text)] = ""
+    goals: Annotated[list, BeforeValidator(_goal_list)]
+
+
+def _validated(model: type[BaseModel], document: object, problems: list[str], label: str):
+    """The document as ``model``, or None with each of its problems added, worded for a person."""
+    if model is _GoalsFile and not isinstance(document, dict):
+        problems.append("must be a mapping with the fields version, note and goals")
+        return None
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        allowed = ", ".join(GOAL_FIELDS if model is _GoalEntry else TOP_LEVEL_FIELDS)
+        for item in error.errors():
+            field = str(item["loc"][0]) if item["loc"] else ""
+            text = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "missing":
+                problems.append(f"{label}field '{field}': missing")
+            elif item["type"] == "extra_forbidden":
+                problems.append(f"{label}field '{field}': unknown field (allowed: {allowed})" if label
+                                else f"unknown field '{field}' (allowed: {allowed})")
+            elif field:
+                problems.append(f"{label}field '{field}': {text}")
+            else:
+                problems.extend(f"{label}{line}" for line in text.splitlines())  # the checks across fields
+        return None

@@ -129,11 +129,11 @@ def test_a_goal_without_id_is_named_by_its_position(tmp_path):
 
 def test_wrong_types(tmp_path):
     goal = {**GOOD_GOAL, "target_value": "75 %", "target_date": "end of 2029", "illustrative": "yes", "scope": 7}
-    assert error_lines(goals_file(tmp_path, goal)) == [
+    assert error_lines(goals_file(tmp_path, goal)) == [  # in the order of the fields
         "goal 'coverage-vest' (#1): field 'scope': must be text, got 7",
-        "goal 'coverage-vest' (#1): field 'illustrative': must be true or false, got 'yes'",
-        "goal 'coverage-vest' (#1): field 'target_date': must be a date (YYYY-MM-DD), got 'end of 2029'",
         "goal 'coverage-vest' (#1): field 'target_value': must be a number, got '75 %'",
+        "goal 'coverage-vest' (#1): field 'target_date': must be a date (YYYY-MM-DD), got 'end of 2029'",
+        "goal 'coverage-vest' (#1): field 'illustrative': must be true or false, got 'yes'",
     ]
 
 
