@@ -6,7 +6,7 @@ with months as (
 ),
 
 channels as (
-    select channel from (values ('api'), ('portal'))
+    select channel from (values ('api'), ('portal')) as channels (channel)
 ),
 
 creations as (
