@@ -6,7 +6,8 @@ import time
 
 from dagster import AssetKey, SkipReason, build_sensor_context
 
-from pipelines.definitions import defs, landing_files_sensor
+from pipelines.definitions import defs
+from pipelines.ingest.triggers import landing_files_sensor
 from pipelines.ingest.assets import FILE_TAG
 from pipelines.single_writer import POOL
 from pipelines.transform.project import dbt_project
