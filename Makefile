@@ -7,6 +7,7 @@ export UV_PYTHON_DOWNLOADS := never
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	uv sync --frozen
+	$(VENV)/bin/kritinfo prepare  # the dbt manifest the Dagster definitions are made from
 
 # Debian's Chromium for the browser tests (playwright cannot download browsers here).
 browser:

@@ -1,6 +1,7 @@
 """kritinfo: simulate events, run the pipeline, serve the dashboard.
 
     kritinfo simulate [--start DATE] [--end DATE] [--scale X] [--seed N]
+    kritinfo prepare
     kritinfo run
     kritinfo dashboard [--port N]
     kritinfo demo [--scale X] [--port N]
@@ -67,9 +68,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prepare(_args: argparse.Namespace) -> int:
+    from pipelines.transform.project import prepare_dbt_manifest
+
+    prepare_dbt_manifest()
+    return 0
+
+
 def cmd_run(_args: argparse.Namespace) -> int:
     paths = export_home()
     _prepare(paths)
+    from pipelines.transform.project import prepare_dbt_manifest
+
+    prepare_dbt_manifest()  # before the definitions are loaded: they are made from it
     from dagster import AssetKey, DagsterInstance
 
     from pipelines import housekeeping
@@ -90,7 +101,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
             # window: the staging model restages every day touched by newly ingested events anyway.
             staged_before = instance.get_latest_materialization_event(AssetKey(EVENT_DAY_MODELS)) is not None
             days = recent_days_tags(date.today()) if staged_before else all_days_tags()
-            result = defs.resolve_job_def("kritinfo_everything").execute_in_process(
+            result = defs().resolve_job_def("kritinfo_everything").execute_in_process(
                 instance=instance, raise_on_error=False, tags={**days, CLI_RUN_TAG: CLI_RUN_TAG_VALUE}
             )
             # Still under the lock: no other run is writing what the retention removes.
@@ -201,11 +212,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     from pipelines.report import package
     from pipelines.report.calendar import CalendarError
     from pipelines.single_writer import warehouse_lock
+    from pipelines.transform.project import prepare_dbt_manifest
 
     paths = export_home()  # dbt reads KRITINFO_HOME
     if not paths.warehouse.exists():
         print(f"kritinfo report: {paths.warehouse} does not exist: run `kritinfo run` first", file=sys.stderr)
         return 1
+    prepare_dbt_manifest()  # a package publishes the marts the manifest names
     folder = Path(args.folder) if args.action == "verify" else package.package_dir(paths, args.as_of)
     try:
         # Read-only access to the warehouse, which no writer may hold meanwhile.
@@ -238,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     simulate.add_argument("--scale", type=float, help="1.0 is national volume (default)")
     simulate.add_argument("--seed", type=int, help="random seed (default 2024)")
     simulate.set_defaults(handler=cmd_simulate)
+
+    prepare = commands.add_parser("prepare", help="parse the dbt project into the manifest the Dagster definitions "
+                                                  "are made from (make setup and run do it too)")
+    prepare.set_defaults(handler=cmd_prepare)
 
     run = commands.add_parser("run", help="ingest landing/, build and test the marts, publish the serving copy")
     run.set_defaults(handler=cmd_run)

@@ -1,32 +1,40 @@
-"""The one Dagster Definitions of kritinfo: it assembles the assets, checks, jobs, schedules, sensor
-and resources of the modules beside them."""
+"""The one Dagster code location of kritinfo: it assembles the assets, checks, jobs, schedules,
+sensor and resources of the modules beside them.
+
+Loaded lazily (`@definitions`): importing this module starts no process, reads no dbt manifest
+and leaves the environment alone. The manifest is prepared in setup (`kritinfo prepare`, which
+`make setup`, `kritinfo run` and `kritinfo report` call); `dagster dev` prepares it itself.
+"""
 
 from __future__ import annotations
 
-from dagster import Definitions, in_process_executor
+import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from pipelines.settings import dbt_executable, export_home
+from pipelines.evaluation.assets import goal_evaluation, rollout_evaluation
+from pipelines.ingest.assets import raw_tables
+from pipelines.ingest.checks import daily_volume_drop, files_reconcile, staging_matches_loaded_events
+from pipelines.ingest.triggers import everything_job, kritinfo_daily, landing_files_sensor
+from pipelines.publish.assets import serving_copy_asset
+from pipelines.report.assets import evaluation_package, evaluation_package_job, evaluation_package_on_cutoff
+from pipelines.settings import dbt_executable
+from pipelines.transform.assets import dbt_asset_definitions
+from pipelines.transform.project import dbt_project, prepare_dbt_manifest, require_current_manifest
 
-export_home()
 
-from pipelines.evaluation.assets import goal_evaluation, rollout_evaluation  # noqa: E402
-from pipelines.ingest.assets import raw_tables  # noqa: E402  (needs KRITINFO_HOME exported)
-from pipelines.ingest.checks import daily_volume_drop, files_reconcile, staging_matches_loaded_events  # noqa: E402
-from pipelines.ingest.triggers import everything_job, kritinfo_daily, landing_files_sensor  # noqa: E402
-from pipelines.publish.assets import serving_copy  # noqa: E402
-from pipelines.report.assets import evaluation_package, evaluation_package_job, evaluation_package_on_cutoff  # noqa: E402
-from pipelines.transform.assets import event_day_dbt_assets, kritinfo_dbt_assets  # noqa: E402
-from pipelines.transform.project import dbt_project  # noqa: E402
-
-defs = Definitions(
-    assets=[raw_tables, event_day_dbt_assets, kritinfo_dbt_assets, goal_evaluation, rollout_evaluation, serving_copy,
-            evaluation_package],
-    asset_checks=[files_reconcile, staging_matches_loaded_events, daily_volume_drop],
-    jobs=[everything_job, evaluation_package_job],
-    schedules=[kritinfo_daily, evaluation_package_on_cutoff],
-    sensors=[landing_files_sensor],
-    # Steps run one after another in one process: the warehouse has one writer at a time.
-    executor=in_process_executor,
-    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
-)
+@dg.definitions
+def defs() -> dg.Definitions:
+    if dbt_project.preparer.using_dagster_dev():  # dagster-dbt's prepare_if_dev, with our own parse
+        prepare_dbt_manifest()
+    require_current_manifest()
+    return dg.Definitions(
+        assets=[raw_tables, *dbt_asset_definitions(), goal_evaluation, rollout_evaluation, serving_copy_asset(),
+                evaluation_package],
+        asset_checks=[files_reconcile, staging_matches_loaded_events, daily_volume_drop],
+        jobs=[everything_job, evaluation_package_job],
+        schedules=[kritinfo_daily, evaluation_package_on_cutoff],
+        sensors=[landing_files_sensor],
+        # Steps run one after another in one process: the warehouse has one writer at a time.
+        executor=dg.in_process_executor,
+        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
+    )

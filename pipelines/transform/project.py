@@ -1,4 +1,8 @@
-"""The dbt project, its manifest, and how Dagster names and groups its nodes."""
+"""The dbt project, its manifest, and how Dagster names and groups its nodes.
+
+The manifest is prepared in setup (`make setup`, `kritinfo prepare`, and before `kritinfo run`),
+never on import: loading the definitions only reads it.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,10 @@ dbt_project = DbtProject(project_dir=dbt_project_dir(), profiles_dir=dbt_project
 _SOURCE_SUFFIXES = (".sql", ".yml", ".yaml", ".csv")
 
 
+class DbtManifestNotPrepared(RuntimeError):
+    """The manifest is missing or older than a source of the dbt project."""
+
+
 def _newest_source_mtime() -> float:
     project_dir = dbt_project.project_dir
     newest = (project_dir / "dbt_project.yml").stat().st_mtime
@@ -27,10 +35,14 @@ def _newest_source_mtime() -> float:
     return newest
 
 
-def ensure_manifest() -> None:
-    """Parse the dbt project when its manifest is missing or older than any of its sources."""
+def manifest_is_current() -> bool:
     manifest = dbt_project.manifest_path
-    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime():
+    return manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime()
+
+
+def prepare_dbt_manifest() -> None:
+    """Parse the dbt project when its manifest is missing or older than any of its sources."""
+    if manifest_is_current():
         return
     subprocess.run(
         # No log file: parsing logs nothing worth keeping, and dbt_project/logs/ would only grow.
@@ -39,6 +51,13 @@ def ensure_manifest() -> None:
         check=True,
         env={**os.environ, "KRITINFO_HOME": str(paths().home)},  # profiles.yml reads it
     )
+
+
+def require_current_manifest() -> None:
+    if not manifest_is_current():
+        raise DbtManifestNotPrepared(
+            f"the dbt manifest {dbt_project.manifest_path} is missing or older than the dbt project: "
+            "run `kritinfo prepare` (or `make setup`) first")
 
 
 class KritinfoDbtTranslator(DagsterDbtTranslator):
@@ -57,7 +76,3 @@ class KritinfoDbtTranslator(DagsterDbtTranslator):
             return "reference"
         folders = dbt_resource_props.get("fqn", [])[1:-1]
         return folders[0] if folders else "transform"
-
-
-# Every user of the project (the dbt assets, the publish step) reads its manifest at import.
-ensure_manifest()
