@@ -1,21 +1,25 @@
-"""The Dagster definitions: importing them has no effect, loading them gives every asset, check,
-job, schedule and sensor, and the sensor starts a run only for complete files it has not seen."""
+"""The Dagster definitions: importing them has no effect, loading them gives exactly the assets,
+checks, jobs, schedules and sensors of the committed snapshot (which the README's list of groups
+follows), and the sensor starts a run only for complete files it has not seen."""
 
+import difflib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, SkipReason, build_sensor_context
+from dagster import SkipReason, build_sensor_context
 
 from pipelines.definitions import defs
 from pipelines.ingest.assets import FILE_TAG
 from pipelines.ingest.triggers import landing_files_sensor
 from pipelines.single_writer import POOL
 from pipelines.transform.project import prepare_dbt_manifest
+from tests.pipeline.update_definitions_snapshot import SNAPSHOT_FILE, as_text, snapshot
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -72,23 +76,21 @@ def test_importing_the_definitions_starts_no_process_reads_no_manifest_and_leave
     assert json.loads(result.stdout.splitlines()[-1]) == {"seen": [], "environment_changed": False}
 
 
-def test_definitions_load_with_assets_checks_job_schedule_and_sensor(loaded):
-    graph = loaded.resolve_asset_graph()
-    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert {"raw/events", "raw/quarantine", "raw/ingested_files", "stg_registration_events", "int_person_states",
-            "coverage_by_region_month", "coverage_by_county_month", "registrations_by_channel_month",
-            "metrics", "evaluation/goal_status", "evaluation/rollout_effect", "serving_copy"} <= keys
-    checks = {(check.asset_key.to_user_string(), check.name) for check in graph.asset_check_keys}
-    assert ("stg_registration_events", "unique_stg_registration_events_event_id") in checks
-    assert {("raw/ingested_files", "files_reconcile"), ("stg_registration_events", "staging_matches_loaded_events"),
-            ("stg_registration_events", "daily_volume_drop")} <= checks
-    assert any(asset == "coverage_by_region_month" for asset, _ in checks)
-    assert loaded.resolve_job_def("kritinfo_everything") is not None
-    assert loaded.resolve_schedule_def("kritinfo_daily").cron_schedule == "0 6 * * *"
-    assert loaded.resolve_sensor_def("landing_files_sensor") is not None
-    # Publishing waits for every published mart.
-    publish_deps = graph.get(AssetKey("serving_copy")).parent_keys
-    assert {AssetKey("coverage_by_region_month"), AssetKey("registrations_national_month")} <= publish_deps
+def test_definitions_equal_the_snapshot(loaded):
+    committed = SNAPSHOT_FILE.read_text(encoding="utf-8").splitlines(keepends=True)
+    difference = "".join(difflib.unified_diff(committed, as_text(snapshot(loaded)).splitlines(keepends=True),
+                                              "definitions_snapshot.json", "loaded definitions"))
+    assert not difference, (
+        "the definitions differ from tests/pipeline/definitions_snapshot.json; if intended, run "
+        f"`.venv/bin/python -m tests.pipeline.update_definitions_snapshot` and review its diff:\n{difference}")
+
+
+def test_readme_lists_the_asset_groups_of_the_snapshot():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"The UI lists the assets \(groups ([^)]*)\)", readme)
+    assert listed, "README: the sentence listing the asset groups is gone"
+    groups = json.loads(SNAPSHOT_FILE.read_text(encoding="utf-8"))["groups"]
+    assert sorted(re.findall(r"`([^`]+)`", listed.group(1))) == groups
 
 
 def test_sensor_requests_one_run_per_complete_file_keyed_by_its_name_time_and_size(tmp_path, monkeypatch):
