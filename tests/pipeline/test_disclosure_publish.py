@@ -24,7 +24,7 @@ import duckdb
 import pytest
 from dagster import AssetCheckSeverity, DagsterInstance, materialize
 
-from pipelines.publish.assets import serving_copy
+from pipelines.publish.assets import serving_copy_asset
 from tests.disclosure_attack import recovered_cells
 
 RAISED_THRESHOLD = 20
@@ -212,7 +212,7 @@ def materialize_serving_copy(home: Path, threshold: int):
     with pytest.MonkeyPatch.context() as env:
         env.setenv("KRITINFO_HOME", str(home))
         env.setenv("KRITINFO_SUPPRESSION_THRESHOLD", str(threshold))
-        return materialize([serving_copy], instance=DagsterInstance.ephemeral(), raise_on_error=False)
+        return materialize([serving_copy_asset()], instance=DagsterInstance.ephemeral(), raise_on_error=False)
 
 
 @pytest.fixture(scope="module", params=["as run", "threshold raised"])
