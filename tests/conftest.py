@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.simulate import SimulationConfig, simulate
+from pipelines.transform.project import prepare_dbt_manifest
 from tests.helpers import example_event, line, national_id
 
 KRITINFO = str(Path(sys.executable).parent / "kritinfo")
@@ -32,6 +33,12 @@ def bad_lines() -> list[tuple[bytes, str]]:
         (line(wrong_enum), "invalid_value"),
         (line(planted), "identifier"),
     ]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Parse the dbt project, as `make setup` does: tests read its manifest, and importing the
+    project no longer parses it."""
+    prepare_dbt_manifest()
 
 
 PLANTED_NATIONAL_ID = national_id("170562", "345") or national_id("170562", "346")

@@ -25,6 +25,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Val
 from pipelines.contract.vocabulary import HEALTH_REGIONS
 from pipelines.settings import REPO_ROOT
 from pipelines.transform.metric_registry import read_metric_registry
+from pipelines.transform.project import dbt_project
 
 GOALS_FILE = REPO_ROOT / "goals.yml"
 NATIONAL = "national"
@@ -52,10 +53,6 @@ def metric_kind(metric: Mapping) -> MetricKind:
 
 def known_metrics() -> Mapping[str, MetricKind]:
     """The metrics a goal may name: the metric registry, read from the dbt manifest."""
-    # Imported here: importing the project parses it when its manifest is stale, which only
-    # loading goals needs.
-    from pipelines.transform.project import dbt_project
-
     manifest = dbt_project.manifest_path
     return _metric_kinds(manifest, manifest.stat().st_mtime_ns)
 

@@ -258,11 +258,7 @@ class Run:
 def runs(tmp_path_factory) -> dict[str, Run]:
     """`kritinfo run` on the delivery in a fresh home per time zone, the three at once (each run
     is mostly one busy process: at once, they take less time than one after another)."""
-    # Parse the dbt project here, once, rather than in three runs writing one manifest at once.
-    from pipelines.transform.project import prepare_dbt_manifest
-
-    prepare_dbt_manifest()
-
+    # The dbt project was parsed at the session's start (tests/conftest.py), not by three runs at once.
     logs = tmp_path_factory.mktemp("edge-case-logs")
     content = b"\n".join(line(e) for e in delivery()) + b"\n"
     started = {}

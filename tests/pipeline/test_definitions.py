@@ -18,7 +18,6 @@ from pipelines.definitions import defs
 from pipelines.ingest.assets import FILE_TAG
 from pipelines.ingest.triggers import landing_files_sensor
 from pipelines.single_writer import POOL
-from pipelines.transform.project import prepare_dbt_manifest
 from tests.pipeline.update_definitions_snapshot import SNAPSHOT_FILE, as_text, snapshot
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,7 +61,6 @@ print(json.dumps({"seen": seen, "environment_changed": dict(os.environ) != befor
 
 @pytest.fixture(scope="module")
 def loaded():
-    prepare_dbt_manifest()  # as `kritinfo run` does before it loads the definitions
     return defs()
 
 
