@@ -85,8 +85,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
 
     from pipelines import housekeeping
     from pipelines.definitions import defs
-    from pipelines.ingest.assets import REJECTED_FILES
     from pipelines.faults import no_room_to_write, step_failures
+    from pipelines.ingest.assets import REJECTED_FILES
     from pipelines.partitions import all_days_tags, recent_days_tags
     from pipelines.single_writer import CLI_RUN_TAG, CLI_RUN_TAG_VALUE, release_abandoned_runs, warehouse_lock
     from pipelines.transform.assets import EVENT_DAY_MODELS
