@@ -72,41 +72,19 @@ def has_complete_month(source: Source) -> bool:
     return not _query(source, "SELECT 1 FROM coverage_national_month LIMIT 1").empty
 
 
-def national_key_figures(source: Source) -> pd.DataFrame:
-    """National coverage and API share for the reference month (the latest period_end,
+def national_persons(source: Source) -> pd.DataFrame:
+    """Persons with critical information nationally in the reference month (the latest period_end,
     first row) and, when published, the same month a year earlier (second row)."""
     return _query(
         source,
         """
         WITH reference AS (SELECT max(period_end) AS period_end FROM coverage_national_month)
-        SELECT
-            c.period_end,
-            c.persons_with_critical_info,
-            c.population,
-            c.coverage_pct_population,
-            c.coverage_pct_need,
-            r.period_month IS NOT NULL AS has_registrations,
-            r.api_share_pct
+        SELECT c.period_end, c.persons_with_critical_info
         FROM coverage_national_month AS c
         CROSS JOIN reference
-        LEFT JOIN registrations_national_month AS r
-            ON r.period_month = date_trunc('month', c.period_end)
         WHERE c.period_end = reference.period_end
            OR c.period_end = last_day(reference.period_end - INTERVAL 12 MONTH)
         ORDER BY c.period_end DESC
-        """,
-    )
-
-
-def region_coverage_series(source: Source) -> pd.DataFrame:
-    """Coverage per health region for every published month."""
-    return _query(
-        source,
-        """
-        SELECT period_end, health_region, health_region_name,
-               coverage_pct_population, coverage_pct_need
-        FROM coverage_by_region_month
-        ORDER BY period_end, health_region_name
         """,
     )
 
