@@ -48,7 +48,7 @@ def line_segments(frame: pd.DataFrame, value: str, series: str | None = None) ->
 
 
 # The initiative starts in January 2024 (mandate of 15 January 2024); time charts open there.
-INITIATIVE_START = pd.Timestamp("2024-01-31")
+INITIATIVE_START = pd.Timestamp("2024-01-01")
 INITIATIVE_LABEL = "Tiltaket starter"
 MARKER_COLOUR = "#555"
 
@@ -65,7 +65,7 @@ def markers(go_lives: pd.DataFrame) -> pd.DataFrame:
         "period_end": pd.to_datetime(go_lives["period_end"]),
         "label": "API i " + go_lives["health_region_name"].str.removesuffix(" RHF"),
     })
-    start = pd.DataFrame({"period_end": [INITIATIVE_START], "label": [INITIATIVE_LABEL]})
+    start = pd.DataFrame({"period_end": [INITIATIVE_START + pd.offsets.MonthEnd(0)], "label": [INITIATIVE_LABEL]})
     return pd.concat([start, regions], ignore_index=True).sort_values("period_end", kind="stable")
 
 
