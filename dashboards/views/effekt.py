@@ -106,7 +106,8 @@ def show_key_figures(total: pd.DataFrame, definition: pd.Series, number: Number,
     value = value_text(latest, number)
     if not number.percent and value not in (fmt.SUPPRESSED, fmt.NOT_AVAILABLE):
         value = f"{value} {definition['unit']}"
-    figures = [(definition["name_nb"], value, delta, definition["definition"])]
+    figures = [(definition["name_nb"], value, delta,
+                f"{definition['definition']} {layout.definition_link(definition.name)}")]
     if definition["numerator"]:
         figures.append(("Teller", fmt.number(latest["numerator"]), None, definition["numerator"]))
     if definition["denominator"]:
