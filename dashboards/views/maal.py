@@ -166,7 +166,7 @@ def show_goal_charts(source: queries.Source, goals: pd.DataFrame, region_names: 
     for position, (_, goal) in enumerate(own_goals.iterrows()):
         place = scope_name(goal["scope"], region_names)
         data = goal_chart_data(goal, series, number, whole_history)
-        scope_go_lives = go_lives if goal["scope"] == "national" else go_lives[go_lives["health_region"] == goal["scope"]]
+        scope_go_lives = go_lives[(goal["scope"] == "national") | (go_lives["health_region"] == goal["scope"])]
         shown.append((place, data))
         with columns[position % 2]:
             status = labels.GOAL_STATUSES.get(goal["status"], goal["status"])

@@ -14,7 +14,9 @@ from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
 
 PERSONS = "Personer med kritisk informasjon"
-PERSONS_HELP = "Personer med minst én aktiv oppføring av kritisk informasjon i kjernejournal ved utgangen av måneden."
+PERSONS_HELP = (
+    "Personer med minst én aktiv oppføring av kritisk informasjon i kjernejournal ved utgangen av måneden."
+)
 # The registry's metrics among the key figures, named and valued by the registry (metrics mart).
 COVERAGE_METRICS = ("registration_coverage_population", "registration_coverage_need")
 KEY_METRICS = (*COVERAGE_METRICS, "automatic_share")
@@ -60,12 +62,12 @@ def show_caption(reference: date, info: pd.DataFrame) -> None:
     st.caption(caption)
 
 
-def key_figure(label: str, shown: str, change: str | None, rise_is_good: bool | None, help_text: str,
+def key_figure(label: str, shown: str, shown_change: str | None, rise_is_good: bool | None, help_text: str,
                description: str) -> dict:  # fmt: skip
     """st.metric arguments of one key figure: a change in its unit, coloured by its direction."""
-    options = labels.delta_options(change, rise_is_good) if change else {}
-    return {"label": label, "value": shown, "delta": change, "delta_description": description if change else None,
-            "help": help_text, **options}  # fmt: skip
+    options = labels.delta_options(shown_change, rise_is_good) if shown_change else {}
+    return {"label": label, "value": shown, "delta": shown_change,
+            "delta_description": description if shown_change else None, "help": help_text, **options}  # fmt: skip
 
 
 def key_figures(persons: pd.DataFrame, values: pd.DataFrame, definitions: pd.DataFrame,
@@ -86,8 +88,8 @@ def key_figures(persons: pd.DataFrame, values: pd.DataFrame, definitions: pd.Dat
         own = values[values["metric_id"] == metric_id].set_index("period_end")
         current = own.loc[pd.Timestamp(reference)] if pd.Timestamp(reference) in own.index else None
         previous = own.loc[earlier] if earlier in own.index else None
-        shown = fmt.NOT_AVAILABLE if current is None or (fmt.is_missing(current["value"]) and current["denominator"] == 0) \
-            else number.shown(current["value"])  # fmt: skip
+        nothing_to_compute = current is None or (fmt.is_missing(current["value"]) and current["denominator"] == 0)
+        shown = fmt.NOT_AVAILABLE if nothing_to_compute else number.shown(current["value"])
         metric_change = None if current is None or previous is None else change(
             current["value"], previous["value"], number, definition["unit"])  # fmt: skip
         help_text = f"{definition['definition']} {layout.definition_link(metric_id)}"
