@@ -45,3 +45,45 @@ def line_segments(frame: pd.DataFrame, value: str, series: str | None = None) ->
     breaks = ordered[value].isna()
     segment = breaks.groupby(ordered[series]).cumsum() if series else breaks.cumsum()
     return ordered.assign(segment=segment.astype(int))[~breaks]
+
+
+# The initiative starts in January 2024 (mandate of 15 January 2024); time charts open there.
+INITIATIVE_START = pd.Timestamp("2024-01-01")
+INITIATIVE_LABEL = "Tiltaket starter"
+MARKER_COLOUR = "#555"
+
+
+def in_period(frame: pd.DataFrame, whole_history: bool, field: str = "period_end") -> pd.DataFrame:
+    """The rows the period selector shows: all, or those from the initiative's start on."""
+    return frame if whole_history else frame[pd.to_datetime(frame[field]) >= INITIATIVE_START]
+
+
+def markers(go_lives: pd.DataFrame) -> pd.DataFrame:
+    """The events a time chart marks: the initiative's start and each region's API go-live
+    (``go_lives``: period_end, health_region_name), as rows of period_end and label."""
+    regions = pd.DataFrame({
+        "period_end": pd.to_datetime(go_lives["period_end"]),
+        "label": "API i " + go_lives["health_region_name"].str.removesuffix(" RHF"),
+    })
+    start = pd.DataFrame({"period_end": [INITIATIVE_START + pd.offsets.MonthEnd(0)], "label": [INITIATIVE_LABEL]})
+    return pd.concat([start, regions], ignore_index=True).sort_values("period_end", kind="stable")
+
+
+def marked(chart: alt.Chart, events: pd.DataFrame, x: alt.X, shown_from: pd.Timestamp | None) -> alt.LayerChart:
+    """``chart`` with a dashed vertical rule and a label at each event from ``shown_from`` on."""
+    if shown_from is not None:
+        events = events[events["period_end"] >= shown_from]
+    events = events.assign(
+        Hendelse=events["label"],
+        Måned=events["period_end"].map(lambda d: fmt.month(d.date())),
+        # labels one below the other, so two go-lives in the same month stay readable
+        label_top_px=[2 + 13 * row for row in range(len(events))],
+    )
+    base = alt.Chart(events)
+    rules = base.mark_rule(strokeDash=[4, 4], color=MARKER_COLOUR).encode(
+        x=x, tooltip=["Hendelse:N", "Måned:N"]
+    )
+    texts = base.mark_text(align="left", baseline="top", dx=3, fontSize=11,
+                           color=MARKER_COLOUR).encode(x=x, y=alt.Y("label_top_px:Q", scale=None, axis=None),
+                                                         text="label:N")  # fmt: skip
+    return alt.layer(chart, rules, texts)

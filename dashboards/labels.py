@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 from dashboards.table import Number
+from pipelines import nb_format as fmt
 from pipelines.contract.vocabulary import critical_information_types
 
 NATIONAL = "Hele landet"
@@ -76,3 +77,25 @@ def unit_number(unit: str) -> Number:
 def listed(codes: str, names: dict[str, str]) -> str:
     """A comma-separated list of codes (as metric_definitions holds them) in bokmål."""
     return ", ".join(names.get(code, code) for code in codes.split(",") if code)
+
+
+# The unit a change is written in, by the metric's unit (meta.metric.unit): a change of a
+# percentage is in percentage points. Other units are written out as they are.
+CHANGE_UNITS = {"prosent": "pp", "timer": "t", "kroner per person": "kr"}
+
+
+def change_text(change: float, unit: str, number: Number) -> str:
+    """A change with its sign and unit: ``+1,2 pp``, ``-3,5 t``, ``+120 kr``, ``+42 personer``."""
+    text = fmt.number(change, number.decimals, signed=True)
+    return f"{text}{fmt.NBSP}{CHANGE_UNITS.get(unit, unit)}" if unit else text
+
+
+def delta_options(shown_change: str | None, rise_is_good: bool | None) -> dict[str, str]:
+    """st.metric options for a change: green for an improvement, red for a worsening (an arrow
+    either way); no arrow or colour when the change rounds to nothing or its direction has no
+    value judgement."""
+    if not shown_change or shown_change[0] not in "+-":
+        return {"delta_arrow": "off", "delta_color": "off"}
+    if rise_is_good is None:
+        return {"delta_color": "off"}
+    return {"delta_color": "normal" if rise_is_good else "inverse"}

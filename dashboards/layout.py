@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import queries
+from dashboards import queries, url_state
+from pipelines import nb_format as fmt
 from dashboards.table import CSV_MIME, ShownTable
 
 NOTHING_PUBLISHED = (
@@ -62,3 +63,32 @@ def show_table(table: ShownTable, *, scroll: bool = False) -> None:
             st.table(table.styler(), hide_index=True)
     else:
         st.table(table.styler(), hide_index=True)
+
+
+SYMBOLS_LEGEND = (
+    f"`{fmt.SUPPRESSED}` = skjult for å verne personvernet (gjelder svært få personer) · "
+    f"`{fmt.NOT_AVAILABLE}` = ingenting å beregne fra"
+)
+
+
+def symbols_legend() -> None:
+    """What ``:`` and ``..`` mean, under every table or chart that can hold them."""
+    st.caption(SYMBOLS_LEGEND)
+
+
+FROM_INITIATIVE = "fra-2024"
+WHOLE_HISTORY = "hele"
+PERIOD_OPTIONS = {FROM_INITIATIVE: "Fra 2024", WHOLE_HISTORY: "Hele perioden"}
+
+
+def choose_whole_history(key: str) -> bool:
+    """The period selector of a time chart, in the address (shared by every page's time charts):
+    from the initiative's start (the default) or the whole history."""
+    period = url_state.selected(st.segmented_control, "Periode", list(PERIOD_OPTIONS), param=url_state.PERIOD,
+                                key=key, format_func=PERIOD_OPTIONS.get)  # fmt: skip
+    return period == WHOLE_HISTORY
+
+
+def definition_link(metric_id: str) -> str:
+    """A markdown link to the metric's entry on the Definisjoner page."""
+    return f"[Definisjon](/definisjoner#{metric_id})"

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from pipelines.evaluation import goals
 from pipelines.settings import paths
 
 
@@ -71,41 +72,19 @@ def has_complete_month(source: Source) -> bool:
     return not _query(source, "SELECT 1 FROM coverage_national_month LIMIT 1").empty
 
 
-def national_key_figures(source: Source) -> pd.DataFrame:
-    """National coverage and API share for the reference month (the latest period_end,
+def national_persons(source: Source) -> pd.DataFrame:
+    """Persons with critical information nationally in the reference month (the latest period_end,
     first row) and, when published, the same month a year earlier (second row)."""
     return _query(
         source,
         """
         WITH reference AS (SELECT max(period_end) AS period_end FROM coverage_national_month)
-        SELECT
-            c.period_end,
-            c.persons_with_critical_info,
-            c.population,
-            c.coverage_pct_population,
-            c.coverage_pct_need,
-            r.period_month IS NOT NULL AS has_registrations,
-            r.api_share_pct
+        SELECT c.period_end, c.persons_with_critical_info
         FROM coverage_national_month AS c
         CROSS JOIN reference
-        LEFT JOIN registrations_national_month AS r
-            ON r.period_month = date_trunc('month', c.period_end)
         WHERE c.period_end = reference.period_end
            OR c.period_end = last_day(reference.period_end - INTERVAL 12 MONTH)
         ORDER BY c.period_end DESC
-        """,
-    )
-
-
-def region_coverage_series(source: Source) -> pd.DataFrame:
-    """Coverage per health region for every published month."""
-    return _query(
-        source,
-        """
-        SELECT period_end, health_region, health_region_name,
-               coverage_pct_population, coverage_pct_need
-        FROM coverage_by_region_month
-        ORDER BY period_end, health_region_name
         """,
     )
 
@@ -331,3 +310,68 @@ def rollout_event_study(source: Source) -> pd.DataFrame:
         ORDER BY event_month
         """,
     )
+
+
+def api_go_lives(source: Source) -> pd.DataFrame:
+    """Each health region's API go-live: the month-end of its first month with new entries
+    through the API. A suppressed count (NULL) is from 1 up to the threshold, so some."""
+    return _query(
+        source,
+        """
+        SELECT health_region, health_region_name, last_day(min(period_month)) AS period_end
+        FROM registrations_by_channel_month
+        WHERE channel = 'api' AND coalesce(new_entries, 1) > 0
+        GROUP BY health_region, health_region_name
+        ORDER BY period_end, health_region_name
+        """,
+    )
+
+
+def national_metric_values(source: Source, metric_ids: tuple[str, ...]) -> pd.DataFrame:
+    """The national monthly totals of ``metric_ids``: metric_id, period_end, numerator,
+    denominator and value, newest month first."""
+    return _query(
+        source,
+        f"""
+        SELECT metric_id, period_end, numerator, denominator, value
+        FROM metrics
+        WHERE grain = 'national' AND period = 'month' AND dimension_name = 'total'
+          AND metric_id IN ({", ".join("?" for _ in metric_ids)})
+        ORDER BY period_end DESC, metric_id
+        """,
+        *metric_ids,
+    )
+
+
+def region_metric_series(source: Source, metric_ids: tuple[str, ...]) -> pd.DataFrame:
+    """The monthly totals of ``metric_ids`` per health region: metric_id, period_end,
+    health_region, health_region_name and value."""
+    return _query(
+        source,
+        f"""
+        SELECT m.metric_id, m.period_end, m.health_region, p.health_region_name, m.value
+        FROM metrics AS m
+        JOIN (SELECT DISTINCT health_region, health_region_name FROM coverage_by_region_month) AS p
+          USING (health_region)
+        WHERE m.grain = 'region' AND m.period = 'month' AND m.dimension_name = 'total'
+          AND m.metric_id IN ({", ".join("?" for _ in metric_ids)})
+        ORDER BY m.period_end, p.health_region_name
+        """,
+        *metric_ids,
+    )
+
+
+def metric_rise_is_good(source: Source) -> dict[str, bool]:
+    """metric_id -> whether a rise is an improvement. The registry's own declaration
+    (``metric_definitions.up_is_good``) where it is published, else the goals' metric kinds."""
+    declared = _query(
+        source,
+        """
+        SELECT 1 FROM duckdb_columns()
+        WHERE table_name = 'metric_definitions' AND column_name = 'up_is_good'
+        """,
+    )
+    if not declared.empty:
+        rows = _query(source, "SELECT metric_id, up_is_good FROM metric_definitions WHERE up_is_good IS NOT NULL")
+        return dict(zip(rows["metric_id"], rows["up_is_good"].astype(bool), strict=True))
+    return {metric_id: kind.higher_is_better for metric_id, kind in goals.METRICS.items()}

@@ -287,6 +287,11 @@ METRIC_DEFINITIONS = (
         "Personer med minst én aktiv oppføring ved månedsslutt", "Anslått behov, 5 % av befolkningen",
         "prosent", "national,region,county", "", MANDATE_COVERAGE),
     MetricDefinition(
+        "registration_coverage_population", "Registreringsgrad i befolkningen",
+        "Personer med minst én aktiv oppføring ved månedsslutt, i prosent av befolkningen.",
+        "Personer med minst én aktiv oppføring ved månedsslutt", "Befolkningen",
+        "prosent", "national,region,county", "", MANDATE_COVERAGE),
+    MetricDefinition(
         "automatic_share", "Andel automatisk innmeldt via API",
         "Nye og endrede oppføringer i måneden som kom via API, i prosent av alle.",
         "Nye og endrede oppføringer via API", "Alle nye og endrede oppføringer",
@@ -358,7 +363,7 @@ def metric_rows() -> list[tuple]:
     """Every row of the hand-made ``metrics`` mart."""
     rows = []
     for index, end in enumerate(month_ends()):
-        # registration_coverage_need: the coverage marts' persons, per county, region and nation.
+        # registration_coverage_need and _population: the coverage marts' persons, per county, region and nation.
         places: dict[tuple[str, str | None, str | None], list[int]] = {}
         for county in COUNTIES:
             for key in (("county", county.region, county.code), ("region", county.region, None), ("national", None, None)):
@@ -369,6 +374,8 @@ def metric_rows() -> list[tuple]:
             need = population * NEED_SHARE
             rows.append(_metric_row("registration_coverage_need", end, grain, region, code, "total", "all",
                                     count, need, 100.0 * count / need))  # fmt: skip
+            rows.append(_metric_row("registration_coverage_population", end, grain, region, code, "total", "all",
+                                    count, population, 100.0 * count / population))  # fmt: skip
 
         # automatic_share by organisation type, per region and nationally.
         cells: dict[tuple[str, str | None, str, str], list[int]] = {}

@@ -74,6 +74,7 @@ def show_reconciliation(totals: pd.Series) -> None:
 
 
 def show_daily_chart(daily: pd.DataFrame) -> None:
+    daily = charts.in_period(daily, layout.choose_whole_history(key="datakvalitet_period"), field="arrived_on")
     chart_data = daily.melt(
         id_vars=["arrived_on"], value_vars=list(OUTCOMES), var_name="outcome", value_name="lines"
     )

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, labels, layout, queries
+from dashboards import charts, labels, layout, queries, url_state
 from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
 
@@ -41,23 +41,20 @@ def choose_place(cells: pd.DataFrame, places: pd.DataFrame) -> tuple[str, str | 
     published_regions = set(cells.loc[cells["grain"] == "region", "health_region"])
     region = None
     if published_regions:
-        region = region_filter.selectbox(
-            "Helseregion",
-            [None, *(r for r in region_names if r in published_regions)],
-            format_func=lambda r: labels.NATIONAL if r is None else region_names[r],
-            key="effekt_region",
-        )
+        with region_filter:
+            region = url_state.selected(
+                st.selectbox, "Helseregion", [None, *(r for r in region_names if r in published_regions)],
+                param=url_state.REGION, key="effekt_region",
+                format_func=lambda r: labels.NATIONAL if r is None else region_names[r],
+            )  # fmt: skip
     published_counties = set(cells.loc[cells["grain"] == "county", "county_code"])
     counties = [c for c in county_names if c in published_counties and region in (None, county_regions[c])]
     county = None
     if counties:
         whole = labels.NATIONAL if region is None else f"Hele {region_names[region]}"
-        county = county_filter.selectbox(
-            "Fylke",
-            [None, *counties],
-            format_func=lambda c: whole if c is None else county_names[c],
-            key="effekt_county",
-        )
+        with county_filter:
+            county = url_state.selected(st.selectbox, "Fylke", [None, *counties], param="fylke", key="effekt_county",
+                                        format_func=lambda c: whole if c is None else county_names[c])  # fmt: skip
     if county is not None:
         return "county", county_regions[county], county, county_names[county]
     if region is not None:
@@ -77,14 +74,8 @@ def choose_breakdown(cells: pd.DataFrame, grain: str, region: str | None, county
     options = [d for d in ("total", *metric_dimensions.split(",")) if d in published]
     if len(options) <= 1:
         return "total"
-    return st.segmented_control(
-        "Fordelt på",
-        options,
-        format_func=labels.DIMENSIONS.get,
-        default="total",
-        required=True,
-        key="effekt_dimension",
-    )
+    return url_state.selected(st.segmented_control, "Fordelt på", options, param="fordelt", key="effekt_dimension",
+                              format_func=labels.DIMENSIONS.get)  # fmt: skip
 
 
 def choose_values(series: pd.DataFrame, dimension: str) -> pd.DataFrame:
@@ -92,13 +83,8 @@ def choose_values(series: pd.DataFrame, dimension: str) -> pd.DataFrame:
     information ...): the rows of the chosen values."""
     names = {v: labels.dimension_value(dimension, v) for v in series["dimension_value"].unique()}
     values = sorted(names, key=names.get)
-    chosen = st.multiselect(
-        labels.DIMENSIONS.get(dimension, dimension),
-        values,
-        default=values,
-        format_func=names.get,
-        key=f"effekt_{dimension}",
-    )
+    chosen = url_state.chosen(st.multiselect, labels.DIMENSIONS.get(dimension, dimension), values, param="verdier",
+                              key=f"effekt_{dimension}", default=values, format_func=names.get)  # fmt: skip
     return series[series["dimension_value"].isin(chosen)]
 
 
@@ -109,25 +95,26 @@ def year_earlier(series: pd.DataFrame, latest: pd.Series) -> pd.Series | None:
     return None if rows.empty else rows.iloc[0]
 
 
-def show_key_figures(total: pd.DataFrame, definition: pd.Series, number: Number) -> None:
-    """The place's total in the latest period, its change from a year earlier, and its counts."""
+def show_key_figures(total: pd.DataFrame, definition: pd.Series, number: Number, rise_is_good: bool | None) -> None:
+    """The place's total in the latest period, its change from a year earlier (in the metric's unit,
+    coloured by whether the change is an improvement), and its counts."""
     latest = total.iloc[0]
     before = year_earlier(total, latest)
     delta = None
     if before is not None and not fmt.is_missing(latest["value"]) and not fmt.is_missing(before["value"]):
-        change = latest["value"] - before["value"]
-        delta = fmt.percentage_points(change) if number.percent else fmt.number(change, number.decimals, signed=True)
+        delta = labels.change_text(latest["value"] - before["value"], definition["unit"], number)
     value = value_text(latest, number)
     if not number.percent and value not in (fmt.SUPPRESSED, fmt.NOT_AVAILABLE):
         value = f"{value} {definition['unit']}"
-    figures = [(definition["name_nb"], value, delta, definition["definition"])]
+    figures = [(definition["name_nb"], value, delta,
+                f"{definition['definition']} {layout.definition_link(definition.name)}")]
     if definition["numerator"]:
         figures.append(("Teller", fmt.number(latest["numerator"]), None, definition["numerator"]))
     if definition["denominator"]:
         figures.append(("Nevner", fmt.number(latest["denominator"]), None, definition["denominator"]))
     description = None if before is None else f"fra {fmt.period(before['period_end'].date(), before['period'])}"
     for column, (label, value, change, help_text) in zip(st.columns(len(figures)), figures, strict=True):
-        options = {"delta_arrow": "off", "delta_color": "off"} if change and change[0] not in "+-" else {}
+        options = labels.delta_options(change, rise_is_good) if change else {}
         column.metric(label, value, delta=change, delta_description=description if change else None,
                       border=True, help=help_text, **options)  # fmt: skip
 
@@ -158,7 +145,10 @@ def series_table(series: pd.DataFrame, definition: pd.Series, dimension: str, nu
     return ShownTable.selected(frame, columns, {value_heading: frame["denominator"] == 0})
 
 
-def show_series_chart(series: pd.DataFrame, dimension: str, unit: str, number: Number) -> None:
+def show_series_chart(series: pd.DataFrame, dimension: str, unit: str, number: Number, events: pd.DataFrame) -> None:
+    """The chosen rows over the chosen period; a monthly chart marks ``events`` (charts.markers)."""
+    whole_history = layout.choose_whole_history(key="effekt_period")
+    series = charts.in_period(series, whole_history)
     chart_data = charts.line_segments(series, "value", "dimension_value").assign(
         Periode=lambda d: [fmt.period(e.date(), p) for e, p in zip(d["period_end"], d["period"], strict=True)],
         Verdi=lambda d: d["value"].map(number.shown),
@@ -180,7 +170,16 @@ def show_series_chart(series: pd.DataFrame, dimension: str, unit: str, number: N
         encoding["color"] = alt.Color("Serie:N", title=None, scale=alt.Scale(scheme="tableau20"),
                                       legend=alt.Legend(orient="bottom", columns=3))  # fmt: skip
     chart = alt.Chart(chart_data).mark_line(point=True).encode(**encoding)
+    if not yearly:
+        chart = charts.marked(chart, events, x, shown_from=None if whole_history else charts.INITIATIVE_START)
     st.altair_chart(chart, width="stretch")
+    layout.symbols_legend()
+
+
+def go_live_events(source: queries.Source, region: str | None) -> pd.DataFrame:
+    """The initiative's start and the API go-live of the region shown (every region's nationally)."""
+    go_lives = queries.api_go_lives(source)
+    return charts.markers(go_lives if region is None else go_lives[go_lives["health_region"] == region])
 
 
 def show_metrics(source: queries.Source) -> None:
@@ -191,7 +190,8 @@ def show_metrics(source: queries.Source) -> None:
     if not layout.complete_month_published(source):
         return
     names = dict(zip(definitions["metric_id"], definitions["name_nb"], strict=True))
-    metric_id = st.selectbox("Indikator", list(names), format_func=names.get, key="effekt_metric")
+    metric_id = url_state.selected(st.selectbox, "Indikator", list(names), param=url_state.METRIC, key="effekt_metric",
+                                   format_func=names.get)  # fmt: skip
     definition = definitions.set_index("metric_id").loc[metric_id]
     number = labels.unit_number(definition["unit"])
 
@@ -208,10 +208,11 @@ def show_metrics(source: queries.Source) -> None:
 
     latest = total.iloc[0]
     st.caption(f"{place} · siste periode: **{fmt.period(latest['period_end'].date(), latest['period'])}**")
-    show_key_figures(total, definition, number)
-    show_series_chart(series, dimension, definition["unit"], number)
+    show_key_figures(total, definition, number, queries.metric_rise_is_good(source).get(metric_id))
+    show_series_chart(series, dimension, definition["unit"], number, go_live_events(source, region))
     table = series_table(series, definition, dimension, number)
     layout.show_table(table, scroll=True)
+    layout.symbols_legend()
     place_code = county or region or "nasjonalt"
     layout.download_csv(table, label="Last ned tallene (CSV)", file_name=f"{metric_id}-{place_code}-{dimension}.csv",
                         key="effekt_csv")  # fmt: skip

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, labels, layout, queries
+from dashboards import charts, labels, layout, queries, url_state
 from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
 
@@ -74,10 +74,12 @@ def show_status_counts(goals: pd.DataFrame) -> None:
                       help=STATUS_HELP.get(status))  # fmt: skip
 
 
-def goal_chart_data(goal: pd.Series, series: pd.DataFrame, number: Number) -> pd.DataFrame:
-    """History, forecast with interval, and the target as rows of one frame with a 'Serie'."""
+def goal_chart_data(goal: pd.Series, series: pd.DataFrame, number: Number, whole_history: bool) -> pd.DataFrame:
+    """History (over the chosen period), forecast with interval, and the target as rows of one frame
+    with a 'Serie'."""
     own = series[series["goal_id"] == goal["goal_id"]]
-    history = charts.line_segments(own[own["kind"] == "history"], "value").assign(Serie="Utvikling")
+    history = charts.line_segments(charts.in_period(own[own["kind"] == "history"], whole_history), "value")
+    history = history.assign(Serie="Utvikling")
     forecast = own[own["kind"] == "forecast"].assign(Serie="Prognose")
     target = pd.DataFrame(
         {"period_end": [pd.Timestamp(goal["target_date"])], "value": [goal["target_value"]], "Serie": ["Mål"]}
@@ -92,7 +94,8 @@ def goal_chart_data(goal: pd.Series, series: pd.DataFrame, number: Number) -> pd
     return data
 
 
-def show_goal_chart(data: pd.DataFrame, unit: str, number: Number) -> None:
+def show_goal_chart(data: pd.DataFrame, unit: str, number: Number, events: pd.DataFrame,
+                    shown_from: pd.Timestamp | None) -> None:  # fmt: skip
     color = alt.Color("Serie:N", title=None, scale=alt.Scale(domain=list(SERIES), range=list(SERIES.values())),
                       legend=alt.Legend(orient="bottom"))  # fmt: skip
     x = charts.month_x()
@@ -123,7 +126,8 @@ def show_goal_chart(data: pd.DataFrame, unit: str, number: Number) -> None:
         .mark_point(shape="diamond", size=160, filled=True)
         .encode(x=x, y="value:Q", color=color, tooltip=tooltip)
     )
-    st.altair_chart(alt.layer(band, forecast, history, target_level, target), width="stretch")
+    chart = alt.layer(band, forecast, history, target_level, target)
+    st.altair_chart(charts.marked(chart, events, x, shown_from), width="stretch")
 
 
 def series_table(data_by_goal: list[tuple[str, pd.DataFrame]], number: Number) -> ShownTable:
@@ -148,7 +152,11 @@ def show_goal_charts(source: queries.Source, goals: pd.DataFrame, region_names: 
     # The metric with goals in the most places first (the national and regional coverage goals).
     by_places = goals["metric_id"].value_counts()
     options = sorted(metric_names, key=lambda m: (-by_places[m], metric_names[m]))
-    metric_id = st.selectbox("Indikator", options, format_func=metric_names.get, key="maal_metric")
+    metric_id = url_state.selected(st.selectbox, "Indikator", options, param=url_state.METRIC, key="maal_metric",
+                                   format_func=metric_names.get)  # fmt: skip
+    whole_history = layout.choose_whole_history(key="maal_period")
+    shown_from = None if whole_history else charts.INITIATIVE_START
+    go_lives = queries.api_go_lives(source)
     own_goals = goals[goals["metric_id"] == metric_id]
     unit = own_goals.iloc[0]["unit"] or ""
     number = labels.unit_number(unit)
@@ -157,17 +165,19 @@ def show_goal_charts(source: queries.Source, goals: pd.DataFrame, region_names: 
     columns = st.columns(2)
     for position, (_, goal) in enumerate(own_goals.iterrows()):
         place = scope_name(goal["scope"], region_names)
-        data = goal_chart_data(goal, series, number)
+        data = goal_chart_data(goal, series, number, whole_history)
+        scope_go_lives = go_lives[(goal["scope"] == "national") | (go_lives["health_region"] == goal["scope"])]
         shown.append((place, data))
         with columns[position % 2]:
             status = labels.GOAL_STATUSES.get(goal["status"], goal["status"])
             st.markdown(f"**{place}** · {status} · mål {number.shown(goal['target_value'])} i {fmt.month(goal['target_date'])}")
-            show_goal_chart(data, unit, number)
+            show_goal_chart(data, unit, number, charts.markers(scope_go_lives), shown_from)
             if not fmt.is_missing(goal["backtested_months"]):
                 st.caption(
                     f"Prognoseintervallet er prøvd mot historikken inntil {int(goal['backtested_months'])} "
                     "måneder fram; lenger fram er det forlenget i samme takt."
                 )
+    layout.symbols_legend()
     layout.download_csv(series_table(shown, number), label="Last ned tallene i figurene (CSV)",
                         file_name=f"mal-{metric_id}.csv", key="maal_series_csv")  # fmt: skip
 
@@ -196,6 +206,7 @@ region_names = dict(queries.places(source)[["health_region", "health_region_name
 show_status_counts(goals)
 table = goals_table(goals, region_names)
 layout.show_table(table)
+layout.symbols_legend()
 layout.download_csv(table, label="Last ned målene (CSV)", file_name="mal-status.csv", key="maal_csv")
 
 st.subheader("Utvikling og prognose")

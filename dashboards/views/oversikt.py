@@ -1,61 +1,54 @@
-"""Oversikt: key figures for the reference month, coverage per health region over time,
-and coverage per county. Only displays published rows (see dashboards/queries.py)."""
+"""Oversikt: key figures for the reference month, registration per health region over time,
+and per county. Only displays published rows (see dashboards/queries.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, layout, queries
+from dashboards import charts, labels, layout, queries, url_state
 from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
 
-MEASURES = {
-    "coverage_pct_population": "Befolkningen",
-    "coverage_pct_need": "Estimert behov",
+PERSONS = "Personer med kritisk informasjon"
+PERSONS_HELP = (
+    "Personer med minst én aktiv oppføring av kritisk informasjon i kjernejournal ved utgangen av måneden."
+)
+# The registry's metrics among the key figures, named and valued by the registry (metrics mart).
+COVERAGE_METRICS = ("registration_coverage_population", "registration_coverage_need")
+KEY_METRICS = (*COVERAGE_METRICS, "automatic_share")
+# Column of county_coverage (the mart the coverage metrics are computed from) -> its metric.
+COVERAGE_COLUMNS = {
+    "coverage_pct_population": "registration_coverage_population",
+    "coverage_pct_need": "registration_coverage_need",
 }
 
 
-def signed_number(value: float) -> str:
-    return fmt.number(value, signed=True)
+def county_table_columns(names: dict[str, str]) -> dict[str, tuple[str, Number | None]]:
+    """Column of county_coverage -> (heading, number format or None for text); a coverage column
+    is headed by its metric's name."""
+    return {
+        "county_name": ("Fylke", None),
+        "health_region_name": ("Helseregion", None),
+        "persons_with_critical_info": (PERSONS, Number()),
+        "population": ("Befolkning", Number()),
+        **{column: (names.get(metric_id, metric_id), Number(1, percent=True))
+           for column, metric_id in COVERAGE_COLUMNS.items()},
+    }  # fmt: skip
 
 
-# (label, column of national_key_figures, value format, change format, st.metric options)
-KEY_FIGURES = (
-    ("Personer med kritisk informasjon", "persons_with_critical_info", fmt.number,
-     signed_number, {"help": "Personer med minst én aktiv oppføring av kritisk informasjon "
-                             "i kjernejournal ved utgangen av referansemåneden."}),
-    ("Dekning av befolkningen", "coverage_pct_population", fmt.percent,
-     fmt.percentage_points, {"help": "Personer med kritisk informasjon som andel av "
-                                     "befolkningen."}),
-    ("Dekning av estimert behov", "coverage_pct_need", fmt.percent,
-     fmt.percentage_points, {"help": "Personer med kritisk informasjon som andel av "
-                                     "estimert behov (5 % av befolkningen)."}),
-    ("API-andel siste måned", "api_share_pct", fmt.percent,
-     fmt.percentage_points, {"delta_color": "off",
-                             "help": "Andel av nye oppføringer i referansemåneden som ble "
-                                     "registrert via API (fra journalsystemet) og ikke i "
-                                     "kjernejournalportalen."}),
-)  # fmt: skip
-TABLE_COLUMNS = {  # column of county_coverage -> (heading, number format or None for text)
-    "county_name": ("Fylke", None),
-    "health_region_name": ("Helseregion", None),
-    "persons_with_critical_info": ("Personer med kritisk informasjon", Number()),
-    "population": ("Befolkning", Number()),
-    "coverage_pct_population": ("Dekning av befolkningen", Number(1, percent=True)),
-    "coverage_pct_need": ("Dekning av estimert behov", Number(1, percent=True)),
-}
-
-
-def change(now: object, before: object, formatter: Callable[[float], str]) -> str | None:
-    """A metric delta between two published values, or None when either is missing."""
+def change(now: object, before: object, number: Number, unit: str) -> str | None:
+    """The change between two published values in ``unit``, or None when either is missing."""
     if fmt.is_missing(now) or fmt.is_missing(before):
         return None
-    return formatter(now - before)
+    return labels.change_text(now - before, unit, number)
+
+
+def year_before(reference: date) -> pd.Timestamp:
+    return pd.Timestamp(reference) - pd.DateOffset(years=1) + pd.offsets.MonthEnd(0)
 
 
 def show_caption(reference: date, info: pd.DataFrame) -> None:
@@ -69,110 +62,138 @@ def show_caption(reference: date, info: pd.DataFrame) -> None:
     st.caption(caption)
 
 
-def show_key_figures(key: pd.DataFrame) -> None:
-    """st.metric per key figure: reference month (row 0), change from a year earlier (row 1)."""
-    current = key.iloc[0]
-    previous = key.iloc[1] if len(key) > 1 else pd.Series(dtype=object)
-    description = f"fra {fmt.month_short(previous['period_end'])}" if len(key) > 1 else None
-    for column, (label, name, formatter, delta_formatter, options) in zip(
-        st.columns(len(KEY_FIGURES)), KEY_FIGURES, strict=True
-    ):
-        if name == "api_share_pct" and not current["has_registrations"]:
-            shown = fmt.NOT_AVAILABLE  # no registrations row published for the month
-        else:
-            shown = formatter(current[name])
-        delta = change(current[name], previous.get(name), delta_formatter)
-        if delta and delta[0] not in "+-":  # no change after rounding: no arrow, no colour
-            options = {**options, "delta_arrow": "off", "delta_color": "off"}
-        column.metric(
-            label,
-            shown,
-            delta=delta,
-            delta_description=description,
-            border=True,
-            **options,
-        )
+def key_figure(label: str, shown: str, shown_change: str | None, rise_is_good: bool | None, help_text: str,
+               description: str) -> dict:  # fmt: skip
+    """st.metric arguments of one key figure: a change in its unit, coloured by its direction."""
+    options = labels.delta_options(shown_change, rise_is_good) if shown_change else {}
+    return {"label": label, "value": shown, "delta": shown_change,
+            "delta_description": description if shown_change else None, "help": help_text, **options}  # fmt: skip
 
 
-def show_region_chart(series: pd.DataFrame) -> None:
-    measure = st.segmented_control(
-        "Dekning av",
-        options=list(MEASURES),
-        format_func=MEASURES.get,
-        default="coverage_pct_population",
-        required=True,
-        key="oversikt_measure",
-    )
+def key_figures(persons: pd.DataFrame, values: pd.DataFrame, definitions: pd.DataFrame,
+                rise_is_good: dict[str, bool], reference: date) -> list[dict]:  # fmt: skip
+    """The persons registered and the registry's key metrics, nationally in the reference month,
+    each with its change from the same month a year earlier."""
+    earlier = year_before(reference)
+    description = f"fra {fmt.month_short(earlier.date())}"
+    now, before = persons.iloc[0], persons.iloc[1] if len(persons) > 1 else None
+    persons_change = None if before is None else change(now["persons_with_critical_info"],
+                                                        before["persons_with_critical_info"], Number(), "personer")
+    figures = [key_figure(PERSONS, fmt.number(now["persons_with_critical_info"]), persons_change, True, PERSONS_HELP,
+                          description)]  # fmt: skip
+    by_id = definitions.set_index("metric_id")
+    for metric_id in (m for m in KEY_METRICS if m in by_id.index):
+        definition = by_id.loc[metric_id]
+        number = labels.unit_number(definition["unit"])
+        own = values[values["metric_id"] == metric_id].set_index("period_end")
+        current = own.loc[pd.Timestamp(reference)] if pd.Timestamp(reference) in own.index else None
+        previous = own.loc[earlier] if earlier in own.index else None
+        nothing_to_compute = current is None or (fmt.is_missing(current["value"]) and current["denominator"] == 0)
+        shown = fmt.NOT_AVAILABLE if nothing_to_compute else number.shown(current["value"])
+        metric_change = None if current is None or previous is None else change(
+            current["value"], previous["value"], number, definition["unit"])  # fmt: skip
+        help_text = f"{definition['definition']} {layout.definition_link(metric_id)}"
+        figures.append(key_figure(definition["name_nb"], shown, metric_change, rise_is_good.get(metric_id), help_text,
+                                  description))  # fmt: skip
+    return figures
+
+
+def show_key_figures(figures: list[dict]) -> None:
+    for column, figure in zip(st.columns(len(figures)), figures, strict=True):
+        column.metric(border=True, **figure)
+
+
+def show_region_chart(series: pd.DataFrame, names: dict[str, str], events: pd.DataFrame) -> None:
+    """Coverage per health region over the chosen period, one metric at a time."""
+    measures = [m for m in COVERAGE_METRICS if m in set(series["metric_id"])]
+    if not measures:
+        st.info("Registreringsgraden per helseregion er ikke publisert ennå.", icon=":material/info:")
+        return
+    measure = url_state.selected(st.segmented_control, "Vis", measures, param="dekning", key="oversikt_measure",
+                                 format_func=names.get)  # fmt: skip
+    whole_history = layout.choose_whole_history(key="oversikt_period")
+    own = charts.in_period(series[series["metric_id"] == measure], whole_history)
     chart_data = pd.DataFrame(
         {
-            "period_end": series["period_end"],
-            "value": series[measure],
-            "Helseregion": series["health_region_name"],
-            "Måned": series["period_end"].map(fmt.month),
-            "Dekning": series[measure].map(fmt.percent),
+            "period_end": own["period_end"],
+            "value": own["value"],
+            "Helseregion": own["health_region_name"],
+            "Måned": own["period_end"].map(fmt.month),
+            "Verdi": own["value"].map(fmt.percent),
         }
     )
+    x = charts.month_x()
     chart = (
         alt.Chart(chart_data)
         .mark_line(point=True)
         .encode(
-            x=charts.month_x(),
-            y=charts.value_y("value", f"Dekning av {MEASURES[measure].lower()}", percent=True),
+            x=x,
+            y=charts.value_y("value", names[measure], percent=True),
             color=alt.Color(
                 "Helseregion:N",
                 title=None,
                 scale=alt.Scale(scheme="tableau10"),
                 legend=alt.Legend(orient="bottom"),
             ),
-            tooltip=["Helseregion:N", "Måned:N", "Dekning:N"],
+            tooltip=["Helseregion:N", "Måned:N", "Verdi:N"],
         )
     )
-    st.altair_chart(chart, width="stretch")
+    shown_from = None if whole_history else charts.INITIATIVE_START
+    st.altair_chart(charts.marked(chart, events, x, shown_from), width="stretch")
+    layout.symbols_legend()
 
 
-def show_county_table(counties: pd.DataFrame, reference: date) -> None:
-    table = ShownTable.selected(counties, TABLE_COLUMNS)
+def show_county_table(counties: pd.DataFrame, reference: date, names: dict[str, str]) -> None:
+    table = ShownTable.selected(counties, county_table_columns(names))
     layout.show_table(table)
+    layout.symbols_legend()
     layout.download_csv(table, label="Last ned tabellen (CSV)",
                         file_name=f"dekning-per-fylke-{reference:%Y-%m}.csv", key="oversikt_csv")
 
 
-def show_definitions(info: pd.DataFrame) -> None:
+def show_definitions(info: pd.DataFrame, names: dict[str, str]) -> None:
     threshold = None if info.empty else info.iloc[0]["suppression_threshold"]
     limit = "" if fmt.is_missing(threshold) else f" (1–{int(threshold)} personer)"
+    need = names.get("registration_coverage_need", "registration_coverage_need")
     st.markdown(
         f"""
 - **Registrert:** en person telles når hun eller han har minst én aktiv oppføring av kritisk
   informasjon i kjernejournal ved utgangen av måneden.
 - **Geografi:** personen telles i fylket (og helseregionen) til sist kjente bostedskommune.
-- **Estimert behov:** 5 % av befolkningen (kilde: e-helsemonitor, ehelse.no).
-  *Dekning av estimert behov* er personer med kritisk informasjon som andel av dette.
+- **Anslått behov:** 5 % av befolkningen (kilde: e-helsemonitor, ehelse.no).
+  *{need}* er personer med kritisk informasjon som andel av dette.
 - **Referansemåned:** siste hele måned. Bare hele måneder publiseres. Endringene er målt
   mot samme måned året før.
 - **Skjermede tall:** `{fmt.SUPPRESSED}` betyr at tallet er skjermet fordi det gjelder svært
   få personer{limit}; andelene i samme rad skjermes også. `{fmt.NOT_AVAILABLE}` betyr at
   tallet ikke finnes.
+- **Indikatorene** er definert på siden [Definisjoner](/definisjoner).
 """
     )
 
 
-source = layout.page_header("Pasientens kritiske informasjon")
+def show_overview(source: queries.Source) -> None:
+    if not layout.complete_month_published(source):
+        return
+    persons = queries.national_persons(source)
+    reference = persons.iloc[0]["period_end"].date()
+    info = queries.publish_info(source)
+    definitions = queries.metric_definitions(source)
+    names = dict(zip(definitions["metric_id"], definitions["name_nb"], strict=True))
 
-if not layout.complete_month_published(source):
-    st.stop()
-key = queries.national_key_figures(source)
+    show_caption(reference, info)
+    show_key_figures(key_figures(persons, queries.national_metric_values(source, KEY_METRICS), definitions,
+                                 queries.metric_rise_is_good(source), reference))  # fmt: skip
 
-reference = key.iloc[0]["period_end"].date()
-info = queries.publish_info(source)
+    st.subheader("Registreringsgrad per helseregion")
+    show_region_chart(queries.region_metric_series(source, COVERAGE_METRICS), names,
+                      charts.markers(queries.api_go_lives(source)))  # fmt: skip
 
-show_caption(reference, info)
-show_key_figures(key)
+    st.subheader(f"Registreringsgrad per fylke, {fmt.month(reference)}")
+    show_county_table(queries.county_coverage(source, reference), reference, names)
 
-st.subheader("Dekning per helseregion")
-show_region_chart(queries.region_coverage_series(source))
+    st.subheader("Slik leses tallene")
+    show_definitions(info, names)
 
-st.subheader(f"Dekning per fylke, {fmt.month(reference)}")
-show_county_table(queries.county_coverage(source, reference), reference)
 
-st.subheader("Slik leses tallene")
-show_definitions(info)
+show_overview(layout.page_header("Pasientens kritiske informasjon"))

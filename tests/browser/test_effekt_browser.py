@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -123,3 +124,44 @@ def test_effect_page_renders_a_real_publication(page: Page, dashboard_server, pu
     assert {row[4] for row in with_hidden_counts} == {":"}  # the rate beside a hidden count is hidden
     assert_counts_disclose_nothing(rows, ["Teller", "Nevner"], threshold)
     assert_no_error(page)
+
+
+def shown_filters(page: Page) -> dict[str, str]:
+    """The filters as shown: each select box's label and choice, and the chosen period."""
+    boxes = {box.get_attribute("aria-label"): box.input_value() for box in page.get_by_role("combobox").all()}
+    period = page.get_by_role("radiogroup", name="Periode").get_by_role("radio", checked=True)
+    return {**boxes, "Periode": period.inner_text().strip()}
+
+
+def test_a_filtered_effect_view_reopens_from_its_address(page: Page, dashboard_server, handmade_home: Path,
+                                                        chromium_browser):  # fmt: skip
+    url = dashboard_server(handmade_home)
+    open_effect(page, url)
+    choose(page, "Indikator", "Registreringsgrad av anslått behov")
+    expect(page.get_by_role("combobox", name="Helseregion", exact=True)).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    choose(page, "Helseregion", "Helse Nord RHF")
+    expect(page.get_by_text("Helse Nord RHF · siste periode:")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    choose(page, "Fylke", "Finnmark")
+    expect(page.get_by_text("Finnmark · siste periode:")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    segment(page, "Periode", "Hele perioden")
+    expect(page).to_have_url(re.compile(r"periode=hele"), timeout=RENDER_TIMEOUT_MS)
+    wait_rendered(page, downloads=3, last_text=LAST_TEXT)
+    address = page.url
+    assert {"fylke=56", "region=helse-nord", "indikator=registration_coverage_need"} <= set(address.split("?")[1].split("&"))
+    filters = shown_filters(page)
+    assert filters == {"Indikator": "Registreringsgrad av anslått behov", "Helseregion": "Helse Nord RHF",
+                       "Fylke": "Finnmark", "Periode": "Hele perioden"}  # fmt: skip
+    figure = metric(page, "Registreringsgrad av anslått behov").inner_text()
+
+    context = chromium_browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nb-NO")
+    try:
+        reopened = context.new_page()
+        reopened.goto(address)
+        wait_rendered(reopened, downloads=3, last_text=LAST_TEXT)
+        expect(reopened.get_by_text("Finnmark · siste periode:")).to_be_visible()
+        assert shown_filters(reopened) == filters
+        expect(metric(reopened, "Registreringsgrad av anslått behov")).to_have_text(figure)
+        assert reopened.url == address
+        assert_no_error(reopened)
+    finally:
+        context.close()

@@ -48,3 +48,8 @@ def csv_rows(data: bytes) -> list[list[str]]:
     """A downloaded CSV: UTF-8 with byte-order mark, ';' between fields; header row first."""
     assert data.startswith(b"\xef\xbb\xbf"), "CSV without byte-order mark"
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+def change(x: float, unit: str, decimals: int = 0) -> str:
+    """A change with its sign and unit after a no-break space: '+3 virksomheter', '-1,5 t'."""
+    return f"{signed_thousands(x, decimals)}{NBSP}{unit}"

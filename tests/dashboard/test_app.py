@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import duckdb
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from tests import serving_fixture as sf
-from tests.dashboard.expected import NBSP, csv_rows, pct, plain, pp, signed_thousands, thousands
+from tests.dashboard.expected import NBSP, change, csv_rows, pct, plain, pp, signed_thousands, thousands
 
 
 def national(persons_of) -> tuple[int, float, float]:
@@ -30,23 +32,22 @@ def test_key_figures_show_the_published_reference_month(serving_home: Path, app:
 
     persons, cov_pop, cov_need = national(lambda c: c.persons_reference)
     persons_1y, cov_pop_1y, cov_need_1y = national(lambda c: c.persons_year_before)
-    api, portal = sf.REGISTRATIONS_REFERENCE
-    api_1y, portal_1y = sf.REGISTRATIONS_YEAR_BEFORE
-    api_share, api_share_1y = 100 * api / (api + portal), 100 * api_1y / (api_1y + portal_1y)
+    share, share_1y = sf.national_automatic_share(12), sf.national_automatic_share(0)
 
+    # Each indicator under its registry name with the metric's value (as on Effekt and Mål).
     assert metrics(at) == {
-        "Personer med kritisk informasjon": (
-            thousands(persons),
-            signed_thousands(persons - persons_1y),
-        ),
-        "Dekning av befolkningen": (pct(cov_pop), pp(cov_pop - cov_pop_1y)),
-        "Dekning av estimert behov": (pct(cov_need), pp(cov_need - cov_need_1y)),
-        "API-andel siste måned": (pct(api_share), pp(api_share - api_share_1y)),
+        "Personer med kritisk informasjon": (thousands(persons), change(persons - persons_1y, "personer")),
+        "Registreringsgrad i befolkningen": (pct(cov_pop), pp(cov_pop - cov_pop_1y)),
+        "Registreringsgrad av anslått behov": (pct(cov_need), pp(cov_need - cov_need_1y)),
+        "Andel automatisk innmeldt via API": (pct(share), pp(share - share_1y)),
     }
     # The hand-chosen inputs, spelled out once so a reader can check the arithmetic.
-    assert metrics(at)["Personer med kritisk informasjon"] == (f"70{NBSP}074", f"+21{NBSP}681")
-    assert metrics(at)["Dekning av estimert behov"] == (f"59,2{NBSP}%", f"+18,3{NBSP}pp")
+    assert metrics(at)["Personer med kritisk informasjon"] == (f"70{NBSP}074", f"+21{NBSP}681{NBSP}personer")
+    assert metrics(at)["Registreringsgrad av anslått behov"] == (f"59,2{NBSP}%", f"+18,3{NBSP}pp")
+    assert metrics(at)["Andel automatisk innmeldt via API"][0] == f"60,5{NBSP}%"
     assert {m.proto.delta_description for m in at.metric} == {"fra okt. 2025"}
+    # Every figure here is better higher, and every one rose: green.
+    assert {m.proto.color for m in at.metric} == {MetricProto.GREEN}
 
 
 def test_caption_names_reference_month_and_publication(serving_home: Path, app: AppTest):
@@ -70,8 +71,8 @@ def test_county_table_has_one_formatted_row_per_county(serving_home: Path, app: 
         "Helseregion",
         "Personer med kritisk informasjon",
         "Befolkning",
-        "Dekning av befolkningen",
-        "Dekning av estimert behov",
+        "Registreringsgrad i befolkningen",
+        "Registreringsgrad av anslått behov",
     ]
     expected_rows = []
     for county in sorted(sf.COUNTIES, key=lambda c: c.code):
@@ -93,14 +94,18 @@ def test_county_table_has_one_formatted_row_per_county(serving_home: Path, app: 
 def test_region_chart_toggles_between_population_and_need(serving_home: Path, app: AppTest):
     at = app.run()
     toggle = at.button_group(key="oversikt_measure")
-    assert toggle.value == "coverage_pct_population"
-    chart = at.get("vega_lite_chart")[0]
-    assert "Dekning av befolkningen" in chart.proto.spec
+    assert toggle.value == "registration_coverage_population"
+    assert value_axis_title(at) == "Registreringsgrad i befolkningen"
 
-    toggle.set_value("coverage_pct_need")
+    toggle.set_value("registration_coverage_need")
     at.run()
     assert not at.exception
-    assert "Dekning av estimert behov" in at.get("vega_lite_chart")[0].proto.spec
+    assert value_axis_title(at) == "Registreringsgrad av anslått behov"
+
+
+def value_axis_title(at: AppTest) -> str:
+    """The title of the region chart's value axis (its first layer: the lines)."""
+    return json.loads(at.get("vega_lite_chart")[0].proto.spec)["layer"][0]["encoding"]["y"]["title"]
 
 
 def test_a_newly_published_copy_is_read_on_the_next_run(serving_home: Path, app: AppTest):
@@ -145,3 +150,34 @@ def test_county_csv_holds_the_table_with_colon_for_suppressed(serving_home: Path
         expected.append([county.name, sf.REGIONS[county.region], counts[0], str(county.population), *counts[1:]])
     assert rows[1:] == expected
     assert ["Troms", "Helse Nord RHF", ":", "168000", ":", ":"] in rows
+
+
+def test_chart_choices_are_read_from_and_written_to_the_address(serving_home: Path, app: AppTest):
+    app.query_params.update(dekning="registration_coverage_need", periode="hele")
+    at = app.run()
+    assert not at.exception
+    assert at.button_group(key="oversikt_measure").value == "registration_coverage_need"
+    assert at.button_group(key="oversikt_period").value == "hele"
+    at.button_group(key="oversikt_measure").set_value("registration_coverage_population").run()
+    assert "dekning" not in at.query_params  # the start view's choice is left out of the address
+    assert at.query_params["periode"] == "hele"
+
+
+def test_the_period_and_region_go_along_to_another_page(serving_home: Path, app: AppTest):
+    at = app.run()
+    at.button_group(key="oversikt_period").set_value("hele").run()
+    at.switch_page("views/effekt.py")
+    at.query_params.clear()  # a page switch in the browser starts from an address without parameters
+    at.run()
+    assert at.button_group(key="effekt_period").value == "hele"
+    assert at.query_params["periode"] == "hele"
+    at.selectbox(key="effekt_region").set_value("helse-vest").run()
+    at.switch_page("views/maal.py")
+    at.query_params.clear()
+    at.run()
+    assert not at.exception
+    at.switch_page("views/effekt.py")
+    at.query_params.clear()
+    at.run()
+    assert at.selectbox(key="effekt_region").value == "helse-vest"
+    assert at.query_params["region"] == "helse-vest"

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from tests import serving_fixture as sf
-from tests.dashboard.expected import NBSP, csv_rows, pct, plain, pp, signed_pct, signed_thousands, thousands
+from tests.dashboard.expected import NBSP, change, csv_rows, pct, plain, pp, signed_pct, signed_thousands, thousands
 
 PAGE = "views/effekt.py"
 MONTHS = ["oktober 2025", "november 2025", "desember 2025", "januar 2026", "februar 2026", "mars 2026", "april 2026",
@@ -148,7 +149,7 @@ def test_a_quantile_has_no_numerator_and_shows_hours(serving_home: Path, app: Ap
     assert not at.exception
     api, portal = sf.delay_entries("api", 12)[0], sf.delay_entries("portal", 12)[0]
     assert key_figures(at) == {
-        "Tid til kjernejournal, median": (f"{thousands(sf.DELAY_TOTAL_HOURS, 1)} timer", "0,0"),
+        "Tid til kjernejournal, median": (f"{thousands(sf.DELAY_TOTAL_HOURS, 1)} timer", change(0, "t", 1)),
         "Nevner": (thousands(api + portal), ""),
     }
     at.button_group(key="effekt_dimension").set_value("channel").run()
@@ -177,8 +178,10 @@ def test_a_yearly_metric_is_shown_per_year(serving_home: Path, app: AppTest):
     cost_2024, cost_2025 = budget_2024 / persons_2024, budget_2025 / persons_2025
     assert (cost_2024, cost_2025) == (850, 1_150)  # 10,2 MNOK / 12 000 and 23 MNOK / 20 000
     assert key_figures(at)["Kostnad per nyregistrert person"] == (
-        f"{thousands(cost_2025)} kroner per person", signed_thousands(cost_2025 - cost_2024)
+        f"{thousands(cost_2025)} kroner per person", change(cost_2025 - cost_2024, "kr")
     )
+    cost = next(m for m in at.metric if m.label == "Kostnad per nyregistrert person")
+    assert cost.proto.color == MetricProto.RED  # a dearer new registration is a worsening
     assert [s.key for s in at.selectbox] == ["effekt_metric"]  # national only: no place filters
     assert shown_rows(at) == [
         ["2025", thousands(budget_2025), thousands(persons_2025), thousands(cost_2025)],
@@ -234,3 +237,49 @@ def test_without_evaluation_the_metrics_still_show(serving_home: Path, app: AppT
     assert not at.exception
     assert [i.value for i in at.info] == ["Effektanslaget er ikke publisert ennå."]
     assert "Andel automatisk innmeldt via API" in key_figures(at)
+
+
+def open_address(app: AppTest, **params: str) -> AppTest:
+    """The Effekt page opened from an address holding ``params``."""
+    app.run()
+    app.switch_page(PAGE)
+    app.query_params.update(params)
+    return app.run()
+
+
+def test_filters_are_read_from_the_address(serving_home: Path, app: AppTest):
+    at = open_address(app, indikator="registration_coverage_need", region="helse-nord", fylke="55",
+                      periode="hele")  # fmt: skip
+    assert not at.exception
+    assert at.selectbox(key="effekt_metric").value == "registration_coverage_need"
+    assert at.selectbox(key="effekt_region").value == "helse-nord"
+    assert at.selectbox(key="effekt_county").value == "55"
+    assert at.button_group(key="effekt_period").value == "hele"
+    assert "Troms · siste periode: **oktober 2026**" in [c.value for c in at.caption]
+
+
+def test_invalid_values_in_the_address_fall_back_to_the_start_view(serving_home: Path, app: AppTest):
+    at = open_address(app, indikator="no_such_metric", region="atlantis", periode="1999", fordelt="x")
+    assert not at.exception
+    assert at.selectbox(key="effekt_metric").value == "automatic_share"
+    assert at.selectbox(key="effekt_region").value is None
+    assert at.button_group(key="effekt_period").value == "fra-2024"
+    assert not {"indikator", "region", "periode", "fordelt"} & set(at.query_params)
+
+
+def test_a_filter_change_is_written_to_the_address_and_the_start_view_leaves_it_empty(serving_home: Path,
+                                                                                      app: AppTest):  # fmt: skip
+    at = open_page(app)
+    assert not {"indikator", "region", "fordelt", "verdier", "periode"} & set(at.query_params)
+    at.selectbox(key="effekt_region").set_value("helse-nord").run()
+    at.button_group(key="effekt_dimension").set_value("organisation_type").run()
+    at.multiselect(key="effekt_organisation_type").set_value(["gp", "hospital"]).run()
+    at.button_group(key="effekt_period").set_value("hele").run()
+    assert at.query_params["region"] == "helse-nord"
+    assert at.query_params["fordelt"] == "organisation_type"
+    assert at.query_params["verdier"] == ["gp", "hospital"]
+    assert at.query_params["periode"] == "hele"
+    at.selectbox(key="effekt_region").set_value(None).run()
+    at.button_group(key="effekt_period").set_value("fra-2024").run()
+    assert "region" not in at.query_params
+    assert "periode" not in at.query_params

@@ -158,3 +158,27 @@ def test_without_published_goals_the_page_says_so(serving_home: Path, app: AppTe
     assert not at.exception
     assert [i.value for i in at.info] == ["Ingen mål er publisert ennå. De publiseres ved neste `kritinfo run`."]
     assert len(at.table) == 0
+
+
+def test_the_indicator_chosen_on_effekt_opens_on_maal(serving_home: Path, app: AppTest):
+    app.run()
+    app.switch_page("views/effekt.py")
+    at = app.run()
+    at.selectbox(key="effekt_metric").set_value("automatic_share").run()
+    at.selectbox(key="effekt_metric").set_value("registration_coverage_need").run()
+    assert at.query_params["indikator"] == "registration_coverage_need"
+    at.switch_page(PAGE)
+    at.query_params.clear()  # a page switch in the browser starts from an address without parameters
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="maal_metric").value == "registration_coverage_need"
+
+
+def test_an_indicator_without_goals_in_the_address_falls_back_to_the_first(serving_home: Path, app: AppTest):
+    app.run()
+    app.switch_page(PAGE)
+    app.query_params["indikator"] = "cost_per_new_person"  # published, but no goal is set for it
+    at = app.run()
+    assert not at.exception
+    assert at.selectbox(key="maal_metric").value == "registration_coverage_need"
+    assert "indikator" not in at.query_params
