@@ -18,7 +18,6 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from pipelines.evaluation import goals
 from pipelines.settings import paths
 
 
@@ -183,7 +182,7 @@ def metric_definitions(source: Source) -> pd.DataFrame:
         source,
         """
         SELECT metric_id, name_nb, definition, numerator, denominator, unit, grains, dimensions,
-               mandate, source_model, periods, latest_period_end
+               mandate, source_model, overview_position, periods, latest_period_end
         FROM metric_definitions
         ORDER BY name_nb
         """,
@@ -362,16 +361,6 @@ def region_metric_series(source: Source, metric_ids: tuple[str, ...]) -> pd.Data
 
 
 def metric_rise_is_good(source: Source) -> dict[str, bool]:
-    """metric_id -> whether a rise is an improvement. The registry's own declaration
-    (``metric_definitions.up_is_good``) where it is published, else the goals' metric kinds."""
-    declared = _query(
-        source,
-        """
-        SELECT 1 FROM duckdb_columns()
-        WHERE table_name = 'metric_definitions' AND column_name = 'up_is_good'
-        """,
-    )
-    if not declared.empty:
-        rows = _query(source, "SELECT metric_id, up_is_good FROM metric_definitions WHERE up_is_good IS NOT NULL")
-        return dict(zip(rows["metric_id"], rows["up_is_good"].astype(bool), strict=True))
-    return {metric_id: kind.higher_is_better for metric_id, kind in goals.METRICS.items()}
+    """metric_id -> whether a rise is an improvement, as each metric declares it (``up_is_good``)."""
+    rows = _query(source, "SELECT metric_id, up_is_good FROM metric_definitions")
+    return dict(zip(rows["metric_id"], rows["up_is_good"].astype(bool), strict=True))

@@ -278,6 +278,8 @@ class MetricDefinition:
     grains: str
     dimensions: str
     mandate: str
+    up_is_good: bool
+    overview_position: int | None = None
 
 
 METRIC_DEFINITIONS = (
@@ -285,32 +287,32 @@ METRIC_DEFINITIONS = (
         "registration_coverage_need", "Registreringsgrad av anslått behov",
         "Personer med minst én aktiv oppføring ved månedsslutt, i prosent av anslått behov.",
         "Personer med minst én aktiv oppføring ved månedsslutt", "Anslått behov, 5 % av befolkningen",
-        "prosent", "national,region,county", "", MANDATE_COVERAGE),
+        "prosent", "national,region,county", "", MANDATE_COVERAGE, True, 2),
     MetricDefinition(
         "registration_coverage_population", "Registreringsgrad i befolkningen",
         "Personer med minst én aktiv oppføring ved månedsslutt, i prosent av befolkningen.",
         "Personer med minst én aktiv oppføring ved månedsslutt", "Befolkningen",
-        "prosent", "national,region,county", "", MANDATE_COVERAGE),
+        "prosent", "national,region,county", "", MANDATE_COVERAGE, True, 1),
     MetricDefinition(
         "automatic_share", "Andel automatisk innmeldt via API",
         "Nye og endrede oppføringer i måneden som kom via API, i prosent av alle.",
         "Nye og endrede oppføringer via API", "Alle nye og endrede oppføringer",
-        "prosent", "national,region", "organisation_type", MANDATE_COVERAGE),
+        "prosent", "national,region", "organisation_type", MANDATE_COVERAGE, True, 3),
     MetricDefinition(
         "delay_median_hours", "Tid til kjernejournal, median",
         "Median tid fra recordedDate til oppføringen er lagret i kjernejournal.",
         "", "Nye oppføringer i måneden med recordedDate",
-        "timer", "national", "channel", MANDATE_COVERAGE),
+        "timer", "national", "channel", MANDATE_COVERAGE, False),
     MetricDefinition(
         "api_organisations", "Virksomheter som melder inn via API",
         "Virksomheter med minst én hendelse via API i måneden.",
         "Virksomheter med minst én hendelse via API i måneden", "",
-        "virksomheter", "national", "", MANDATE_VENDORS),
+        "virksomheter", "national", "", MANDATE_VENDORS, True),
     MetricDefinition(
         "cost_per_new_person", "Kostnad per nyregistrert person",
         "Årets ramme i mandatets tabell 1 per person registrert for første gang i året.",
         "Årets ramme i kroner (mandatets tabell 1)", "Personer registrert for første gang i året",
-        "kroner per person", "national", "", MANDATE_COVERAGE),
+        "kroner per person", "national", "", MANDATE_COVERAGE, False),
 )  # fmt: skip
 
 ORGANISATION_TYPES = ("gp", "hospital", "municipal")
@@ -419,15 +421,16 @@ def _fill_metrics(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "CREATE TABLE metric_definitions (metric_id VARCHAR, name_nb VARCHAR, definition VARCHAR, "
         "numerator VARCHAR, denominator VARCHAR, unit VARCHAR, grains VARCHAR, dimensions VARCHAR, "
-        "mandate VARCHAR, source_model VARCHAR, periods VARCHAR, latest_period_end DATE)"
+        "mandate VARCHAR, source_model VARCHAR, up_is_good BOOLEAN, overview_position INTEGER, periods VARCHAR, "
+        "latest_period_end DATE)"
     )
     for d in METRIC_DEFINITIONS:
         con.execute(
-            "INSERT INTO metric_definitions SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "INSERT INTO metric_definitions SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
             "string_agg(DISTINCT period, ',' ORDER BY period), max(period_end) "
             "FROM metrics WHERE metric_id = ?",
             [d.metric_id, d.name_nb, d.definition, d.numerator, d.denominator, d.unit, d.grains,
-             d.dimensions, d.mandate, f"metric_{d.metric_id}", d.metric_id],
+             d.dimensions, d.mandate, f"metric_{d.metric_id}", d.up_is_good, d.overview_position, d.metric_id],
         )  # fmt: skip
 
 

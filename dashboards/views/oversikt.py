@@ -18,16 +18,12 @@ PERSONS_HELP = (
     "Personer med minst én aktiv oppføring av kritisk informasjon i kjernejournal ved utgangen av måneden."
 )
 # The registry's metrics among the key figures, named and valued by the registry (metrics mart).
-COVERAGE_METRICS = ("registration_coverage_population", "registration_coverage_need")
-KEY_METRICS = (*COVERAGE_METRICS, "automatic_share")
-# Column of county_coverage (the mart the coverage metrics are computed from) -> its metric.
-COVERAGE_COLUMNS = {
-    "coverage_pct_population": "registration_coverage_population",
-    "coverage_pct_need": "registration_coverage_need",
-}
+# The columns of county_coverage (the mart the coverage metrics are computed from), in the order
+# the registry declares the coverage metrics among the key figures: of the population, of the need.
+COVERAGE_COLUMNS = ("coverage_pct_population", "coverage_pct_need")
 
 
-def county_table_columns(names: dict[str, str]) -> dict[str, tuple[str, Number | None]]:
+def county_table_columns(coverages: list[str], names: dict[str, str]) -> dict[str, tuple[str, Number | None]]:
     """Column of county_coverage -> (heading, number format or None for text); a coverage column
     is headed by its metric's name."""
     return {
@@ -36,7 +32,7 @@ def county_table_columns(names: dict[str, str]) -> dict[str, tuple[str, Number |
         "persons_with_critical_info": (PERSONS, Number()),
         "population": ("Befolkning", Number()),
         **{column: (names.get(metric_id, metric_id), Number(1, percent=True))
-           for column, metric_id in COVERAGE_COLUMNS.items()},
+           for column, metric_id in zip(COVERAGE_COLUMNS, coverages, strict=True)},
     }  # fmt: skip
 
 
@@ -82,7 +78,7 @@ def key_figures(persons: pd.DataFrame, values: pd.DataFrame, definitions: pd.Dat
     figures = [key_figure(PERSONS, fmt.number(now["persons_with_critical_info"]), persons_change, True, PERSONS_HELP,
                           description)]  # fmt: skip
     by_id = definitions.set_index("metric_id")
-    for metric_id in (m for m in KEY_METRICS if m in by_id.index):
+    for metric_id in key_metrics(definitions):
         definition = by_id.loc[metric_id]
         number = labels.unit_number(definition["unit"])
         own = values[values["metric_id"] == metric_id].set_index("period_end")
@@ -98,14 +94,27 @@ def key_figures(persons: pd.DataFrame, values: pd.DataFrame, definitions: pd.Dat
     return figures
 
 
+def key_metrics(definitions: pd.DataFrame) -> list[str]:
+    """The metrics the registry declares as Oversikt's key figures, in their declared order."""
+    chosen = definitions[definitions["overview_position"].notna()].sort_values("overview_position")
+    return list(chosen["metric_id"])
+
+
+def coverage_metrics(definitions: pd.DataFrame) -> list[str]:
+    """The key metrics published per county: the registration coverages, shown per region."""
+    by_id = definitions.set_index("metric_id")
+    return [m for m in key_metrics(definitions) if "county" in by_id.loc[m, "grains"].split(",")]
+
+
 def show_key_figures(figures: list[dict]) -> None:
     for column, figure in zip(st.columns(len(figures)), figures, strict=True):
         column.metric(border=True, **figure)
 
 
-def show_region_chart(series: pd.DataFrame, names: dict[str, str], events: pd.DataFrame) -> None:
+def show_region_chart(series: pd.DataFrame, coverages: list[str], names: dict[str, str],
+                      events: pd.DataFrame) -> None:
     """Coverage per health region over the chosen period, one metric at a time."""
-    measures = [m for m in COVERAGE_METRICS if m in set(series["metric_id"])]
+    measures = [m for m in coverages if m in set(series["metric_id"])]
     if not measures:
         st.info("Registreringsgraden per helseregion er ikke publisert ennå.", icon=":material/info:")
         return
@@ -143,18 +152,17 @@ def show_region_chart(series: pd.DataFrame, names: dict[str, str], events: pd.Da
     layout.symbols_legend()
 
 
-def show_county_table(counties: pd.DataFrame, reference: date, names: dict[str, str]) -> None:
-    table = ShownTable.selected(counties, county_table_columns(names))
+def show_county_table(counties: pd.DataFrame, reference: date, coverages: list[str], names: dict[str, str]) -> None:
+    table = ShownTable.selected(counties, county_table_columns(coverages, names))
     layout.show_table(table)
     layout.symbols_legend()
     layout.download_csv(table, label="Last ned tabellen (CSV)",
                         file_name=f"dekning-per-fylke-{reference:%Y-%m}.csv", key="oversikt_csv")
 
 
-def show_definitions(info: pd.DataFrame, names: dict[str, str]) -> None:
+def show_definitions(info: pd.DataFrame, need: str) -> None:
     threshold = None if info.empty else info.iloc[0]["suppression_threshold"]
     limit = "" if fmt.is_missing(threshold) else f" (1–{int(threshold)} personer)"
-    need = names.get("registration_coverage_need", "registration_coverage_need")
     st.markdown(
         f"""
 - **Registrert:** en person telles når hun eller han har minst én aktiv oppføring av kritisk
@@ -182,18 +190,19 @@ def show_overview(source: queries.Source) -> None:
     names = dict(zip(definitions["metric_id"], definitions["name_nb"], strict=True))
 
     show_caption(reference, info)
-    show_key_figures(key_figures(persons, queries.national_metric_values(source, KEY_METRICS), definitions,
+    show_key_figures(key_figures(persons, queries.national_metric_values(source, key_metrics(definitions)), definitions,
                                  queries.metric_rise_is_good(source), reference))  # fmt: skip
 
     st.subheader("Registreringsgrad per helseregion")
-    show_region_chart(queries.region_metric_series(source, COVERAGE_METRICS), names,
+    coverages = coverage_metrics(definitions)
+    show_region_chart(queries.region_metric_series(source, coverages), coverages, names,
                       charts.markers(queries.api_go_lives(source)))  # fmt: skip
 
     st.subheader(f"Registreringsgrad per fylke, {fmt.month(reference)}")
-    show_county_table(queries.county_coverage(source, reference), reference, names)
+    show_county_table(queries.county_coverage(source, reference), reference, coverages, names)
 
     st.subheader("Slik leses tallene")
-    show_definitions(info, names)
+    show_definitions(info, names[coverages[-1]])
 
 
 show_overview(layout.page_header("Pasientens kritiske informasjon"))

@@ -28,7 +28,7 @@
     {%- if missing -%}
         {{ exceptions.raise_compiler_error(model_name ~ ": the metric's declaration lacks " ~ missing | join(', ')) }}
     {%- endif -%}
-    {%- set optional = ['whole_counts', 'numerator_repeats'] -%}
+    {%- set optional = ['whole_counts', 'numerator_repeats', 'overview'] -%}
     {%- set unknown_keys = declaration.keys() | reject('in', required + optional) | list -%}
     {%- if unknown_keys -%}
         {{ exceptions.raise_compiler_error(

@@ -13,6 +13,7 @@
     'unit': 'prosent',
     'kind': 'share',
     'up_is_good': true,
+    'overview': 3,
     'grains': ['national', 'region'],
     'dimensions': ['organisation_type', 'critical_information_type'],
     'additivity': ['breakdowns_to_total', 'regions_to_nation'],

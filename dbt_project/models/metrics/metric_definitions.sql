@@ -12,16 +12,19 @@ with registry as (
     ] %}
     select
     {%- for column in text_columns %}
-        cast('{{ texts[loop.index0] | string | trim | replace("'", "''") }}' as varchar) as {{ column }}
-        {%- if not loop.last %},{% endif %}
+        cast('{{ texts[loop.index0] | string | trim | replace("'", "''") }}' as varchar) as {{ column }},
     {%- endfor %}
+        cast({{ metric.up_is_good }} as boolean) as up_is_good,
+        cast({{ metric.get('overview') or 'null' }} as integer) as overview_position
     {% if not loop.last %}union all{% endif %}
 {%- else %}
     -- Parsing (no graph yet): the columns, no rows.
         select
             {%- for column in text_columns %}
-                cast(null as varchar) as {{ column }}{% if not loop.last %},{% endif %}
+                cast(null as varchar) as {{ column }},
             {%- endfor %}
+            cast(null as boolean) as up_is_good,
+            cast(null as integer) as overview_position
         where false
     {%- endfor %}
 ),

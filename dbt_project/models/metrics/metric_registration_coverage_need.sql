@@ -12,6 +12,7 @@
     'unit': 'prosent',
     'kind': 'ratio',
     'up_is_good': true,
+    'overview': 2,
     'grains': ['national', 'region', 'county'],
     'dimensions': [],
     'additivity': ['counties_to_region', 'regions_to_nation'],

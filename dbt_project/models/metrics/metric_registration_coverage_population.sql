@@ -11,6 +11,7 @@
     'unit': 'prosent',
     'kind': 'share',
     'up_is_good': true,
+    'overview': 1,
     'grains': ['national', 'region', 'county'],
     'dimensions': [],
     'additivity': ['counties_to_region', 'regions_to_nation'],
