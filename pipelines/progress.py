@@ -135,6 +135,8 @@ class RunConsole(logging.Handler):
     def _record(self, event, now: float) -> None:
         stage_name = stage_of(event.step_key)
         if not self.stages or self.stages[-1].name != stage_name:
+            if not event.is_step_start:  # e.g. the steps skipped after a failure: no stage of their own
+                return
             self._finish_stage()
             self.stages.append(Stage(stage_name, now))
         stage = self.stages[-1]
