@@ -41,6 +41,11 @@ def count(n: float) -> str:
     return f"{n:,.0f}".replace(",", " ")
 
 
+def counted(n: float, noun: str) -> str:
+    """3, 'file' -> '3 files'; 1, 'file' -> '1 file'."""
+    return f"{count(n)} {noun}{'' if n == 1 else 's'}"
+
+
 def duration(seconds: float) -> str:
     return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
 
@@ -66,28 +71,28 @@ class Stage:
             events = self.materialized.get("raw/events")
             if events is None:
                 return ""
-            return (f"{count(events['files'])} files, {count(events['lines_read'])} lines "
+            return (f"{counted(events['files'], 'file')}, {counted(events['lines_read'], 'line')} "
                     f"({count(events['loaded'])} loaded, {count(events['duplicates'])} duplicates, "
                     f"{count(events['quarantined'])} quarantined)  {count(events['lines_per_second'])} lines/s")
         if self.name == "evaluation":
             goals = self.materialized.get("evaluation/goal_status", {}).get("rows", 0)
             effect = self.materialized.get("evaluation/rollout_effect")
             if effect is None:
-                return f"{count(goals)} goals"
+                return counted(goals, "goal")
             estimated = "rollout effect not estimated" if "not_estimated" in effect else "rollout effect"
-            return f"{count(goals)} goals, {estimated}"
+            return f"{counted(goals, 'goal')}, {estimated}"
         if self.name == "publish":
             published = self.materialized.get("serving_copy")
             if published is None:
                 return ""
             tables = sum(1 for name in published if name.startswith("rows/"))
             hidden = sum(value for name, value in published.items() if name.startswith("hidden_"))
-            return f"{count(tables)} tables, {count(hidden)} cells hidden"
+            return f"{counted(tables, 'table')}, {counted(hidden, 'cell')} hidden"
         failed = f", {count(len(self.tests_failed))} failed" if self.tests_failed else ""
-        return f"{count(len(self.materialized))} models, {count(len(self.tests_passed))} tests passed{failed}"
+        return f"{counted(len(self.materialized), 'model')}, {counted(len(self.tests_passed), 'test')} passed{failed}"
 
     def line(self, now: float) -> str:
-        outcome = "failed after " if self.failed else ""
+        outcome = "stopped after " if self.failed else ""
         counts = self.counts()
         return f"{self.name:<{_WIDTH}}{counts + '  ' if counts else ''}{outcome}{duration(self.seconds(now))}"
 

@@ -11,11 +11,11 @@ from tests.conftest import run_cli
 NUMBER = r"\d[\d ]*"
 SECONDS = r"[\d.]+ s"
 STAGE_LINES = [
-    rf"ingest +{NUMBER} files, {NUMBER} lines \({NUMBER} loaded, {NUMBER} duplicates, {NUMBER} quarantined\) "
+    rf"ingest +{NUMBER} files?, {NUMBER} lines? \({NUMBER} loaded, {NUMBER} duplicates, {NUMBER} quarantined\) "
     rf"+{NUMBER} lines/s +{SECONDS}",
-    rf"dbt +{NUMBER} models, {NUMBER} tests passed +{SECONDS}",
-    rf"evaluation +{NUMBER} goals, rollout effect( not estimated)? +{SECONDS}",
-    rf"publish +{NUMBER} tables, {NUMBER} cells hidden +{SECONDS}",
+    rf"dbt +{NUMBER} models?, {NUMBER} tests? passed +{SECONDS}",
+    rf"evaluation +{NUMBER} goals?, rollout effect( not estimated)? +{SECONDS}",
+    rf"publish +{NUMBER} tables?, {NUMBER} cells? hidden +{SECONDS}",
 ]
 QUIET_LINES = 40
 

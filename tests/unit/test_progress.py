@@ -1,11 +1,12 @@
 """The stage lines of `kritinfo run`, from the metadata its assets are materialized with."""
 
-from pipelines.progress import Stage, count, duration, stage_of
+from pipelines.progress import Stage, count, counted, duration, stage_of
 
 
 def test_numbers_are_grouped_by_spaces_and_times_rounded_to_what_a_person_reads():
     assert count(19887) == "19 887"
     assert count(4100.4) == "4 100"
+    assert counted(1, "file") == "1 file" and counted(0, "file") == "0 files"
     assert duration(5.24) == "5.2 s"
     assert duration(61.4) == "61 s"
 
@@ -27,7 +28,7 @@ def test_each_stage_line_counts_what_its_assets_say():
     dbt.materialized.update({f"model_{n}": {} for n in range(93)})
     dbt.tests_passed.update(range(240))
     dbt.tests_failed.add("accepted_values")
-    assert dbt.line(now=70.0) == "dbt         93 models, 240 tests passed, 1 failed  failed after 61 s"
+    assert dbt.line(now=70.0) == "dbt         93 models, 240 tests passed, 1 failed  stopped after 61 s"
 
     evaluation = Stage("evaluation", started=0.0, ended=3.1)
     evaluation.materialized.update({"evaluation/goal_status": {"rows": 7}, "evaluation/rollout_effect": {"rows": 3}})
