@@ -133,9 +133,12 @@ class RunConsole(logging.Handler):
         event = (getattr(record, "dagster_meta", None) or {}).get("dagster_event")
         if event is None or event.step_key is None:
             return
-        with self._guard:
-            self._record(event, time.monotonic())
-            self._draw_live()
+        try:
+            with self._guard:
+                self._record(event, time.monotonic())
+                self._draw_live()
+        except Exception:  # noqa: BLE001 (the console must never stop the run; logging reports it)
+            self.handleError(record)
 
     def _record(self, event, now: float) -> None:
         stage_name = stage_of(event.step_key)
