@@ -2,9 +2,9 @@
 
     kritinfo simulate [--start DATE] [--end DATE] [--scale X] [--seed N]
     kritinfo prepare
-    kritinfo run
+    kritinfo run [--verbose]
     kritinfo dashboard [--port N]
-    kritinfo demo [--scale X] [--port N]
+    kritinfo demo [--scale X] [--port N] [--verbose]
     kritinfo quarantine [list] [--reason R] [--file F] [--limit N]
     kritinfo quarantine summary
     kritinfo quarantine replay [--reason R] [--file F]
@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -43,6 +44,10 @@ concurrency:
   pools:
     default_limit: 1
 """
+
+
+VERBOSE_HELP = ("show Dagster's debug log and dbt's output as they come, rather than one line per stage "
+                "(they are otherwise in dagster/logs/run-<run id>.log)")
 
 
 def _prepare(paths: Paths) -> None:
@@ -75,7 +80,31 @@ def cmd_prepare(_args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(_args: argparse.Namespace) -> int:
+def _execute(job, instance, run_id: str, tags: dict[str, str], log_file: Path, verbose: bool):
+    """Runs the job with one line per stage on the console; Dagster's debug log and dbt's output
+    go to the log file, or, with --verbose, to the console as they come."""
+    from dagster import colored_console_logger
+
+    from pipelines.progress import RunConsole, output_to
+
+    # A run config naming loggers starts only those: Dagster's console logger is named too, at the
+    # level it has by default.
+    run_config = {"loggers": {"console": {"config": {"log_level": "DEBUG"}}, "kritinfo_console": {}}}
+
+    def execute(console: RunConsole):
+        with console:
+            with_console = job.with_logger_defs({"console": colored_console_logger,
+                                                 "kritinfo_console": console.logger_def()})
+            return with_console.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False,
+                                                   run_id=run_id, tags=tags)
+
+    if verbose:
+        return execute(RunConsole(sys.stdout, live=False))
+    with output_to(log_file) as console_stream:
+        return execute(RunConsole(console_stream, live=console_stream.isatty()))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
     paths = export_home()
     _prepare(paths)
     from pipelines.transform.project import prepare_dbt_manifest
@@ -92,6 +121,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
     from pipelines.transform.assets import EVENT_DAY_MODELS
 
     started = time.perf_counter()
+    run_id = str(uuid.uuid4())  # chosen here, so that the log file is named after its run
+    log_file = paths.run_log(run_id)
+    log_named = "" if args.verbose else f"; its log: {log_file}"
     try:
         # The lock for the whole run: a second `kritinfo run` waits here, before it starts a run.
         with warehouse_lock(paths), DagsterInstance.get() as instance:
@@ -101,9 +133,8 @@ def cmd_run(_args: argparse.Namespace) -> int:
             # window: the staging model restages every day touched by newly ingested events anyway.
             staged_before = instance.get_latest_materialization_event(AssetKey(EVENT_DAY_MODELS)) is not None
             days = recent_days_tags(date.today()) if staged_before else all_days_tags()
-            result = defs().resolve_job_def("kritinfo_everything").execute_in_process(
-                instance=instance, raise_on_error=False, tags={**days, CLI_RUN_TAG: CLI_RUN_TAG_VALUE}
-            )
+            result = _execute(defs().resolve_job_def("kritinfo_everything"), instance, run_id,
+                              {**days, CLI_RUN_TAG: CLI_RUN_TAG_VALUE}, log_file, args.verbose)
             # Still under the lock: no other run is writing what the retention removes.
             removals = housekeeping.planned_removals(paths, Retention.from_environment(), instance)
             housekeeping.apply(paths, removals, instance)
@@ -125,11 +156,13 @@ def cmd_run(_args: argparse.Namespace) -> int:
     if not result.success:
         # The failed steps come last: a person reads the end of the output first.
         print(f"run {result.run_id} failed in {seconds:.0f} s; "
-              f"the last published copy, if any, is unchanged", file=sys.stderr)
+              f"the last published copy, if any, is unchanged{log_named}", file=sys.stderr)
         for step, message in step_failures(result):
             print(f"kritinfo run: step {step} failed: {message}", file=sys.stderr)
         return RUN_FAILED
     print(f"run {result.run_id} succeeded in {seconds:.0f} s; published {paths.serving}")
+    if not args.verbose:
+        print(f"full log (Dagster's debug log, dbt's output): {log_file}")
     if rejected:
         print(f"kritinfo run: {len(rejected)} landing files rejected (see above and raw.rejected_files); "
               "the other files were published", file=sys.stderr)
@@ -257,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare.set_defaults(handler=cmd_prepare)
 
     run = commands.add_parser("run", help="ingest landing/, build and test the marts, publish the serving copy")
+    run.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     run.set_defaults(handler=cmd_run)
 
     dashboard = commands.add_parser("dashboard", help="serve the dashboard from the serving copy")
@@ -266,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="simulate (if landing/ and archive/ are empty), run, and serve the dashboard")
     demo.add_argument("--scale", type=float, default=1.0)
     demo.add_argument("--port", type=int, default=8501)
+    demo.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     demo.set_defaults(handler=cmd_demo)
 
     quarantine = commands.add_parser("quarantine", help="list, summarise or replay quarantined lines")

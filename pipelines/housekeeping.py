@@ -2,7 +2,8 @@
 
 Three areas grow with every run; each is bounded by a setting of ``settings.Retention``:
 - ``dbt/``: dbt's target and log files, one folder per run; the newest ``dbt_runs`` are kept;
-- ``dagster/``: Dagster's run history (runs, event logs, captured output); the newest
+- ``dagster/``: Dagster's run history (runs, event logs, captured output, the log of each
+  ``kritinfo run`` in ``logs/``); the newest
   ``dagster_runs`` finished runs are kept (at least one, so that the next run can tell whether
   the event-day partitions were ever built);
 - ``archive/``: ingested files, removed ``archive_days`` after they were archived. A removed
@@ -63,8 +64,9 @@ def areas(paths: Paths) -> list[tuple[str, Path]]:
 
 def _dagster_run_folders(paths: Paths, run_id: str) -> list[Path]:
     # The SQLite storage keeps one event-log database per run and captured output per run;
-    # deleting a run from the instance leaves both.
-    return [paths.dagster_home / "history" / "runs" / f"{run_id}.db", paths.dagster_home / "storage" / run_id]
+    # deleting a run from the instance leaves both, and kritinfo's log of the run.
+    return [paths.dagster_home / "history" / "runs" / f"{run_id}.db", paths.dagster_home / "storage" / run_id,
+            paths.run_log(run_id)]
 
 
 def planned_removals(paths: Paths, retention: Retention, instance=None, now: float | None = None) -> list[Removal]:

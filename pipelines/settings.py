@@ -64,6 +64,10 @@ class Paths:
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 
+    def run_log(self, run_id: str) -> Path:
+        """The log of one `kritinfo run`: Dagster's debug log and dbt's output (kept like its Dagster run)."""
+        return self.dagster_home / "logs" / f"run-{run_id}.log"
+
     @property
     def dbt_runs(self) -> Path:
         """dbt's target and log files, one folder per run (bounded by ``Retention.dbt_runs``)."""

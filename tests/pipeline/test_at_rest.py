@@ -111,6 +111,7 @@ def test_no_planted_string_is_anywhere_under_the_home(home):
     assert searched > 50
     assert {"warehouse.duckdb", "serving.duckdb"} <= {p.name for p in home.iterdir()}
     assert any((home / "dagster").rglob("*.db")) and any((home / "dbt").rglob("*.log"))
+    assert any((home / "dagster" / "logs").glob("run-*.log"))  # the run's log, searched too
     assert found == []
     for database in ("warehouse.duckdb", "serving.duckdb"):
         assert columns_holding(home / database, PLANTED) == [], database
@@ -167,6 +168,7 @@ def test_the_retention_bounds_dbt_and_dagster_across_runs(home):
     assert len([p for p in (home / "dbt").iterdir() if p.is_dir()]) == 1
     assert len(list((home / "dagster" / "history" / "runs").glob("*-*.db"))) == 1
     assert len([p for p in (home / "dagster" / "storage").iterdir() if p.is_dir()]) <= 1
+    assert len(list((home / "dagster" / "logs").iterdir())) == 1  # the log of the second `kritinfo run`
     # Nothing of a run is left inside the repository but dbt's parse output.
     assert not [p for p in (DBT_PROJECT_DIR / "target").iterdir() if p.is_dir()]
 
