@@ -5,19 +5,58 @@ rounded as on screen, ``:`` for a suppressed value and ``..`` for one that is no
 CSV follows Norwegian spreadsheet conventions: ``;`` between fields, a decimal comma, no thousands
 separator and no unit sign (the heading names the unit), UTF-8 with a byte-order mark so that
 spreadsheets read æ, ø and å.
+
+Every CSV starts with its provenance (source, reference month, publication time, the legend of
+``:`` and ``..``), one text per row, then an empty row, then the header. Rows in the same file
+rather than a second file, because a CSV is forwarded and opened on its own; a spreadsheet set to
+Norwegian splits every row on ``;``, so a one-field row lands in column A and the columns of the
+table stay where they are. No ``sep=;`` line: with it Excel ignores the byte-order mark and
+garbles æ, ø and å.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from dashboards import queries, queries_extra
 from pipelines import nb_format as fmt
 
 CSV_MIME = "text/csv"
+SOURCE = "Kilde: kritinfo, Pasientens kritiske informasjon"
+LEGEND = (
+    f"Tegnforklaring: {fmt.SUPPRESSED} skjult for å verne personvernet, "
+    f"{fmt.NOT_AVAILABLE} ingenting å beregne fra"
+)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a downloaded table comes from: the published copy's reference month and time."""
+
+    reference_month: date | None
+    published_at: datetime | None
+
+    @classmethod
+    def current(cls) -> Provenance:
+        """The provenance of the copy published now (both unknown while nothing is)."""
+        source = queries.current_source()
+        if source is None:
+            return cls(None, None)
+        info = queries.publish_info(source)
+        published_at = None if info.empty else info.iloc[0]["published_at"]
+        return cls(queries_extra.reference_month(source), published_at)
+
+    def rows(self) -> list[str]:
+        month = fmt.NOT_AVAILABLE if self.reference_month is None else fmt.month(self.reference_month)
+        published = fmt.NOT_AVAILABLE if fmt.is_missing(self.published_at) else fmt.timestamp(self.published_at)
+        return [SOURCE, f"Referansemåned: {month}", f"Publisert: {published}", LEGEND]
 
 
 @dataclass(frozen=True)
@@ -94,8 +133,15 @@ class ShownTable:
             texts.loc[mask, heading] = fmt.NOT_AVAILABLE
         return texts
 
-    def csv(self) -> bytes:
-        return self.texts().to_csv(sep=";", index=False, lineterminator="\n").encode("utf-8-sig")
+    def csv(self, provenance: Provenance | None = None) -> bytes:
+        """The provenance rows (of the copy published now unless given), an empty row, the table."""
+        provenance = provenance or Provenance.current()
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";", lineterminator="\n")
+        writer.writerows([[text] for text in provenance.rows()])
+        writer.writerow([])
+        self.texts().to_csv(out, sep=";", index=False, lineterminator="\n")
+        return out.getvalue().encode("utf-8-sig")
 
 
 def _by_row(value: object, frame: pd.DataFrame) -> pd.Series:
