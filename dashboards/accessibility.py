@@ -6,6 +6,8 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
+from dashboards.table import ShownTable
+
 CHART_TEXT = "#31333f"  # 12.4:1 on white; Streamlit's chart theme writes axis text in a faint grey
 
 # Streamlit writes <html lang="en"> and renders pages in the browser, so the fix is a script in
@@ -57,3 +59,21 @@ def chart_theme() -> alt.theme.ThemeConfig:
 
 def enable_chart_theme() -> None:
     alt.theme.enable("kritinfo")
+
+
+def chart_with_table(chart: alt.TopLevelMixin, table: ShownTable, *, title: str, description: str, key: str,
+                     width: str = "stretch") -> None:  # fmt: skip
+    """A chart with a title and a description (read out by screen readers) and its numbers as a
+    table in an expander beside it, for those who cannot see or read the chart. ``width``:
+    "content" for a chart of fixed size (small multiples)."""
+    st.altair_chart(chart.properties(title=title, description=description), width=width, key=key,
+                    alt=f"{title}. {description}")
+    with st.expander("Vis som tabell"):
+        show_sortable(table)
+
+
+def show_sortable(table: ShownTable) -> None:
+    """``table`` in a grid sorted by clicking a heading: cells read as on the page (the Styler's
+    bokmål text, ``:`` and ``..``) while a column sorts by its numbers; the first column stays
+    put when a narrow screen scrolls sideways."""
+    st.dataframe(table.styler(), hide_index=True, column_config=table.column_config())

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pandas as pd
+import streamlit as st
 from pandas.io.formats.style import Styler
 
 from dashboards import queries, queries_extra
@@ -121,6 +122,16 @@ class ShownTable:
         for heading, mask in self.not_available.items():
             style = style.format(lambda _: fmt.NOT_AVAILABLE, subset=(mask.index[mask], [heading]))
         return style
+
+    def column_config(self) -> dict[str, object]:
+        """For st.dataframe: numbers aligned right (they sort as numbers), the first column pinned."""
+        config = {
+            heading: st.column_config.Column(heading, alignment="right" if heading in self.numbers else "left")
+            for heading in self.frame.columns
+        }
+        first = self.frame.columns[0]
+        config[first] = st.column_config.Column(first, pinned=True)
+        return config
 
     def texts(self) -> pd.DataFrame:
         """Every cell as the CSV writes it."""

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, labels, layout, queries
+from dashboards import adoption, charts, labels, layout, queries
 from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
 
@@ -342,5 +342,6 @@ def show_effect(source: queries.Source) -> None:
 source = layout.page_header("Effekt")
 st.subheader("Indikatorene over tid")
 show_metrics(source)
+adoption.render(source)
 st.subheader("Effekt av API-innføringen")
 show_effect(source)

@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, layout, queries
+from dashboards import charts, comparison, layout, queries, tilemap
 from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
 
@@ -170,9 +170,11 @@ show_key_figures(key)
 
 st.subheader("Dekning per helseregion")
 show_region_chart(queries.region_coverage_series(source))
+comparison.render(source)
 
 st.subheader(f"Dekning per fylke, {fmt.month(reference)}")
 show_county_table(queries.county_coverage(source, reference), reference)
+tilemap.render(source)
 
 st.subheader("Slik leses tallene")
 show_definitions(info)
