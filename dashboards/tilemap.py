@@ -59,7 +59,7 @@ def tile_chart(counties: pd.DataFrame, measure: str) -> alt.LayerChart:
         Verdi=counties[measure].map(fmt.percent),
     )
     low, high = placed["value"].min(), placed["value"].max()
-    dark = low + (high - low) * 0.55 if pd.notna(low) else 0.0  # above it the blue is dark: white text
+    dark = low + (high - low) * 0.7 if pd.notna(low) else 0.0  # above it white text contrasts more than dark
     x = alt.X("column:O", axis=None, scale=alt.Scale(domain=list(range(COLUMNS))))
     y = alt.Y("row:O", axis=None, scale=alt.Scale(domain=list(range(ROWS))))
     tooltip = [alt.Tooltip("county_name:N", title="Fylke"), alt.Tooltip("Verdi:N", title=MEASURES[measure])]
@@ -78,7 +78,7 @@ def tile_chart(counties: pd.DataFrame, measure: str) -> alt.LayerChart:
         text="county_code:N", color=text_color
     )
     values = base.mark_text(baseline="top", dy=2, fontSize=10).encode(text="Verdi:N", color=text_color)
-    return alt.layer(tiles, codes, values).properties(width=COLUMNS * TILE_PX, height=ROWS * TILE_PX)
+    return alt.layer(tiles, codes, values).properties(width=alt.Step(TILE_PX), height=alt.Step(TILE_PX))
 
 
 def render(source: queries.Source) -> None:
