@@ -76,4 +76,4 @@ def show_sortable(table: ShownTable) -> None:
     """``table`` in a grid sorted by clicking a heading: cells read as on the page (the Styler's
     bokmål text, ``:`` and ``..``) while a column sorts by its numbers; the first column stays
     put when a narrow screen scrolls sideways."""
-    st.dataframe(table.styler(), hide_index=True, column_config=table.column_config())
+    st.dataframe(table.sortable_styler(), hide_index=True, column_config=table.column_config())

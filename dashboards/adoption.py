@@ -29,8 +29,8 @@ def adoption_chart(series: pd.DataFrame) -> alt.LayerChart:
     )
     colour = alt.Color("dimension_value:N", title="EPJ-produkt", legend=None,
                        scale=alt.Scale(domain=products, range=COLOURS[: len(products)]))  # fmt: skip
-    dash = alt.StrokeDash("dimension_value:N", legend=None,
-                          scale=alt.Scale(domain=products, range=[DASHES[i % len(DASHES)] for i in range(len(products))]))  # fmt: skip
+    dashes = [DASHES[position % len(DASHES)] for position in range(len(products))]
+    dash = alt.StrokeDash("dimension_value:N", legend=None, scale=alt.Scale(domain=products, range=dashes))
     x = charts.month_x()
     y = charts.value_y("value", "Virksomheter som melder inn via API", percent=False)
     lines = alt.Chart(chart_data).mark_line().encode(

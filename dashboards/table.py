@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -112,13 +113,23 @@ class ShownTable:
         return cls(shown, numbers, not_available or {})
 
     def styler(self) -> Styler:
-        """For st.table / st.dataframe: numbers stay numbers (aligned right), the Styler
-        supplies the bokmål text."""
-        style = self.frame.style.format(na_rep=fmt.NOT_AVAILABLE)
+        """For st.table: numbers stay numbers (aligned right), the Styler supplies the bokmål text."""
+        return self._styled(self.frame)
+
+    def sortable_styler(self) -> Styler:
+        """For st.dataframe, which writes a missing number as 'None' whatever the Styler says: a
+        missing number is stored as -inf (so it sorts below every value) and written ':' or '..'."""
+        numbers = self.frame.astype({heading: float for heading in self.numbers})  # Int64 holds no -inf
+        return self._styled(numbers.fillna({heading: -math.inf for heading in self.numbers}))
+
+    def _styled(self, frame: pd.DataFrame) -> Styler:
+        style = frame.style.format(na_rep=fmt.NOT_AVAILABLE)
         for heading, per_row in self.numbers.items():
             for number in dict.fromkeys(per_row):
                 rows = per_row.index[per_row == number]
                 style = style.format(number.shown, subset=(rows, [heading]))
+            missing = self.frame[heading].isna()
+            style = style.format(lambda _: fmt.SUPPRESSED, subset=(missing.index[missing], [heading]))
         for heading, mask in self.not_available.items():
             style = style.format(lambda _: fmt.NOT_AVAILABLE, subset=(mask.index[mask], [heading]))
         return style

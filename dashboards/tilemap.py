@@ -64,13 +64,12 @@ def tile_chart(counties: pd.DataFrame, measure: str) -> alt.LayerChart:
     y = alt.Y("row:O", axis=None, scale=alt.Scale(domain=list(range(ROWS))))
     tooltip = [alt.Tooltip("county_name:N", title="Fylke"), alt.Tooltip("Verdi:N", title=MEASURES[measure])]
     base = alt.Chart(placed).encode(x=x, y=y, tooltip=tooltip)
-    tiles = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        color=alt.condition(
-            "isValid(datum.value)",
-            alt.Color("value:Q", title=MEASURES[measure], scale=alt.Scale(scheme="blues"),
-                      legend=alt.Legend(orient="bottom", format=".0f", labelExpr=f"datum.label + ' %'")),
-            alt.value(HIDDEN_TILE),
-        )  # fmt: skip
+    # Vega-Lite leaves a missing value out of a colour scale: the hidden tiles are a layer of their own.
+    hidden = base.transform_filter("!isValid(datum.value)").mark_rect(color=HIDDEN_TILE, stroke="white",
+                                                                       strokeWidth=2)  # fmt: skip
+    legend = alt.Legend(orient="bottom", format=".1~f", labelExpr=f"replace(datum.label, '.', ',') + '{fmt.NBSP}%'")
+    tiles = base.transform_filter("isValid(datum.value)").mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color("value:Q", title=MEASURES[measure], scale=alt.Scale(scheme="blues"), legend=legend)
     )
     text_color = alt.condition(f"isValid(datum.value) && datum.value > {dark}", alt.value(LIGHT_TEXT),
                                alt.value(DARK_TEXT))  # fmt: skip
@@ -78,7 +77,7 @@ def tile_chart(counties: pd.DataFrame, measure: str) -> alt.LayerChart:
         text="county_code:N", color=text_color
     )
     values = base.mark_text(baseline="top", dy=2, fontSize=10).encode(text="Verdi:N", color=text_color)
-    return alt.layer(tiles, codes, values).properties(width=alt.Step(TILE_PX), height=alt.Step(TILE_PX))
+    return alt.layer(hidden, tiles, codes, values).properties(width=alt.Step(TILE_PX), height=alt.Step(TILE_PX))
 
 
 def render(source: queries.Source) -> None:

@@ -4,11 +4,14 @@ side by side."""
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from dashboards import tilemap
+from dashboards.table import Number, ShownTable
 from tests import serving_fixture as sf
 
 SEED = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "counties.csv"
@@ -31,3 +34,13 @@ def test_overview_shows_the_tile_map_beside_a_sortable_county_table(serving_home
     counties = at.dataframe[-1].value
     assert len(counties) == len(sf.COUNTIES)
     assert counties["Dekning av befolkningen"].dtype.kind == "f"  # sorts as numbers, not as text
+
+
+def test_a_sortable_table_keeps_numbers_and_writes_a_hidden_one_as_colon():
+    table = ShownTable.selected(
+        pd.DataFrame({"county": ["Oslo", "Troms"], "persons": pd.array([24_500, None], dtype="Int64")}),
+        {"county": ("Fylke", None), "persons": ("Personer", Number())},
+    )
+    styled = table.sortable_styler()
+    assert list(styled.data["Personer"]) == [24_500.0, -math.inf]  # a hidden value sorts below every other
+    assert ">24\u00a0500<" in styled.to_html() and ">:<" in styled.to_html()
