@@ -69,11 +69,11 @@ def chart_with_table(chart: alt.TopLevelMixin, table: ShownTable, *, title: str,
     st.altair_chart(chart.properties(title=title, description=description), width=width, key=key,
                     alt=f"{title}. {description}")
     with st.expander("Vis som tabell"):
-        show_sortable(table)
+        show_sortable(table, label=title)
 
 
-def show_sortable(table: ShownTable) -> None:
+def show_sortable(table: ShownTable, *, label: str) -> None:
     """``table`` in a grid sorted by clicking a heading: cells read as on the page (the Styler's
     bokmål text, ``:`` and ``..``) while a column sorts by its numbers; the first column stays
-    put when a narrow screen scrolls sideways."""
-    st.dataframe(table.sortable_styler(), hide_index=True, column_config=table.column_config())
+    put when a narrow screen scrolls sideways. ``label``: what a screen reader announces."""
+    st.dataframe(table.sortable_styler(), hide_index=True, column_config=table.column_config(), alt=label)

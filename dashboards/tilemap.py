@@ -107,4 +107,4 @@ def render(source: queries.Source) -> None:
         st.caption(f"Grå rute med `{fmt.SUPPRESSED}`: skjult for å verne personvernet.")
     with table_side:
         st.caption("Klikk på en kolonneoverskrift for å sortere.")
-        accessibility.show_sortable(table)
+        accessibility.show_sortable(table, label=f"{MEASURES[measure]} og antall personer per fylke")
