@@ -63,7 +63,7 @@ def render(source: queries.Source) -> None:
     accessibility.chart_with_table(
         adoption_chart(series),
         table,
-        title="Virksomheter som melder inn via API, per EPJ-produkt",
+        title="Virksomheter per EPJ-produkt",
         description="Én linje per EPJ-produkt, navnet står ved linjens slutt; landet samlet, måned for måned.",
         key="adoption_chart",
     )
