@@ -19,7 +19,8 @@ _PAGE_SCRIPT = """
   const fix = () => {
     const root = document.documentElement;
     if (root.lang !== "nb") root.lang = "nb";
-    document.querySelectorAll('[data-testid="stVerticalBlock"][height], [data-testid="stTable"]')
+    const boxes = '[data-testid="stVerticalBlock"][height], [data-testid="stTable"], [data-testid="stTable"] > div';
+    document.querySelectorAll(boxes)
       .forEach((box) => {
         if (box.scrollHeight > box.clientHeight || box.scrollWidth > box.clientWidth) {
           if (!box.hasAttribute("tabindex")) box.setAttribute("tabindex", "0");

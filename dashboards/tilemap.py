@@ -77,7 +77,8 @@ def tile_chart(counties: pd.DataFrame, measure: str) -> alt.LayerChart:
         text="county_code:N", color=text_color
     )
     values = base.mark_text(baseline="top", dy=2, fontSize=10).encode(text="Verdi:N", color=text_color)
-    return alt.layer(hidden, tiles, codes, values).properties(width=alt.Step(TILE_PX), height=alt.Step(TILE_PX))
+    layers = [hidden] if placed["value"].isna().any() else []  # an empty layer is an unlabelled graphic
+    return alt.layer(*layers, tiles, codes, values).properties(width=alt.Step(TILE_PX), height=alt.Step(TILE_PX))
 
 
 def render(source: queries.Source) -> None:
