@@ -10,9 +10,11 @@ setup:
 	uv sync --frozen
 	$(VENV)/bin/kritinfo prepare
 
-# Debian's Chromium for the browser tests (playwright cannot download browsers here).
+# Debian's Chromium for the browser tests (playwright cannot download browsers here), and npm,
+# with which the accessibility tests fetch axe-core once into ~/.cache/kritinfo-tests/.
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq npm)
 
 demo: setup
 	$(VENV)/bin/kritinfo demo

@@ -19,6 +19,8 @@ if str(REPO_ROOT) not in sys.path:  # so pages can `import dashboards...` and `p
 
 import streamlit as st  # noqa: E402
 
+from dashboards import accessibility  # noqa: E402
+
 VIEWS_DIR = DASHBOARD_DIR / "views"
 PAGES = [
     st.Page(VIEWS_DIR / "oversikt.py", title="Oversikt", icon=":material/monitoring:"),
@@ -34,4 +36,6 @@ st.set_page_config(
     page_icon=":material/medical_information:",
     layout="wide",
 )
+accessibility.enable_chart_theme()
+accessibility.page_language_and_keyboard()
 st.navigation(PAGES).run()

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, labels, layout, queries, url_state
+from dashboards import adoption, charts, labels, layout, queries, url_state
 from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
 
@@ -343,5 +343,6 @@ def show_effect(source: queries.Source) -> None:
 source = layout.page_header("Effekt")
 st.subheader("Indikatorene over tid")
 show_metrics(source)
+adoption.render(source)
 st.subheader("Effekt av API-innføringen")
 show_effect(source)

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, labels, layout, queries, url_state
+from dashboards import charts, comparison, labels, layout, queries, tilemap, url_state
 from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
 
@@ -197,12 +197,13 @@ def show_overview(source: queries.Source) -> None:
     coverages = coverage_metrics(definitions)
     show_region_chart(queries.region_metric_series(source, coverages), coverages, names,
                       charts.markers(queries.api_go_lives(source)))  # fmt: skip
+    comparison.render(source)
 
     st.subheader(f"Registreringsgrad per fylke, {fmt.month(reference)}")
     show_county_table(queries.county_coverage(source, reference), reference, coverages, names)
+    tilemap.render(source)
 
     st.subheader("Slik leses tallene")
     show_definitions(info, names[coverages[-1]])
-
 
 show_overview(layout.page_header("Pasientens kritiske informasjon"))

@@ -27,7 +27,8 @@ def open_overview(page: Page, url: str) -> dict[str, str]:
     # The county table and the definitions come last: once they are there the run is done.
     expect(page.locator('[data-testid="stTable"]')).to_have_count(1, timeout=RENDER_TIMEOUT_MS)
     expect(page.get_by_text("Slik leses tallene")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
-    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(1)
+    # The regions in one chart, the regions side by side, the counties as tiles.
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(3)
     shown = {}
     for metric in metrics.all():
         label = metric.locator('[data-testid="stMetricLabel"]').inner_text().strip()

@@ -45,9 +45,10 @@ def plain(x: float, decimals: int = 0) -> str:
 
 
 def csv_rows(data: bytes) -> list[list[str]]:
-    """A downloaded CSV: UTF-8 with byte-order mark, ';' between fields; header row first."""
+    """A downloaded CSV: UTF-8 with byte-order mark, ';' between fields; its table, header first."""
     assert data.startswith(b"\xef\xbb\xbf"), "CSV without byte-order mark"
-    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    return rows[rows.index([]) + 1 :]  # the table after the provenance rows
 
 
 def change(x: float, unit: str, decimals: int = 0) -> str:

@@ -1,0 +1,80 @@
+"""What every page needs for WCAG 2.1 AA that Streamlit does not do by itself: the page's
+language, keyboard access to scrolling boxes, and chart text in a colour with enough contrast."""
+
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from dashboards.table import ShownTable
+
+CHART_TEXT = "#31333f"  # 12.4:1 on white; Streamlit's chart theme writes axis text in a faint grey
+
+# Streamlit writes <html lang="en"> and renders pages in the browser, so the fix is a script in
+# the page itself. It keeps setting both on every change of the document: a page switch does not
+# reload the document, and tables and scroll boxes appear after the script has run.
+_PAGE_SCRIPT = """
+<script>
+(() => {
+  const fix = () => {
+    const root = document.documentElement;
+    if (root.lang !== "nb") root.lang = "nb";
+    const boxes = '[data-testid="stVerticalBlock"][height], [data-testid="stTable"], [data-testid="stTable"] > div';
+    document.querySelectorAll(boxes)
+      .forEach((box) => {
+        if (box.scrollHeight > box.clientHeight || box.scrollWidth > box.clientWidth) {
+          if (!box.hasAttribute("tabindex")) box.setAttribute("tabindex", "0");
+          if (!box.hasAttribute("aria-label")) box.setAttribute("aria-label", "Rullbar tabell");
+        }
+      });
+  };
+  fix();
+  if (!window.kritinfoAccessibility) {
+    window.kritinfoAccessibility = new MutationObserver(fix);
+    window.kritinfoAccessibility.observe(document.documentElement,
+      {subtree: true, childList: true, attributes: true, attributeFilter: ["lang"]});
+  }
+})();
+</script>
+"""
+
+
+def page_language_and_keyboard() -> None:
+    st.html(_PAGE_SCRIPT, unsafe_allow_javascript=True)
+
+
+@alt.theme.register("kritinfo", enable=False)
+def chart_theme() -> alt.theme.ThemeConfig:
+    """Dark axis and legend text; legends below the chart in two columns, so that on a phone
+    (390 px) they wrap instead of running past the edge."""
+    text = {"labelColor": CHART_TEXT, "titleColor": CHART_TEXT}
+    return {
+        "config": {
+            "axis": text,
+            "legend": {**text, "orient": "bottom", "columns": 2, "labelLimit": 150},
+            "header": text,
+            "title": {"color": CHART_TEXT, "subtitleColor": CHART_TEXT},
+        }
+    }
+
+
+def enable_chart_theme() -> None:
+    alt.theme.enable("kritinfo")
+
+
+def chart_with_table(chart: alt.TopLevelMixin, table: ShownTable, *, title: str, description: str, key: str,
+                     width: str = "stretch") -> None:  # fmt: skip
+    """A chart with a title and a description (read out by screen readers) and its numbers as a
+    table in an expander beside it, for those who cannot see or read the chart. ``width``:
+    "content" for a chart of fixed size (small multiples)."""
+    st.altair_chart(chart.properties(title=title, description=description), width=width, key=key,
+                    alt=f"{title}. {description}")
+    with st.expander("Vis som tabell"):
+        show_sortable(table, label=title)
+
+
+def show_sortable(table: ShownTable, *, label: str) -> None:
+    """``table`` in a grid sorted by clicking a heading: cells read as on the page (the Styler's
+    bokmål text, ``:`` and ``..``) while a column sorts by its numbers; the first column stays
+    put when a narrow screen scrolls sideways. ``label``: what a screen reader announces."""
+    st.dataframe(table.sortable_styler(), hide_index=True, column_config=table.column_config(), alt=label)
