@@ -19,7 +19,9 @@ browser:
 demo: setup
 	$(VENV)/bin/kritinfo demo
 
+# The dbt SQL is linted first (a minute); then the whole suite.
 test: setup browser
+	$(VENV)/bin/sqlfluff lint dbt_project
 	$(VENV)/bin/python -m pytest
 
 bench: setup

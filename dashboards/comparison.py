@@ -15,16 +15,16 @@ PANEL_WIDTH_PX, PANEL_HEIGHT_PX = 140, 110  # two panels in a row fit a phone (3
 PANELS_PER_ROW = 2
 
 
-def panels(series: pd.DataFrame) -> alt.FacetChart:
-    chart_data = charts.line_segments(series, "coverage_pct_population", "health_region_name").assign(
+def panels(series: pd.DataFrame, name: str) -> alt.FacetChart:
+    chart_data = charts.line_segments(series, "value", "health_region_name").assign(
         Måned=lambda d: d["period_end"].map(fmt.month),
-        Dekning=lambda d: d["coverage_pct_population"].map(fmt.percent),
+        Verdi=lambda d: d["value"].map(fmt.percent),
     )
     line = alt.Chart().mark_line().encode(
         x=charts.month_x(),
-        y=charts.value_y("coverage_pct_population", "Dekning av befolkningen", percent=True),
+        y=charts.value_y("value", name, percent=True),
         detail="segment:N",
-        tooltip=["health_region_name:N", "Måned:N", "Dekning:N"],
+        tooltip=["health_region_name:N", "Måned:N", alt.Tooltip("Verdi:N", title=name)],
     )
     return (
         line.properties(width=PANEL_WIDTH_PX, height=PANEL_HEIGHT_PX)
@@ -34,7 +34,13 @@ def panels(series: pd.DataFrame) -> alt.FacetChart:
 
 
 def render(source: queries.Source) -> None:
-    series = queries.region_coverage_series(source)
+    definitions = queries.metric_definitions(source)
+    coverages = queries.coverage_metrics(definitions)
+    if not coverages:
+        return
+    metric = coverages[0]  # coverage of the population: every region on one axis
+    name = definitions.set_index("metric_id").loc[metric, "name_nb"]
+    series = queries.region_metric_series(source, (metric,))
     if series.empty:
         return
     st.subheader("Helseregionene side om side")
@@ -45,14 +51,13 @@ def render(source: queries.Source) -> None:
         {
             "month": ("Måned", None),
             "health_region_name": ("Helseregion", None),
-            "coverage_pct_population": ("Dekning av befolkningen", Number(1, percent=True)),
-            "coverage_pct_need": ("Dekning av estimert behov", Number(1, percent=True)),
+            "value": (name, Number(1, percent=True)),
         },
     )
     accessibility.chart_with_table(
-        panels(series),
+        panels(series, name),
         table,
-        title="Dekning av befolkningen per helseregion",
+        title=f"{name} per helseregion",
         description="Ett diagram per helseregion med samme verdiakse, måned for måned.",
         key="comparison_chart",
         width="content",

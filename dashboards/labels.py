@@ -34,7 +34,6 @@ ORGANISATION_TYPES = {
     "private-specialist": "Privatpraktiserende spesialist",
 }
 GRAINS = {"national": "Landet", "region": "Helseregion", "county": "Fylke"}
-PERIODS = {"month": "Måned", "year": "År"}
 
 # Goal status (pipelines/evaluation/forecast.py) -> what the Mål page says.
 GOAL_STATUSES = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import queries, url_state
-from pipelines import nb_format as fmt
 from dashboards.table import CSV_MIME, ShownTable
+from pipelines import nb_format as fmt
 
 NOTHING_PUBLISHED = (
     "Ingen tall er publisert ennå. Kjør `kritinfo run` for å laste inn data og "

@@ -364,3 +364,26 @@ def metric_rise_is_good(source: Source) -> dict[str, bool]:
     """metric_id -> whether a rise is an improvement, as each metric declares it (``up_is_good``)."""
     rows = _query(source, "SELECT metric_id, up_is_good FROM metric_definitions")
     return dict(zip(rows["metric_id"], rows["up_is_good"].astype(bool), strict=True))
+
+
+# The columns of the coverage marts, in the order the registry declares the coverage metrics among
+# Oversikt's key figures: coverage of the population, then of the estimated need.
+COVERAGE_COLUMNS = ("coverage_pct_population", "coverage_pct_need")
+
+
+def key_metrics(definitions: pd.DataFrame) -> list[str]:
+    """The metrics the registry declares as Oversikt's key figures, in their declared order."""
+    chosen = definitions[definitions["overview_position"].notna()].sort_values("overview_position")
+    return list(chosen["metric_id"])
+
+
+def coverage_metrics(definitions: pd.DataFrame) -> list[str]:
+    """The key metrics published per county: the registration coverages."""
+    by_id = definitions.set_index("metric_id")
+    return [m for m in key_metrics(definitions) if "county" in by_id.loc[m, "grains"].split(",")]
+
+
+def coverage_column_names(definitions: pd.DataFrame) -> dict[str, str]:
+    """Each coverage column of the marts -> the registry's name of the metric computed from it."""
+    names = dict(zip(definitions["metric_id"], definitions["name_nb"], strict=True))
+    return {column: names[metric] for column, metric in zip(COVERAGE_COLUMNS, coverage_metrics(definitions), strict=True)}

@@ -31,24 +31,23 @@ TILES = {  # county code (dbt_project/seeds/counties.csv) -> (column, row)
 }
 COLUMNS, ROWS = 6, 8
 TILE_PX = 56  # six tiles and the legend fit a phone (390 px)
-MEASURES = {
-    "coverage_pct_population": "Dekning av befolkningen",
-    "coverage_pct_need": "Dekning av estimert behov",
-}
 HIDDEN_TILE = "#d9d9d9"
 DARK_TEXT, LIGHT_TEXT = "#14161f", "#ffffff"
-TABLE_COLUMNS = {
-    "county_name": ("Fylke", None),
-    "county_code": ("Fylkesnummer", None),
-    "health_region_name": ("Helseregion", None),
-    "coverage_pct_population": ("Dekning av befolkningen", Number(1, percent=True)),
-    "coverage_pct_need": ("Dekning av estimert behov", Number(1, percent=True)),
-    "persons_with_critical_info": ("Personer med kritisk informasjon", Number()),
-    "population": ("Befolkning", Number()),
-}
 
 
-def tile_chart(counties: pd.DataFrame, measure: str) -> alt.LayerChart:
+def table_columns(measures: dict[str, str]) -> dict[str, tuple[str, Number | None]]:
+    """The county table beside the map; a coverage column headed by its metric's registry name."""
+    return {
+        "county_name": ("Fylke", None),
+        "county_code": ("Fylkesnummer", None),
+        "health_region_name": ("Helseregion", None),
+        **{column: (name, Number(1, percent=True)) for column, name in measures.items()},
+        "persons_with_critical_info": ("Personer med kritisk informasjon", Number()),
+        "population": ("Befolkning", Number()),
+    }
+
+
+def tile_chart(counties: pd.DataFrame, measure: str, name: str) -> alt.LayerChart:
     """A sequential blue scale (readable with every common colour-vision deficiency), the value
     written on each tile in a colour that contrasts with it; a suppressed value is a grey tile
     with ':'."""
@@ -62,14 +61,14 @@ def tile_chart(counties: pd.DataFrame, measure: str) -> alt.LayerChart:
     dark = low + (high - low) * 0.7 if pd.notna(low) else 0.0  # above it white text contrasts more than dark
     x = alt.X("column:O", axis=None, scale=alt.Scale(domain=list(range(COLUMNS))))
     y = alt.Y("row:O", axis=None, scale=alt.Scale(domain=list(range(ROWS))))
-    tooltip = [alt.Tooltip("county_name:N", title="Fylke"), alt.Tooltip("Verdi:N", title=MEASURES[measure])]
+    tooltip = [alt.Tooltip("county_name:N", title="Fylke"), alt.Tooltip("Verdi:N", title=name)]
     base = alt.Chart(placed).encode(x=x, y=y, tooltip=tooltip)
     # Vega-Lite leaves a missing value out of a colour scale: the hidden tiles are a layer of their own.
     hidden = base.transform_filter("!isValid(datum.value)").mark_rect(color=HIDDEN_TILE, stroke="white",
                                                                        strokeWidth=2)  # fmt: skip
     legend = alt.Legend(orient="bottom", format=".1~f", labelExpr=f"replace(datum.label, '.', ',') + '{fmt.NBSP}%'")
     tiles = base.transform_filter("isValid(datum.value)").mark_rect(stroke="white", strokeWidth=2).encode(
-        color=alt.Color("value:Q", title=MEASURES[measure], scale=alt.Scale(scheme="blues"), legend=legend)
+        color=alt.Color("value:Q", title=name, scale=alt.Scale(scheme="blues"), legend=legend)
     )
     text_color = alt.condition(f"isValid(datum.value) && datum.value > {dark}", alt.value(LIGHT_TEXT),
                                alt.value(DARK_TEXT))  # fmt: skip
@@ -86,17 +85,18 @@ def render(source: queries.Source) -> None:
     if reference is None:
         return
     st.subheader(f"Fylkene på kartet, {fmt.month(reference)}")
+    measures = queries.coverage_column_names(queries.metric_definitions(source))
     measure = st.segmented_control(
-        "Fargelegg etter", list(MEASURES), format_func=MEASURES.get,
+        "Fargelegg etter", list(measures), format_func=measures.get,
         default="coverage_pct_population", required=True, key="tilemap_measure",
     )  # fmt: skip
     counties = queries.county_coverage(source, reference)
-    table = ShownTable.selected(counties, TABLE_COLUMNS)
+    table = ShownTable.selected(counties, table_columns(measures))
     chart_side, table_side = st.columns([2, 3])
     with chart_side:
-        title = f"{MEASURES[measure]} per fylke"
+        title = f"{measures[measure]} per fylke"
         st.altair_chart(
-            tile_chart(counties, measure).properties(
+            tile_chart(counties, measure, measures[measure]).properties(
                 title=title,
                 description="Fylkene som ruter plassert omtrent som på kartet; mørkere blå er høyere dekning. "
                             "Tallene står i tabellen ved siden av.",
@@ -108,4 +108,4 @@ def render(source: queries.Source) -> None:
         st.caption(f"Grå rute med `{fmt.SUPPRESSED}`: skjult for å verne personvernet.")
     with table_side:
         st.caption("Klikk på en kolonneoverskrift for å sortere.")
-        accessibility.show_sortable(table, label=f"{MEASURES[measure]} og antall personer per fylke")
+        accessibility.show_sortable(table, label=f"{measures[measure]} og antall personer per fylke")

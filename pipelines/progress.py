@@ -117,7 +117,7 @@ class RunConsole(logging.Handler):
         logger.addHandler(self)
         return LoggerDefinition(lambda _init_context: logger, description="kritinfo's console of the run")
 
-    def __enter__(self) -> "RunConsole":
+    def __enter__(self) -> RunConsole:
         if self._refresher:
             self._refresher.start()
         return self

@@ -83,7 +83,7 @@ class Paths:
         """The analysts' commentary for a report: ``<YYYY-MM-DD>.md``, optional, read when its package is built."""
         return self.home / "commentary"
 
-    def ensure(self) -> "Paths":
+    def ensure(self) -> Paths:
         for folder in (self.home, self.landing, self.archive, self.rejected, self.dagster_home, self.dbt_runs):
             folder.mkdir(parents=True, exist_ok=True)
         return self
@@ -98,7 +98,7 @@ class Retention:
     archive_days: int = 365  # archived files, from when they were archived: a year of replays
 
     @classmethod
-    def from_environment(cls) -> "Retention":
+    def from_environment(cls) -> Retention:
         """KRITINFO_KEEP_DBT_RUNS, KRITINFO_KEEP_DAGSTER_RUNS, KRITINFO_ARCHIVE_RETENTION_DAYS."""
         names = {"dbt_runs": "KRITINFO_KEEP_DBT_RUNS", "dagster_runs": "KRITINFO_KEEP_DAGSTER_RUNS",
                  "archive_days": "KRITINFO_ARCHIVE_RETENTION_DAYS"}

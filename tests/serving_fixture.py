@@ -15,7 +15,7 @@ effect and its event study).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -25,7 +25,7 @@ NEED_SHARE = 0.05
 
 REFERENCE = date(2026, 10, 31)
 YEAR_BEFORE = date(2025, 10, 31)
-PUBLISHED_AT = datetime(2026, 11, 3, 13, 5, tzinfo=timezone.utc)  # 14.05 in Oslo
+PUBLISHED_AT = datetime(2026, 11, 3, 13, 5, tzinfo=UTC)  # 14.05 in Oslo
 DATA_FROM = date(2024, 1, 1)
 
 REGIONS = {

@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import charts, layout, queries
-from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
+from pipelines import nb_format as fmt
 
 # (label, column of data_quality_totals, value format, st.metric help)
 KEY_FIGURES = (

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pipelines import nb_format as fmt
 from dashboards import labels, layout, queries
 from dashboards.table import ShownTable
+from pipelines import nb_format as fmt
 
 NONE = "–"
 # Column of the shown definitions -> heading; the overview table shows the first six.

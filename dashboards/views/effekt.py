@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import adoption, charts, labels, layout, queries, url_state
-from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
+from pipelines import nb_format as fmt
 
 # Rollout estimands (pipelines/evaluation/effect.py) in bokmål; others show their description.
 ESTIMANDS = {

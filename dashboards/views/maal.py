@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import charts, labels, layout, queries, url_state
-from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
+from pipelines import nb_format as fmt
 
 ILLUSTRATIVE = "Illustrative mål – de offisielle målene er ikke publisert"
 SERIES = {  # series of a goal's chart -> colour

@@ -10,17 +10,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import charts, comparison, labels, layout, queries, tilemap, url_state
-from pipelines import nb_format as fmt
 from dashboards.table import Number, ShownTable
+from pipelines import nb_format as fmt
 
 PERSONS = "Personer med kritisk informasjon"
 PERSONS_HELP = (
     "Personer med minst én aktiv oppføring av kritisk informasjon i kjernejournal ved utgangen av måneden."
 )
 # The registry's metrics among the key figures, named and valued by the registry (metrics mart).
-# The columns of county_coverage (the mart the coverage metrics are computed from), in the order
-# the registry declares the coverage metrics among the key figures: of the population, of the need.
-COVERAGE_COLUMNS = ("coverage_pct_population", "coverage_pct_need")
 
 
 def county_table_columns(coverages: list[str], names: dict[str, str]) -> dict[str, tuple[str, Number | None]]:
@@ -32,7 +29,7 @@ def county_table_columns(coverages: list[str], names: dict[str, str]) -> dict[st
         "persons_with_critical_info": (PERSONS, Number()),
         "population": ("Befolkning", Number()),
         **{column: (names.get(metric_id, metric_id), Number(1, percent=True))
-           for column, metric_id in zip(COVERAGE_COLUMNS, coverages, strict=True)},
+           for column, metric_id in zip(queries.COVERAGE_COLUMNS, coverages, strict=True)},
     }  # fmt: skip
 
 
@@ -78,7 +75,7 @@ def key_figures(persons: pd.DataFrame, values: pd.DataFrame, definitions: pd.Dat
     figures = [key_figure(PERSONS, fmt.number(now["persons_with_critical_info"]), persons_change, True, PERSONS_HELP,
                           description)]  # fmt: skip
     by_id = definitions.set_index("metric_id")
-    for metric_id in key_metrics(definitions):
+    for metric_id in queries.key_metrics(definitions):
         definition = by_id.loc[metric_id]
         number = labels.unit_number(definition["unit"])
         own = values[values["metric_id"] == metric_id].set_index("period_end")
@@ -92,18 +89,6 @@ def key_figures(persons: pd.DataFrame, values: pd.DataFrame, definitions: pd.Dat
         figures.append(key_figure(definition["name_nb"], shown, metric_change, rise_is_good.get(metric_id), help_text,
                                   description))  # fmt: skip
     return figures
-
-
-def key_metrics(definitions: pd.DataFrame) -> list[str]:
-    """The metrics the registry declares as Oversikt's key figures, in their declared order."""
-    chosen = definitions[definitions["overview_position"].notna()].sort_values("overview_position")
-    return list(chosen["metric_id"])
-
-
-def coverage_metrics(definitions: pd.DataFrame) -> list[str]:
-    """The key metrics published per county: the registration coverages, shown per region."""
-    by_id = definitions.set_index("metric_id")
-    return [m for m in key_metrics(definitions) if "county" in by_id.loc[m, "grains"].split(",")]
 
 
 def show_key_figures(figures: list[dict]) -> None:
@@ -190,11 +175,11 @@ def show_overview(source: queries.Source) -> None:
     names = dict(zip(definitions["metric_id"], definitions["name_nb"], strict=True))
 
     show_caption(reference, info)
-    show_key_figures(key_figures(persons, queries.national_metric_values(source, key_metrics(definitions)), definitions,
+    show_key_figures(key_figures(persons, queries.national_metric_values(source, queries.key_metrics(definitions)), definitions,
                                  queries.metric_rise_is_good(source), reference))  # fmt: skip
 
     st.subheader("Registreringsgrad per helseregion")
-    coverages = coverage_metrics(definitions)
+    coverages = queries.coverage_metrics(definitions)
     show_region_chart(queries.region_metric_series(source, coverages), coverages, names,
                       charts.markers(queries.api_go_lives(source)))  # fmt: skip
     comparison.render(source)

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
 import orjson
 
 from pipelines.contract import fhir, identifiers, masking
-from pipelines.faults import error_location
-from pipelines.settings import LOCAL_TIMEZONE, Bounds, bounds
 from pipelines.contract.vocabulary import (
     CHANNELS,
     EVENT_TYPES,
@@ -35,6 +33,8 @@ from pipelines.contract.vocabulary import (
     SEXES,
     critical_information_types,
 )
+from pipelines.faults import error_location
+from pipelines.settings import LOCAL_TIMEZONE, Bounds, bounds
 
 # Reason codes, stable for summaries; the detail text says exactly what was wrong.
 JSON_SYNTAX = "json_syntax"
@@ -245,9 +245,9 @@ class _Dates:
     latest: datetime
 
     @classmethod
-    def of(cls, limits: Bounds, delivered_at: datetime | None) -> "_Dates":
+    def of(cls, limits: Bounds, delivered_at: datetime | None) -> _Dates:
         earliest = datetime.combine(limits.earliest_event_date, datetime.min.time(), _OSLO)
-        delivered = delivered_at or datetime.now(timezone.utc)
+        delivered = delivered_at or datetime.now(UTC)
         return cls(earliest, delivered + timedelta(days=limits.max_days_after_delivery))
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.contract import identifiers, masking
@@ -46,7 +46,7 @@ def shown_name(name: str) -> str:
 
 def reject(con, paths: Paths, path: Path, inspection: Inspection) -> RejectedFile:
     """Record the entry in raw.rejected_files, then move it to rejected/ or remove it (see the module)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     shown = shown_name(path.name)
     paths.rejected.mkdir(parents=True, exist_ok=True)
     kept = not stat.S_ISREG(os.lstat(path).st_mode)

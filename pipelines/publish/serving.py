@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -107,7 +107,7 @@ def publish(paths: Paths, manifest_path: Path) -> PublishReport:
             con.execute(
                 "create table serving.main.publish_info as select ?::timestamptz as published_at, ?::date as data_from, "
                 "?::date as data_until, ?::bigint as events_loaded, ?::integer as suppression_threshold",
-                [datetime.now(timezone.utc), data_from, data_until, events, threshold],
+                [datetime.now(UTC), data_from, data_until, events, threshold],
             )
             con.execute("checkpoint serving")
             con.execute("detach serving")

@@ -29,7 +29,7 @@ import shutil
 import stat
 import subprocess
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -193,7 +193,7 @@ def _write_data(paths: Paths, as_of: date, calendar: ReportingCalendar, goals: G
             "files": len(files), "lines_read": sum(f[3] for f in files), "loaded": sum(f[4] for f in files),
             "duplicates": sum(f[5] for f in files), "quarantined": sum(f[6] for f in files), "late_events": late,
         },
-        "input_files": [{"name": name, "sha256": sha, "delivered_at": delivered.astimezone(timezone.utc).isoformat(),
+        "input_files": [{"name": name, "sha256": sha, "delivered_at": delivered.astimezone(UTC).isoformat(),
                          "lines_read": lines} for name, sha, delivered, lines, *_ in files],
         "revisions": revisions,
         "units": definitions,
@@ -291,7 +291,7 @@ def _plain(value: object) -> str:
             return nb_format.NOT_AVAILABLE
         return str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f").replace(".", ",")
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     return str(value)
 
 
@@ -422,7 +422,7 @@ def _write_datapackage(out: Path, summary: dict) -> None:
         "title": f"Pasientens kritiske informasjon: evalueringsdata per {summary['as_of']}",
         "description": "Published tables of kritinfo known at the end of the as-of day (Europe/Oslo), with "
                        "disclosure control: counts from 1 to the suppression threshold are hidden.",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "licenses": [{"name": "NLOD-2.0", "path": "https://data.norge.no/nlod/no/2.0"}],
         "resources": summary["resources"] + report_files,
         "kritinfo": kritinfo,

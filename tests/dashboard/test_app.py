@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 
 import duckdb
-from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from tests import serving_fixture as sf
-from tests.dashboard.expected import NBSP, change, csv_rows, pct, plain, pp, signed_thousands, thousands
+from tests.dashboard.expected import NBSP, change, csv_rows, pct, plain, pp, thousands
 
 
 def national(persons_of) -> tuple[int, float, float]:

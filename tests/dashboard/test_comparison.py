@@ -33,7 +33,7 @@ def test_overview_shows_the_tile_map_beside_a_sortable_county_table(serving_home
     assert "Helseregionene side om side" in [h.value for h in at.subheader]
     counties = at.dataframe[-1].value
     assert len(counties) == len(sf.COUNTIES)
-    assert counties["Dekning av befolkningen"].dtype.kind == "f"  # sorts as numbers, not as text
+    assert counties["Registreringsgrad i befolkningen"].dtype.kind == "f"  # sorts as numbers, not as text
 
 
 def test_a_sortable_table_keeps_numbers_and_writes_a_hidden_one_as_colon():

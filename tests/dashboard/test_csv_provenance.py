@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +33,7 @@ def test_provenance_rows_come_before_the_header_and_leave_the_columns_alone():
         pd.DataFrame({"county": ["Oslo", "Agder"], "persons": [1234.0, None]}),
         {"county": ("Fylke", None), "persons": ("Personer", Number())},
     )
-    provenance = Provenance(date(2026, 10, 31), datetime(2026, 11, 3, 13, 5, tzinfo=timezone.utc))
+    provenance = Provenance(date(2026, 10, 31), datetime(2026, 11, 3, 13, 5, tzinfo=UTC))
     rows = excel_rows(table.csv(provenance))
     assert rows[:5] == PROVENANCE
     assert rows[5:] == [["Fylke", "Personer"], ["Oslo", "1234"], ["Agder", ":"]]

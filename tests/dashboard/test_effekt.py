@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from tests import serving_fixture as sf
-from tests.dashboard.expected import NBSP, change, csv_rows, pct, plain, pp, signed_pct, signed_thousands, thousands
+from tests.dashboard.expected import NBSP, change, csv_rows, pct, plain, pp, signed_pct, thousands
 
 PAGE = "views/effekt.py"
 MONTHS = ["oktober 2025", "november 2025", "desember 2025", "januar 2026", "februar 2026", "mars 2026", "april 2026",

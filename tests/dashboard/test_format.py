@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
@@ -77,7 +77,7 @@ def test_dates():
 
 def test_timestamp_in_oslo_time():
     # 13.05 UTC is 14.05 in Oslo in winter (CET) ...
-    assert fmt.timestamp(datetime(2026, 11, 3, 13, 5, tzinfo=timezone.utc)) == (
+    assert fmt.timestamp(datetime(2026, 11, 3, 13, 5, tzinfo=UTC)) == (
         "3. nov. 2026 kl. 14.05"
     )
     # ... and 15.05 in summer (CEST); naive values are taken as UTC.

@@ -25,7 +25,7 @@ import random
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -205,7 +205,7 @@ class Generator:
     def _person(self, index: int) -> Person:
         rng = self.rng
         region = rng.choices(list(REGION_WEIGHTS), list(REGION_WEIGHTS.values()))[0]
-        first = datetime(2015, 1, 1, tzinfo=timezone.utc)
+        first = datetime(2015, 1, 1, tzinfo=UTC)
         homes = [(first, rng.choice(MUNICIPALITIES[region]))]
         for _ in range(rng.choices([0, 1, 2], [85, 12, 3])[0]):
             moved = self._instant(START, END)
@@ -217,8 +217,8 @@ class Generator:
 
     def _instant(self, first: date, last: date) -> datetime:
         """A uniformly random instant between Oslo midnight of first and of the day after last."""
-        start = datetime.combine(first, datetime.min.time(), OSLO).astimezone(timezone.utc)
-        stop = datetime.combine(last + timedelta(days=1), datetime.min.time(), OSLO).astimezone(timezone.utc)
+        start = datetime.combine(first, datetime.min.time(), OSLO).astimezone(UTC)
+        stop = datetime.combine(last + timedelta(days=1), datetime.min.time(), OSLO).astimezone(UTC)
         return start + timedelta(seconds=self.rng.randrange(int((stop - start).total_seconds())))
 
     # --- entries -----------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ class Generator:
             for _ in range(rng.choices([1, 2, 3, 4, 6], [45, 30, 15, 7, 3])[0]):
                 self._entry(person, rng.choices(list(TYPE_WEIGHTS), list(TYPE_WEIGHTS.values()))[0])
         # One event on the last day, so that the last month is complete in the data.
-        self._entry(self.persons[0], "drug-reaction", created=datetime(2025, 6, 30, 10, tzinfo=timezone.utc), versions=1)
+        self._entry(self.persons[0], "drug-reaction", created=datetime(2025, 6, 30, 10, tzinfo=UTC), versions=1)
 
     def _entry(self, person: Person, kind: str, created: datetime | None = None, versions: int | None = None) -> None:
         rng = self.rng
@@ -329,7 +329,7 @@ class Generator:
         resource: dict = {"resourceType": resource_type, "id": entry_id,
                           "meta": {"versionId": version, "profile": [PROFILE + "Kj" + resource_type]}}
         if rng.random() < 0.3:
-            resource["meta"]["lastUpdated"] = instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            resource["meta"]["lastUpdated"] = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         keep = active or by_event
         if resource_type in CLINICAL:
             clinical_system, clinical_active, clinical_inactive = CLINICAL[resource_type]
@@ -402,8 +402,8 @@ class Generator:
         api = organisation.api_from is not None and oslo_day(instant) >= organisation.api_from and rng.random() < 0.8
         system = rng.choice(EPJ_SPELLINGS[rng.choice(organisation.products)]) if api else PORTAL
         written = rng.choices([instant.astimezone(OSLO).isoformat(timespec="seconds"),
-                               instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                               instant.astimezone(timezone.utc).isoformat(timespec="microseconds")], [70, 20, 10])[0]
+                               instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                               instant.astimezone(UTC).isoformat(timespec="microseconds")], [70, 20, 10])[0]
         return {
             "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "event_type": event_type,
@@ -575,8 +575,8 @@ def write_delivery(landing: Path, seed: int = 9, persons: int = 3000) -> Deliver
         ending = b"\r\n" if index % 3 == 0 else b"\n"
         data = (b"\xef\xbb\xbf" if index % 5 == 0 else b"") + ending.join(line for line, _ in lines) + ending
         path.write_bytes(gzip.compress(data, mtime=0) if path.name.endswith(".gz") else data)
-        delivered = datetime(2025, 12, 1, tzinfo=timezone.utc) if "resend" in name else \
-            datetime.strptime(name[3:10], "%Y-%m").replace(tzinfo=timezone.utc) + timedelta(days=31)
+        delivered = datetime(2025, 12, 1, tzinfo=UTC) if "resend" in name else \
+            datetime.strptime(name[3:10], "%Y-%m").replace(tzinfo=UTC) + timedelta(days=31)
         os.utime(path, (delivered.timestamp(), delivered.timestamp()))
         counts[path.name] = count
     assert seen == {e["event_id"] for e in events}

@@ -1,7 +1,7 @@
 """A file's arrival time: the simulator stamps each day's file at noon in Norway, and ingestion
 records the file's modification time as arrived_at."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import duckdb
 
@@ -15,7 +15,7 @@ SPAN = SimulationConfig(start=date(2025, 3, 28), end=date(2025, 4, 1), scale=0.0
 
 def noon_in_norway_as_utc(day: date) -> datetime:
     hour = 11 if day < date(2025, 3, 30) else 10
-    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
 def test_simulated_files_arrive_at_noon_and_ingestion_records_it(tmp_path):
@@ -25,7 +25,7 @@ def test_simulated_files_arrive_at_noon_and_ingestion_records_it(tmp_path):
     assert files
     expected = {path.name: noon_in_norway_as_utc(date.fromisoformat(path.name[7:17])) for path in files}
     for path in files:
-        assert datetime.fromtimestamp(path.stat().st_mtime, timezone.utc) == expected[path.name]
+        assert datetime.fromtimestamp(path.stat().st_mtime, UTC) == expected[path.name]
 
     report = ingest_new_files(paths, workers=1)
 

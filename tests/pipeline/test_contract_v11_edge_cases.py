@@ -16,7 +16,7 @@ import os
 import signal
 import subprocess
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -37,7 +37,7 @@ CATEGORY_7651 = "urn:oid:2.16.578.1.12.4.1.1.7651"
 # day boundary read in machine time moves the other way.
 TIME_ZONES = ("UTC", "Europe/Oslo", "America/Los_Angeles")
 # The file's modification time is its arrival (data_quality_daily): the same instant in every home.
-DELIVERED_AT = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc).timestamp()
+DELIVERED_AT = datetime(2025, 3, 3, 9, 0, tzinfo=UTC).timestamp()
 RUN_TIMEOUT_S = 900
 
 

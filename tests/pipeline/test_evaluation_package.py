@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow.parquet as pq
-import pytest
 import pypdfium2
+import pytest
 
 from pipelines.ingest import ingest_new_files
 from pipelines.settings import Paths

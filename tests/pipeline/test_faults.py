@@ -15,7 +15,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -36,7 +36,7 @@ WRITE_TIME_COLUMNS = {"ingested_at", "quarantined_at", "replayed_at", "published
 KILL_TIMEOUT_S = 900
 # Marts about the deliveries themselves (files and arrival days), which a new split changes.
 DELIVERY_MARTS = {"data_quality_daily", "data_quality_by_reason_daily"}
-REDELIVERED_AT = datetime(2025, 7, 1, 10, 0, tzinfo=timezone.utc)  # noon in Oslo
+REDELIVERED_AT = datetime(2025, 7, 1, 10, 0, tzinfo=UTC)  # noon in Oslo
 
 
 def cli_env(home: Path, **extra: str) -> dict[str, str]:

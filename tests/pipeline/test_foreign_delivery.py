@@ -18,7 +18,15 @@ from tests.conftest import run_cli
 from tests.foreign.generator import Delivery, write_delivery, written_forms
 from tests.pipeline.test_identifier_sweep import columns_holding, file_contents
 from tests.recompute import (
-    COUNTS, REGION_OF_COUNTY, REGISTRY, TYPES, Event, epj_product, expected_metrics, published_metrics, same,
+    COUNTS,
+    REGION_OF_COUNTY,
+    REGISTRY,
+    TYPES,
+    Event,
+    epj_product,
+    expected_metrics,
+    published_metrics,
+    same,
 )
 
 THRESHOLD = 4

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pytest
@@ -33,7 +33,7 @@ def load_events(warehouse: duckdb.DuckDBPyConnection) -> list[Event]:
         "select event_id, event_type, epoch_us(occurred_at), channel, organisation_type, organisation_id, "
         "organisation_health_region, source_system, patient_pseudonym, patient_municipality, resource from raw.events"
     ).fetchall()
-    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
     return [Event(*row[:2], epoch + timedelta(microseconds=row[2]), *row[3:10], json.loads(row[10])) for row in rows]
 
 

@@ -7,7 +7,7 @@ import csv
 import gzip
 import json
 from calendar import monthrange
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo

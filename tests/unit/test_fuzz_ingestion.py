@@ -13,7 +13,7 @@ import gzip
 import json
 import tempfile
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 
@@ -73,7 +73,7 @@ junk = st.recursive(
     max_leaves=12,
 )
 date_times = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59),
-                          timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=14)),
+                          timezones=st.sampled_from([UTC, timezone(timedelta(hours=14)),
                                                      timezone(timedelta(hours=-14)), timezone(timedelta(hours=1))]))
 # Values of the right type but at their limits, so a mutated line can get past validation.
 plausible = st.one_of(

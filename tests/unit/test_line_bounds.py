@@ -3,7 +3,7 @@ implausible date each quarantine the one line, with the right reason, and never 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from pipelines.contract.validation import Event, Rejection, validate_line
 from pipelines.settings import Bounds
 from tests.helpers import example_event, line
 
-DELIVERED = datetime(2025, 3, 20, 12, 0, tzinfo=timezone.utc)
+DELIVERED = datetime(2025, 3, 20, 12, 0, tzinfo=UTC)
 
 
 def reason(raw: bytes, **kwargs) -> str:
