@@ -3,6 +3,7 @@
 -- without editing this file), with how fresh its figures in the `metrics` mart are.
 {%- set text_columns = ['metric_id', 'name_nb', 'definition', 'numerator', 'denominator', 'unit',
                         'grains', 'dimensions', 'mandate', 'source_model'] %}
+{%- set types = {'up_is_good': 'boolean', 'overview_position': 'integer'} %}
 
 with registry as (
     {%- for metric in metric_registry() %}
@@ -20,11 +21,9 @@ with registry as (
 {%- else %}
     -- Parsing (no graph yet): the columns, no rows.
         select
-            {%- for column in text_columns %}
-                cast(null as varchar) as {{ column }},
+            {%- for column in text_columns + ['up_is_good', 'overview_position'] %}
+                cast(null as {{ types.get(column, 'varchar') }}) as {{ column }}{% if not loop.last %},{% endif %}
             {%- endfor %}
-            cast(null as boolean) as up_is_good,
-            cast(null as integer) as overview_position
         where false
     {%- endfor %}
 ),
