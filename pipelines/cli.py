@@ -127,8 +127,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         # The lock for the whole run: a second `kritinfo run` waits here, before it starts a run.
         with warehouse_lock(paths), DagsterInstance.get() as instance:
-            for run_id in release_abandoned_runs(instance):
-                print(f"run {run_id} had died without ending: marked failed, its pool slot freed", file=sys.stderr)
+            for abandoned in release_abandoned_runs(instance):
+                print(f"run {abandoned} had died without ending: marked failed, its pool slot freed", file=sys.stderr)
             # The first run covers every event-day partition. Later ones cover the late-arrival
             # window: the staging model restages every day touched by newly ingested events anyway.
             staged_before = instance.get_latest_materialization_event(AssetKey(EVENT_DAY_MODELS)) is not None
