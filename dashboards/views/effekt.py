@@ -24,7 +24,6 @@ EFFECT_INTRO = (
     "bruk API-et på ulike tidspunkter, så regioner som ennå ikke hadde startet, gir "
     "sammenligningsgrunnlaget."
 )
-PERCENT_CHANGE = Number(1, percent=True, signed=True)
 
 
 # --- Metrics over time -----------------------------------------------------------------------
