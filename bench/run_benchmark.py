@@ -130,15 +130,17 @@ def main() -> int:
     shutil.copytree(source.landing, ingest_home.landing, dirs_exist_ok=True)
     with PeakMemory(os.getpid()) as ingest_memory:
         report = ingest_new_files(ingest_home)
-    print(f"ingested {report.total('lines_read')} lines in {report.seconds:.1f} s: "
-          f"{report.events_per_second:,.0f} lines/s, peak {ingest_memory.peak / GIB:.2f} GiB", flush=True)
+    print(
+        f"ingested {report.total('lines_read')} lines in {report.seconds:.1f} s: "
+        f"{report.events_per_second:,.0f} lines/s, peak {ingest_memory.peak / GIB:.2f} GiB",
+        flush=True,
+    )
 
     run_home = Paths(args.workdir / "run").ensure()
     shutil.copytree(source.landing, run_home.landing, dirs_exist_ok=True)
     env["KRITINFO_HOME"] = str(run_home.home)
     started = time.perf_counter()
-    process = subprocess.Popen([kritinfo, "run"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([kritinfo, "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     with PeakMemory(process.pid) as run_memory:
         _, stderr = process.communicate()
     run_seconds = time.perf_counter() - started

@@ -62,13 +62,15 @@ def enable_chart_theme() -> None:
     alt.theme.enable("kritinfo")
 
 
-def chart_with_table(chart: alt.TopLevelMixin, table: ShownTable, *, title: str, description: str, key: str,
-                     width: str = "stretch") -> None:  # fmt: skip
+def chart_with_table(
+    chart: alt.TopLevelMixin, table: ShownTable, *, title: str, description: str, key: str, width: str = "stretch"
+) -> None:
     """A chart with a title and a description (read out by screen readers) and its numbers as a
     table in an expander beside it, for those who cannot see or read the chart. ``width``:
     "content" for a chart of fixed size (small multiples)."""
-    st.altair_chart(chart.properties(title=title, description=description), width=width, key=key,
-                    alt=f"{title}. {description}")
+    st.altair_chart(
+        chart.properties(title=title, description=description), width=width, key=key, alt=f"{title}. {description}"
+    )
     with st.expander("Vis som tabell"):
         show_sortable(table, label=title)
 

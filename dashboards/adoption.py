@@ -27,27 +27,43 @@ def adoption_chart(series: pd.DataFrame) -> alt.LayerChart:
         Måned=lambda d: d["period_end"].map(fmt.month),
         Virksomheter=lambda d: d["value"].map(fmt.number),
     )
-    colour = alt.Color("dimension_value:N", title="EPJ-produkt", legend=None,
-                       scale=alt.Scale(domain=products, range=COLOURS[: len(products)]))  # fmt: skip
+    colour = alt.Color(
+        "dimension_value:N",
+        title="EPJ-produkt",
+        legend=None,
+        scale=alt.Scale(domain=products, range=COLOURS[: len(products)]),
+    )
     dashes = [DASHES[position % len(DASHES)] for position in range(len(products))]
     dash = alt.StrokeDash("dimension_value:N", legend=None, scale=alt.Scale(domain=products, range=dashes))
     x = charts.month_x()
     y = charts.value_y("value", "Virksomheter som melder inn via API", percent=False)
-    lines = alt.Chart(chart_data).mark_line().encode(
-        x=x, y=y, color=colour, strokeDash=dash, detail="segment:N",
-        tooltip=[alt.Tooltip("dimension_value:N", title="EPJ-produkt"), "Måned:N", "Virksomheter:N"],
-    )  # fmt: skip
+    lines = (
+        alt.Chart(chart_data)
+        .mark_line()
+        .encode(
+            x=x,
+            y=y,
+            color=colour,
+            strokeDash=dash,
+            detail="segment:N",
+            tooltip=[alt.Tooltip("dimension_value:N", title="EPJ-produkt"), "Måned:N", "Virksomheter:N"],
+        )
+    )
     ends = chart_data.sort_values("period_end").groupby("dimension_value").tail(1)
-    names = alt.Chart(ends).mark_text(align="left", dx=4, fontSize=11).encode(
-        x=x, y=y, text="dimension_value:N", color=colour
+    names = (
+        alt.Chart(ends)
+        .mark_text(align="left", dx=4, fontSize=11)
+        .encode(x=x, y=y, text="dimension_value:N", color=colour)
     )
     return alt.layer(lines, names).properties(height=300)
 
 
 def adoption_metric(definitions: pd.DataFrame) -> str | None:
     """The registry's count of organisations broken down by EPJ product, if it has one."""
-    chosen = definitions[(definitions["unit"] == ADOPTION_UNIT)
-                         & definitions["dimensions"].str.split(",").map(lambda names: DIMENSION in names)]
+    chosen = definitions[
+        (definitions["unit"] == ADOPTION_UNIT)
+        & definitions["dimensions"].str.split(",").map(lambda names: DIMENSION in names)
+    ]
     return None if chosen.empty else chosen.iloc[0]["metric_id"]
 
 

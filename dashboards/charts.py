@@ -11,12 +11,8 @@ from pipelines import nb_format as fmt
 _MONTH_NAMES = "[" + ", ".join(f"'{m}'" for m in fmt.MONTHS_SHORT) + "]"
 # Vega expressions for axis labels.
 MONTH_AXIS_LABEL = f"{_MONTH_NAMES}[utcmonth(datum.value)] + ' ' + utcyear(datum.value)"
-DAY_AXIS_LABEL = (
-    f"utcdate(datum.value) + '. ' + {_MONTH_NAMES}[utcmonth(datum.value)] + ' ' + utcyear(datum.value)"
-)
-NUMBER_AXIS_LABEL = (
-    f"replace(replace(replace(format(datum.value, ',~r'), ',', ' '), '.', ','), ' ', '{fmt.NBSP}')"
-)
+DAY_AXIS_LABEL = f"utcdate(datum.value) + '. ' + {_MONTH_NAMES}[utcmonth(datum.value)] + ' ' + utcyear(datum.value)"
+NUMBER_AXIS_LABEL = f"replace(replace(replace(format(datum.value, ',~r'), ',', ' '), '.', ','), ' ', '{fmt.NBSP}')"
 PERCENT_AXIS_LABEL = f"{NUMBER_AXIS_LABEL} + '{fmt.NBSP}%'"
 
 
@@ -61,10 +57,12 @@ def in_period(frame: pd.DataFrame, whole_history: bool, field: str = "period_end
 def markers(go_lives: pd.DataFrame) -> pd.DataFrame:
     """The events a time chart marks: the initiative's start and each region's API go-live
     (``go_lives``: period_end, health_region_name), as rows of period_end and label."""
-    regions = pd.DataFrame({
-        "period_end": pd.to_datetime(go_lives["period_end"]),
-        "label": "API i " + go_lives["health_region_name"].str.removesuffix(" RHF"),
-    })
+    regions = pd.DataFrame(
+        {
+            "period_end": pd.to_datetime(go_lives["period_end"]),
+            "label": "API i " + go_lives["health_region_name"].str.removesuffix(" RHF"),
+        }
+    )
     start = pd.DataFrame({"period_end": [INITIATIVE_START + pd.offsets.MonthEnd(0)], "label": [INITIATIVE_LABEL]})
     return pd.concat([start, regions], ignore_index=True).sort_values("period_end", kind="stable")
 
@@ -80,10 +78,8 @@ def marked(chart: alt.Chart, events: pd.DataFrame, x: alt.X, shown_from: pd.Time
         label_top_px=[2 + 13 * row for row in range(len(events))],
     )
     base = alt.Chart(events)
-    rules = base.mark_rule(strokeDash=[4, 4], color=MARKER_COLOUR).encode(
-        x=x, tooltip=["Hendelse:N", "Måned:N"]
+    rules = base.mark_rule(strokeDash=[4, 4], color=MARKER_COLOUR).encode(x=x, tooltip=["Hendelse:N", "Måned:N"])
+    texts = base.mark_text(align="left", baseline="top", dx=3, fontSize=11, color=MARKER_COLOUR).encode(
+        x=x, y=alt.Y("label_top_px:Q", scale=None, axis=None), text="label:N"
     )
-    texts = base.mark_text(align="left", baseline="top", dx=3, fontSize=11,
-                           color=MARKER_COLOUR).encode(x=x, y=alt.Y("label_top_px:Q", scale=None, axis=None),
-                                                         text="label:N")  # fmt: skip
     return alt.layer(chart, rules, texts)

@@ -20,11 +20,15 @@ def panels(series: pd.DataFrame, name: str) -> alt.FacetChart:
         Måned=lambda d: d["period_end"].map(fmt.month),
         Verdi=lambda d: d["value"].map(fmt.percent),
     )
-    line = alt.Chart().mark_line().encode(
-        x=charts.month_x(),
-        y=charts.value_y("value", name, percent=True),
-        detail="segment:N",
-        tooltip=["health_region_name:N", "Måned:N", alt.Tooltip("Verdi:N", title=name)],
+    line = (
+        alt.Chart()
+        .mark_line()
+        .encode(
+            x=charts.month_x(),
+            y=charts.value_y("value", name, percent=True),
+            detail="segment:N",
+            tooltip=["health_region_name:N", "Måned:N", alt.Tooltip("Verdi:N", title=name)],
+        )
     )
     return (
         line.properties(width=PANEL_WIDTH_PX, height=PANEL_HEIGHT_PX)

@@ -84,8 +84,14 @@ PERIOD_OPTIONS = {FROM_INITIATIVE: "Fra 2024", WHOLE_HISTORY: "Hele perioden"}
 def choose_whole_history(key: str) -> bool:
     """The period selector of a time chart, in the address (shared by every page's time charts):
     from the initiative's start (the default) or the whole history."""
-    period = url_state.selected(st.segmented_control, "Periode", list(PERIOD_OPTIONS), param=url_state.PERIOD,
-                                key=key, format_func=PERIOD_OPTIONS.get)  # fmt: skip
+    period = url_state.selected(
+        st.segmented_control,
+        "Periode",
+        list(PERIOD_OPTIONS),
+        param=url_state.PERIOD,
+        key=key,
+        format_func=PERIOD_OPTIONS.get,
+    )
     return period == WHOLE_HISTORY
 
 

@@ -72,13 +72,15 @@ def _read_packages(folder: str, key: tuple) -> list[PackageInfo]:
         except (OSError, ValueError, KeyError, TypeError):
             continue  # a package being written or a stray folder: not listed
         reference = meta.get("reference_month")
-        packages.append(PackageInfo(
-            directory=str(datapackage.parent),
-            as_of=as_of,
-            reference_month=date.fromisoformat(f"{reference}-01") if reference else None,
-            meeting_date=_day(meta.get("meeting_date")),
-            code_version=meta.get("code_version"),
-        ))  # fmt: skip
+        packages.append(
+            PackageInfo(
+                directory=str(datapackage.parent),
+                as_of=as_of,
+                reference_month=date.fromisoformat(f"{reference}-01") if reference else None,
+                meeting_date=_day(meta.get("meeting_date")),
+                code_version=meta.get("code_version"),
+            )
+        )
     return sorted(packages, key=lambda package: package.as_of, reverse=True)
 
 

@@ -221,8 +221,12 @@ def metric_series(
           AND county_code IS NOT DISTINCT FROM ? AND dimension_name = ?
         ORDER BY period_end DESC, dimension_value
         """,
-        metric_id, grain, health_region, county_code, dimension_name,
-    )  # fmt: skip
+        metric_id,
+        grain,
+        health_region,
+        county_code,
+        dimension_name,
+    )
 
 
 def evaluation_tables(source: Source) -> frozenset[str]:
@@ -282,8 +286,9 @@ def goal_series(source: Source, metric_id: str) -> pd.DataFrame:
         WHERE g.metric_id = ?
         ORDER BY goal_id, kind DESC, period_end
         """,
-        metric_id, metric_id,
-    )  # fmt: skip
+        metric_id,
+        metric_id,
+    )
 
 
 def rollout_effect(source: Source) -> pd.DataFrame:
@@ -386,4 +391,6 @@ def coverage_metrics(definitions: pd.DataFrame) -> list[str]:
 def coverage_column_names(definitions: pd.DataFrame) -> dict[str, str]:
     """Each coverage column of the marts -> the registry's name of the metric computed from it."""
     names = dict(zip(definitions["metric_id"], definitions["name_nb"], strict=True))
-    return {column: names[metric] for column, metric in zip(COVERAGE_COLUMNS, coverage_metrics(definitions), strict=True)}
+    return {
+        column: names[metric] for column, metric in zip(COVERAGE_COLUMNS, coverage_metrics(definitions), strict=True)
+    }

@@ -33,8 +33,7 @@ from pipelines import nb_format as fmt
 CSV_MIME = "text/csv"
 SOURCE = "Kilde: kritinfo, Pasientens kritiske informasjon"
 LEGEND = (
-    f"Tegnforklaring: {fmt.SUPPRESSED} skjult for å verne personvernet, "
-    f"{fmt.NOT_AVAILABLE} ingenting å beregne fra"
+    f"Tegnforklaring: {fmt.SUPPRESSED} skjult for å verne personvernet, {fmt.NOT_AVAILABLE} ingenting å beregne fra"
 )
 
 
@@ -95,9 +94,11 @@ class ShownTable:
     def __post_init__(self) -> None:
         object.__setattr__(self, "frame", self.frame.reset_index(drop=True))
         object.__setattr__(self, "numbers", {h: _by_row(n, self.frame) for h, n in self.numbers.items()})
-        object.__setattr__(self, "not_available", {
-            h: _by_row(m, self.frame).astype(bool) & self.frame[h].isna() for h, m in self.not_available.items()
-        })
+        object.__setattr__(
+            self,
+            "not_available",
+            {h: _by_row(m, self.frame).astype(bool) & self.frame[h].isna() for h, m in self.not_available.items()},
+        )
 
     @classmethod
     def selected(
@@ -148,9 +149,7 @@ class ShownTable:
         """Every cell as the CSV writes it."""
         texts = self.frame.astype(object).where(self.frame.notna(), fmt.NOT_AVAILABLE).astype(str)
         for heading, per_row in self.numbers.items():
-            texts[heading] = [
-                number.written(value) for number, value in zip(per_row, self.frame[heading], strict=True)
-            ]
+            texts[heading] = [number.written(value) for number, value in zip(per_row, self.frame[heading], strict=True)]
         for heading, mask in self.not_available.items():
             texts.loc[mask, heading] = fmt.NOT_AVAILABLE
         return texts

@@ -64,14 +64,16 @@ def tile_chart(counties: pd.DataFrame, measure: str, name: str) -> alt.LayerChar
     tooltip = [alt.Tooltip("county_name:N", title="Fylke"), alt.Tooltip("Verdi:N", title=name)]
     base = alt.Chart(placed).encode(x=x, y=y, tooltip=tooltip)
     # Vega-Lite leaves a missing value out of a colour scale: the hidden tiles are a layer of their own.
-    hidden = base.transform_filter("!isValid(datum.value)").mark_rect(color=HIDDEN_TILE, stroke="white",
-                                                                       strokeWidth=2)  # fmt: skip
+    hidden = base.transform_filter("!isValid(datum.value)").mark_rect(color=HIDDEN_TILE, stroke="white", strokeWidth=2)
     legend = alt.Legend(orient="bottom", format=".1~f", labelExpr=f"replace(datum.label, '.', ',') + '{fmt.NBSP}%'")
-    tiles = base.transform_filter("isValid(datum.value)").mark_rect(stroke="white", strokeWidth=2).encode(
-        color=alt.Color("value:Q", title=name, scale=alt.Scale(scheme="blues"), legend=legend)
+    tiles = (
+        base.transform_filter("isValid(datum.value)")
+        .mark_rect(stroke="white", strokeWidth=2)
+        .encode(color=alt.Color("value:Q", title=name, scale=alt.Scale(scheme="blues"), legend=legend))
     )
-    text_color = alt.condition(f"isValid(datum.value) && datum.value > {dark}", alt.value(LIGHT_TEXT),
-                               alt.value(DARK_TEXT))  # fmt: skip
+    text_color = alt.condition(
+        f"isValid(datum.value) && datum.value > {dark}", alt.value(LIGHT_TEXT), alt.value(DARK_TEXT)
+    )
     codes = base.mark_text(baseline="bottom", dy=-2, fontSize=11, fontWeight="bold").encode(
         text="county_code:N", color=text_color
     )
@@ -87,9 +89,13 @@ def render(source: queries.Source) -> None:
     st.subheader(f"Fylkene på kartet, {fmt.month(reference)}")
     measures = queries.coverage_column_names(queries.metric_definitions(source))
     measure = st.segmented_control(
-        "Fargelegg etter", list(measures), format_func=measures.get,
-        default="coverage_pct_population", required=True, key="tilemap_measure",
-    )  # fmt: skip
+        "Fargelegg etter",
+        list(measures),
+        format_func=measures.get,
+        default="coverage_pct_population",
+        required=True,
+        key="tilemap_measure",
+    )
     counties = queries.county_coverage(source, reference)
     table = ShownTable.selected(counties, table_columns(measures))
     chart_side, table_side = st.columns([2, 3])
@@ -99,8 +105,8 @@ def render(source: queries.Source) -> None:
             tile_chart(counties, measure, measures[measure]).properties(
                 title=title,
                 description="Fylkene som ruter plassert omtrent som på kartet; mørkere blå er høyere dekning. "
-                            "Tallene står i tabellen ved siden av.",
-            ),  # fmt: skip
+                "Tallene står i tabellen ved siden av.",
+            ),
             width="content",
             alt=f"{title}: fliskart over de 15 fylkene. Tallene står i tabellen ved siden av.",
             key="tilemap_chart",

@@ -46,8 +46,16 @@ def _write(param: str, texts: list[str], default_texts: list[str]) -> None:
         st.query_params[param] = texts if len(texts) != 1 else texts[0]
 
 
-def selected(widget: Callable[..., Any], label: str, options: Sequence[Any], *, param: str, key: str,
-             default: Any = None, **widget_options: Any) -> Any:  # fmt: skip
+def selected(
+    widget: Callable[..., Any],
+    label: str,
+    options: Sequence[Any],
+    *,
+    param: str,
+    key: str,
+    default: Any = None,
+    **widget_options: Any,
+) -> Any:
     """``widget`` (st.selectbox, st.segmented_control, st.pills, st.radio) over ``options``, its
     choice bound to the address parameter ``param``. ``default`` (the first option when None is
     not an option) is the start view and is never written to the address."""
@@ -64,8 +72,16 @@ def selected(widget: Callable[..., Any], label: str, options: Sequence[Any], *, 
     return value
 
 
-def chosen(widget: Callable[..., Any], label: str, options: Sequence[Any], *, param: str, key: str,
-           default: Sequence[Any], **widget_options: Any) -> list[Any]:  # fmt: skip
+def chosen(
+    widget: Callable[..., Any],
+    label: str,
+    options: Sequence[Any],
+    *,
+    param: str,
+    key: str,
+    default: Sequence[Any],
+    **widget_options: Any,
+) -> list[Any]:
     """``widget`` (st.multiselect, st.pills with selection_mode="multi") over ``options``, its
     choices bound to the address parameter ``param`` (one entry per choice)."""
     by_text = {_text(option): option for option in options}

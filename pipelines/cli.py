@@ -1,16 +1,16 @@
 """kritinfo: simulate events, run the pipeline, serve the dashboard.
 
-    kritinfo simulate [--start DATE] [--end DATE] [--scale X] [--seed N]
-    kritinfo prepare
-    kritinfo run [--verbose]
-    kritinfo dashboard [--port N]
-    kritinfo demo [--scale X] [--port N] [--verbose]
-    kritinfo quarantine [list] [--reason R] [--file F] [--limit N]
-    kritinfo quarantine summary
-    kritinfo quarantine replay [--reason R] [--file F]
-    kritinfo doctor
-    kritinfo report [--as-of DATE]
-    kritinfo report verify DIR
+kritinfo simulate [--start DATE] [--end DATE] [--scale X] [--seed N]
+kritinfo prepare
+kritinfo run [--verbose]
+kritinfo dashboard [--port N]
+kritinfo demo [--scale X] [--port N] [--verbose]
+kritinfo quarantine [list] [--reason R] [--file F] [--limit N]
+kritinfo quarantine summary
+kritinfo quarantine replay [--reason R] [--file F]
+kritinfo doctor
+kritinfo report [--as-of DATE]
+kritinfo report verify DIR
 """
 
 from __future__ import annotations
@@ -46,8 +46,10 @@ concurrency:
 """
 
 
-VERBOSE_HELP = ("show Dagster's debug log and dbt's output as they come, rather than one line per stage "
-                "(they are otherwise in dagster/logs/run-<run id>.log)")
+VERBOSE_HELP = (
+    "show Dagster's debug log and dbt's output as they come, rather than one line per stage "
+    "(they are otherwise in dagster/logs/run-<run id>.log)"
+)
 
 
 def _prepare(paths: Paths) -> None:
@@ -63,7 +65,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     paths = export_home()
     _prepare(paths)
-    overrides = {name: getattr(args, name) for name in ("start", "end", "scale", "seed") if getattr(args, name) is not None}
+    overrides = {
+        name: getattr(args, name) for name in ("start", "end", "scale", "seed") if getattr(args, name) is not None
+    }
     summary = simulate(paths.landing, SimulationConfig(**overrides))
     print(
         f"wrote {summary.files_written} files, {summary.lines_written} lines "
@@ -93,10 +97,12 @@ def _execute(job, instance, run_id: str, tags: dict[str, str], log_file: Path, v
 
     def execute(console: RunConsole):
         with console:
-            with_console = job.with_logger_defs({"console": colored_console_logger,
-                                                 "kritinfo_console": console.logger_def()})
-            return with_console.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False,
-                                                   run_id=run_id, tags=tags)
+            with_console = job.with_logger_defs(
+                {"console": colored_console_logger, "kritinfo_console": console.logger_def()}
+            )
+            return with_console.execute_in_process(
+                run_config=run_config, instance=instance, raise_on_error=False, run_id=run_id, tags=tags
+            )
 
     if verbose:
         return execute(RunConsole(sys.stdout, live=False))
@@ -133,8 +139,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             # window: the staging model restages every day touched by newly ingested events anyway.
             staged_before = instance.get_latest_materialization_event(AssetKey(EVENT_DAY_MODELS)) is not None
             days = recent_days_tags(date.today()) if staged_before else all_days_tags()
-            result = _execute(defs().resolve_job_def("kritinfo_everything"), instance, run_id,
-                              {**days, CLI_RUN_TAG: CLI_RUN_TAG_VALUE}, log_file, args.verbose)
+            result = _execute(
+                defs().resolve_job_def("kritinfo_everything"),
+                instance,
+                run_id,
+                {**days, CLI_RUN_TAG: CLI_RUN_TAG_VALUE},
+                log_file,
+                args.verbose,
+            )
             # Still under the lock: no other run is writing what the retention removes.
             removals = housekeeping.planned_removals(paths, Retention.from_environment(), instance)
             housekeeping.apply(paths, removals, instance)
@@ -146,17 +158,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"kritinfo run: {fault}", file=sys.stderr)
         return RUN_FAILED
     seconds = time.perf_counter() - started
-    rejected = [entry for materialization in result.asset_materializations_for_node("raw_tables")
-                if materialization.asset_key == AssetKey(["raw", "ingested_files"])
-                for entry in materialization.metadata[REJECTED_FILES].value]
+    rejected = [
+        entry
+        for materialization in result.asset_materializations_for_node("raw_tables")
+        if materialization.asset_key == AssetKey(["raw", "ingested_files"])
+        for entry in materialization.metadata[REJECTED_FILES].value
+    ]
     for shown_name, _code, reason, stored_as in rejected:
-        where = (f"moved to rejected/{stored_as}" if stored_as
-                 else "not kept (its bytes were not checked; the producer holds it, raw.rejected_files its sha256)")
+        where = (
+            f"moved to rejected/{stored_as}"
+            if stored_as
+            else "not kept (its bytes were not checked; the producer holds it, raw.rejected_files its sha256)"
+        )
         print(f"kritinfo run: rejected landing file {shown_name}: {reason}; {where}", file=sys.stderr)
     if not result.success:
         # The failed steps come last: a person reads the end of the output first.
-        print(f"run {result.run_id} failed in {seconds:.0f} s; "
-              f"the last published copy, if any, is unchanged{log_named}", file=sys.stderr)
+        print(
+            f"run {result.run_id} failed in {seconds:.0f} s; the last published copy, if any, is unchanged{log_named}",
+            file=sys.stderr,
+        )
         for step, message in step_failures(result):
             print(f"kritinfo run: step {step} failed: {message}", file=sys.stderr)
         return RUN_FAILED
@@ -164,8 +184,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.verbose:
         print(f"full log (Dagster's debug log, dbt's output): {log_file}")
     if rejected:
-        print(f"kritinfo run: {len(rejected)} landing files rejected (see above and raw.rejected_files); "
-              "the other files were published", file=sys.stderr)
+        print(
+            f"kritinfo run: {len(rejected)} landing files rejected (see above and raw.rejected_files); "
+            "the other files were published",
+            file=sys.stderr,
+        )
         return FILES_REJECTED
     return 0
 
@@ -174,8 +197,17 @@ def _serve(paths: Paths, port: int) -> int:
     url = f"http://localhost:{port}"
     print(f"dashboard: {url}  (Ctrl+C stops it)", flush=True)
     command = [
-        sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP),
-        "--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(DASHBOARD_APP),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
     ]
     try:
         return subprocess.call(command, env=os.environ.copy())
@@ -208,8 +240,11 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     from pipelines.ingest import quarantine
 
     if args.reason is not None and args.reason not in quarantine.REASON_CODES:
-        print(f"kritinfo quarantine: unknown reason {args.reason!r}; the reason codes are "
-              f"{', '.join(quarantine.REASON_CODES)}", file=sys.stderr)
+        print(
+            f"kritinfo quarantine: unknown reason {args.reason!r}; the reason codes are "
+            f"{', '.join(quarantine.REASON_CODES)}",
+            file=sys.stderr,
+        )
         return 2
     paths = settings.paths()  # no child process here: nothing to export
     try:
@@ -258,8 +293,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         with warehouse_lock(paths):
             if args.action == "verify" or folder.exists():
                 checked = package.verify_package(paths, folder)
-                print(f"{folder}: {checked} files match datapackage.json and a rebuild from the deliveries "
-                      "known on its day")
+                print(
+                    f"{folder}: {checked} files match datapackage.json and a rebuild from the deliveries "
+                    "known on its day"
+                )
                 return 0
             result = package.build_package(paths, args.as_of)
     except package.VerificationFailed as failed:
@@ -269,8 +306,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"kritinfo report: {error}", file=sys.stderr)
         return 1
     month = result.reference_month or "no complete month yet"
-    print(f"wrote {result.path} ({result.resources} files; reference month {month}; "
-          f"{result.revisions} figures revised since the previous package)")
+    print(
+        f"wrote {result.path} ({result.resources} files; reference month {month}; "
+        f"{result.revisions} figures revised since the previous package)"
+    )
     return 0
 
 
@@ -285,8 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     simulate.add_argument("--seed", type=int, help="random seed (default 2024)")
     simulate.set_defaults(handler=cmd_simulate)
 
-    prepare = commands.add_parser("prepare", help="parse the dbt project into the manifest the Dagster definitions "
-                                                  "are made from (make setup and run do it too)")
+    prepare = commands.add_parser(
+        "prepare",
+        help="parse the dbt project into the manifest the Dagster definitions "
+        "are made from (make setup and run do it too)",
+    )
     prepare.set_defaults(handler=cmd_prepare)
 
     run = commands.add_parser("run", help="ingest landing/, build and test the marts, publish the serving copy")
@@ -297,29 +339,42 @@ def main(argv: list[str] | None = None) -> int:
     dashboard.add_argument("--port", type=int, default=8501)
     dashboard.set_defaults(handler=cmd_dashboard)
 
-    demo = commands.add_parser("demo", help="simulate (if landing/ and archive/ are empty), run, and serve the dashboard")
+    demo = commands.add_parser(
+        "demo", help="simulate (if landing/ and archive/ are empty), run, and serve the dashboard"
+    )
     demo.add_argument("--scale", type=float, default=1.0)
     demo.add_argument("--port", type=int, default=8501)
     demo.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     demo.set_defaults(handler=cmd_demo)
 
     quarantine = commands.add_parser("quarantine", help="list, summarise or replay quarantined lines")
-    quarantine.add_argument("action", nargs="?", choices=("list", "summary", "replay"), default="list",
-                            help="list (default) the lines, summarise them per reason and file, or replay "
-                                 "them from their original files after a fix")
+    quarantine.add_argument(
+        "action",
+        nargs="?",
+        choices=("list", "summary", "replay"),
+        default="list",
+        help="list (default) the lines, summarise them per reason and file, or replay "
+        "them from their original files after a fix",
+    )
     quarantine.add_argument("--reason", help="list or replay only lines quarantined for this reason code")
     quarantine.add_argument("--file", help="list or replay only lines of this landing file (its name)")
     quarantine.add_argument("--limit", type=int, default=50, help="list at most this many lines (default 50)")
     quarantine.set_defaults(handler=cmd_quarantine)
 
-    doctor = commands.add_parser("doctor", help="sizes of each area of KRITINFO_HOME, lock holders, "
-                                                "and what the retention would remove")
+    doctor = commands.add_parser(
+        "doctor", help="sizes of each area of KRITINFO_HOME, lock holders, and what the retention would remove"
+    )
     doctor.set_defaults(handler=cmd_doctor)
 
-    report = commands.add_parser("report", help="write the evaluation package as of a day (data, revisions, "
-                                                "report), or verify one")
-    report.add_argument("--as-of", type=date.fromisoformat, default=date.today(),
-                        help="the package's day: deliveries that landed by its end in Norway (default today)")
+    report = commands.add_parser(
+        "report", help="write the evaluation package as of a day (data, revisions, report), or verify one"
+    )
+    report.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=date.today(),
+        help="the package's day: deliveries that landed by its end in Norway (default today)",
+    )
     report.set_defaults(handler=cmd_report, action="build")
     report_actions = report.add_subparsers(dest="action")
     verify = report_actions.add_parser("verify", help="re-check a package's hashes and rebuild its data files")

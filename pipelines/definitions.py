@@ -28,8 +28,14 @@ def defs() -> dg.Definitions:
         prepare_dbt_manifest()
     require_current_manifest()
     return dg.Definitions(
-        assets=[raw_tables, *dbt_asset_definitions(), goal_evaluation, rollout_evaluation, serving_copy_asset(),
-                evaluation_package],
+        assets=[
+            raw_tables,
+            *dbt_asset_definitions(),
+            goal_evaluation,
+            rollout_evaluation,
+            serving_copy_asset(),
+            evaluation_package,
+        ],
         asset_checks=[files_reconcile, staging_matches_loaded_events, daily_volume_drop],
         jobs=[everything_job, evaluation_package_job],
         schedules=[kritinfo_daily, evaluation_package_on_cutoff],

@@ -56,7 +56,11 @@ def dbt_build_failed(run_results: dict, warehouse: str) -> DbtBuildFailed:
     for result in failed:
         kind, _, name = result["unique_id"].split(".")[:3]
         if kind in ("test", "unit_test") and result["status"] == "fail":
-            where = f"; its rows: select * from {result['relation_name']} in {warehouse}" if result.get("relation_name") else ""
+            where = (
+                f"; its rows: select * from {result['relation_name']} in {warehouse}"
+                if result.get("relation_name")
+                else ""
+            )
             parts.append(f"dbt {kind.replace('_', ' ')} {name} failed on {result['failures']} rows{where}")
         else:
             # A model's or test's own error: its first line (dbt messages hold SQL, never event lines).
@@ -85,8 +89,9 @@ def no_room_to_write(error: BaseException, what: str) -> NoRoomToWrite | None:
             # DuckDB and SQLite report failed writes as their own exception types, with the text below.
             reason = next((said for phrase, said in _NO_ROOM_PHRASES.items() if phrase in str(error)), None)
         if reason:
-            return NoRoomToWrite(f"cannot write {what}: {reason}; free space and run again "
-                                 f"(the last published copy is unchanged)")
+            return NoRoomToWrite(
+                f"cannot write {what}: {reason}; free space and run again (the last published copy is unchanged)"
+            )
         error = error.__cause__ or error.__context__
     return None
 
@@ -132,4 +137,6 @@ def step_failures(result) -> list[tuple[str, str]]:
 def _described(evaluation) -> str:
     """A failed check by name with its figures (counts and the keys of failing rows, never content)."""
     figures = ", ".join(f"{name} {entry.value}" for name, entry in evaluation.metadata.items())
-    return f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed" + (f" ({figures})" if figures else "")
+    return f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed" + (
+        f" ({figures})" if figures else ""
+    )

@@ -65,8 +65,11 @@ def areas(paths: Paths) -> list[tuple[str, Path]]:
 def _dagster_run_folders(paths: Paths, run_id: str) -> list[Path]:
     # The SQLite storage keeps one event-log database per run and captured output per run;
     # deleting a run from the instance leaves both, and kritinfo's log of the run.
-    return [paths.dagster_home / "history" / "runs" / f"{run_id}.db", paths.dagster_home / "storage" / run_id,
-            paths.run_log(run_id)]
+    return [
+        paths.dagster_home / "history" / "runs" / f"{run_id}.db",
+        paths.dagster_home / "storage" / run_id,
+        paths.run_log(run_id),
+    ]
 
 
 def planned_removals(paths: Paths, retention: Retention, instance=None, now: float | None = None) -> list[Removal]:
@@ -75,9 +78,10 @@ def planned_removals(paths: Paths, retention: Retention, instance=None, now: flo
     removals = []
     dbt_runs = sorted(
         (p for p in paths.dbt_runs.iterdir() if p.is_dir()) if paths.dbt_runs.is_dir() else [],
-        key=lambda p: p.stat().st_mtime, reverse=True,
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
     )
-    removals += [Removal("dbt runs", str(p), size(p)) for p in dbt_runs[max(retention.dbt_runs, 0):]]
+    removals += [Removal("dbt runs", str(p), size(p)) for p in dbt_runs[max(retention.dbt_runs, 0) :]]
     # Folders dagster-dbt left in the repository's target/ before dbt's run files moved to dbt/
     # (dbt parse writes only files there).
     legacy = DBT_PROJECT_DIR / "target"
@@ -103,7 +107,7 @@ def _old_dagster_runs(instance, retention: Retention) -> list[str]:
 
     finished = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
     runs = instance.get_runs(RunsFilter(statuses=finished))  # newest first
-    return [run.run_id for run in runs[max(retention.dagster_runs, 1):]]
+    return [run.run_id for run in runs[max(retention.dagster_runs, 1) :]]
 
 
 def apply(paths: Paths, removals: list[Removal], instance=None) -> None:
@@ -171,9 +175,12 @@ def report(paths: Paths, retention: Retention, instance=None) -> str:
         holders = lock_holders(path)
         held = "; ".join(f"pid {pid} ({command})" for pid, command in holders) if holders else "free"
         out.append(f"  {path.name}: {held}")
-    out += ["", f"retention: dbt files of the newest {retention.dbt_runs} runs (KRITINFO_KEEP_DBT_RUNS), "
-                f"the newest {retention.dagster_runs} Dagster runs (KRITINFO_KEEP_DAGSTER_RUNS), "
-                f"archived files for {retention.archive_days} days (KRITINFO_ARCHIVE_RETENTION_DAYS)"]
+    out += [
+        "",
+        f"retention: dbt files of the newest {retention.dbt_runs} runs (KRITINFO_KEEP_DBT_RUNS), "
+        f"the newest {retention.dagster_runs} Dagster runs (KRITINFO_KEEP_DAGSTER_RUNS), "
+        f"archived files for {retention.archive_days} days (KRITINFO_ARCHIVE_RETENTION_DAYS)",
+    ]
     removals = planned_removals(paths, retention, instance)
     if not removals:
         out.append("the retention would remove nothing now")

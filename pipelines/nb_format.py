@@ -28,13 +28,33 @@ NOT_AVAILABLE = ".."
 OSLO = ZoneInfo("Europe/Oslo")
 
 MONTHS = (
-    "januar", "februar", "mars", "april", "mai", "juni",
-    "juli", "august", "september", "oktober", "november", "desember",
-)  # fmt: skip
+    "januar",
+    "februar",
+    "mars",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "desember",
+)
 MONTHS_SHORT = (
-    "jan.", "feb.", "mar.", "apr.", "mai", "jun.",
-    "jul.", "aug.", "sep.", "okt.", "nov.", "des.",
-)  # fmt: skip
+    "jan.",
+    "feb.",
+    "mar.",
+    "apr.",
+    "mai",
+    "jun.",
+    "jul.",
+    "aug.",
+    "sep.",
+    "okt.",
+    "nov.",
+    "des.",
+)
 
 
 def is_missing(value: object) -> bool:

@@ -22,8 +22,12 @@ from typing import TextIO
 from dagster import LoggerDefinition
 
 STAGES = ("ingest", "dbt", "evaluation", "publish")
-_STAGE_OF_STEP = {"raw_tables": "ingest", "goal_evaluation": "evaluation", "rollout_evaluation": "evaluation",
-                  "serving_copy": "publish"}
+_STAGE_OF_STEP = {
+    "raw_tables": "ingest",
+    "goal_evaluation": "evaluation",
+    "rollout_evaluation": "evaluation",
+    "serving_copy": "publish",
+}
 # Stage names are padded to this width, so that the counts line up.
 _WIDTH = max(len(stage) for stage in STAGES) + 2
 _PASSING_TEST_STATUSES = ("pass", "warn")  # dbt's statuses of a test that did not stop the build
@@ -71,9 +75,11 @@ class Stage:
             events = self.materialized.get("raw/events")
             if events is None:
                 return ""
-            return (f"{counted(events['files'], 'file')}, {counted(events['lines_read'], 'line')} "
-                    f"({count(events['loaded'])} loaded, {count(events['duplicates'])} duplicates, "
-                    f"{count(events['quarantined'])} quarantined)  {count(events['lines_per_second'])} lines/s")
+            return (
+                f"{counted(events['files'], 'file')}, {counted(events['lines_read'], 'line')} "
+                f"({count(events['loaded'])} loaded, {count(events['duplicates'])} duplicates, "
+                f"{count(events['quarantined'])} quarantined)  {count(events['lines_per_second'])} lines/s"
+            )
         if self.name == "evaluation":
             goals = self.materialized.get("evaluation/goal_status", {}).get("rows", 0)
             effect = self.materialized.get("evaluation/rollout_effect")

@@ -100,8 +100,11 @@ class Retention:
     @classmethod
     def from_environment(cls) -> Retention:
         """KRITINFO_KEEP_DBT_RUNS, KRITINFO_KEEP_DAGSTER_RUNS, KRITINFO_ARCHIVE_RETENTION_DAYS."""
-        names = {"dbt_runs": "KRITINFO_KEEP_DBT_RUNS", "dagster_runs": "KRITINFO_KEEP_DAGSTER_RUNS",
-                 "archive_days": "KRITINFO_ARCHIVE_RETENTION_DAYS"}
+        names = {
+            "dbt_runs": "KRITINFO_KEEP_DBT_RUNS",
+            "dagster_runs": "KRITINFO_KEEP_DAGSTER_RUNS",
+            "archive_days": "KRITINFO_ARCHIVE_RETENTION_DAYS",
+        }
         return cls(**{field: int(os.environ[name]) for field, name in names.items() if os.environ.get(name)})
 
 
@@ -143,7 +146,9 @@ def bounds() -> Bounds:
         max_file_bytes=int(env("KRITINFO_MAX_FILE_BYTES") or default.max_file_bytes),
         max_line_bytes=int(env("KRITINFO_MAX_LINE_BYTES") or default.max_line_bytes),
         max_json_depth=int(env("KRITINFO_MAX_JSON_DEPTH") or default.max_json_depth),
-        earliest_event_date=date.fromisoformat(env("KRITINFO_EARLIEST_EVENT_DATE") or default.earliest_event_date.isoformat()),
+        earliest_event_date=date.fromisoformat(
+            env("KRITINFO_EARLIEST_EVENT_DATE") or default.earliest_event_date.isoformat()
+        ),
         max_days_after_delivery=int(env("KRITINFO_MAX_DAYS_AFTER_DELIVERY") or default.max_days_after_delivery),
     )
 

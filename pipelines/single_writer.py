@@ -97,10 +97,12 @@ def release_abandoned_runs(instance) -> list[str]:
     """
     from dagster import DagsterRunStatus, RunsFilter
 
-    running = instance.get_runs(RunsFilter(
-        statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED],
-        tags={CLI_RUN_TAG: CLI_RUN_TAG_VALUE},
-    ))
+    running = instance.get_runs(
+        RunsFilter(
+            statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED],
+            tags={CLI_RUN_TAG: CLI_RUN_TAG_VALUE},
+        )
+    )
     for run in running:
         instance.report_run_failed(run, "the kritinfo run process died before the run ended")
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)

@@ -17,7 +17,9 @@ from tests.helpers import example_event, line, national_id
 KRITINFO = str(Path(sys.executable).parent / "kritinfo")
 
 # A small national simulation: every region, both channels, API go-live inside the window.
-TEST_SIMULATION = SimulationConfig(start=date(2023, 1, 1), end=date(2025, 6, 30), scale=0.05, seed=11, malformed_rate=0.0)
+TEST_SIMULATION = SimulationConfig(
+    start=date(2023, 1, 1), end=date(2025, 6, 30), scale=0.05, seed=11, malformed_rate=0.0
+)
 
 
 def bad_lines() -> list[tuple[bytes, str]]:

@@ -26,8 +26,11 @@ Equation = tuple[Cell, list[Cell]]  # (total, parts): total = sum(parts)
 
 def narrowed_cells(equations: list[Equation], known: dict[Cell, Fraction], threshold: int) -> dict[Cell, str]:
     """Hidden cells whose propagated interval is a single value or lies within 1..threshold."""
-    return {cell: f"interval [{low}, {high}]" for cell, (low, high) in propagated_intervals(equations, known).items()
-            if low == high or high <= threshold}
+    return {
+        cell: f"interval [{low}, {high}]"
+        for cell, (low, high) in propagated_intervals(equations, known).items()
+        if low == high or high <= threshold
+    }
 
 
 def solved_by_linear_algebra(equations: list[Equation], known: dict[Cell, Fraction]) -> dict[Cell, Fraction]:

@@ -38,8 +38,12 @@ STATUS_SYSTEMS = {
     ("Condition", "verificationStatus"): HL7 + "condition-ver-status",
 }
 ACTIVE_CLINICAL = ("active", "recurrence", "relapse")
-ACTIVE_STATUS = {"Flag": ("active",), "Consent": ("active",), "Procedure": ("preparation", "in-progress", "on-hold"),
-                 "DeviceUseStatement": ("active", "on-hold")}
+ACTIVE_STATUS = {
+    "Flag": ("active",),
+    "Consent": ("active",),
+    "Procedure": ("preparation", "in-progress", "on-hold"),
+    "DeviceUseStatement": ("active", "on-hold"),
+}
 DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # metric id -> (grains, dimensions besides the total)
@@ -76,7 +80,9 @@ REGION_OF_COUNTY = {row["county_code"]: row["health_region"] for row in COUNTIES
 REGIONS = [row["health_region"] for row in read_csv(SEEDS / "health_regions.csv")]
 BUDGET_MNOK = {int(row["year"]): float(row["budget_mnok"]) for row in read_csv(SEEDS / "mandate_budget.csv")}
 TYPES = read_csv(SEEDS / "critical_information_types.csv")
-NEED_SHARE = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]["estimated_need_share"]
+NEED_SHARE = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text(encoding="utf-8"))["vars"][
+    "estimated_need_share"
+]
 
 
 def population(county: str, month_end: date) -> int:
@@ -102,8 +108,12 @@ def classify(resource: dict) -> str | None:
         if resource["resourceType"] == "AllergyIntolerance":
             codes = set(categories)
         else:
-            codes = {c.get("code") for concept in categories for c in concept.get("coding") or []
-                     if c.get("system") == kind["category_system"]}
+            codes = {
+                c.get("code")
+                for concept in categories
+                for c in concept.get("coding") or []
+                if c.get("system") == kind["category_system"]
+            }
         if codes & wanted:
             return kind["type_id"]
     return None
@@ -138,9 +148,17 @@ class Event:
     def from_contract(cls, obj: dict) -> Event:
         source, patient = obj["source"], obj["patient"]
         return cls(
-            obj["event_id"].lower(), obj["event_type"], datetime.fromisoformat(obj["occurred_at"]), obj["channel"],
-            source["organisation_type"], source["organisation_id"], source["health_region"], source["system"],
-            patient["pseudonym"], patient["municipality"], obj["resource"],
+            obj["event_id"].lower(),
+            obj["event_type"],
+            datetime.fromisoformat(obj["occurred_at"]),
+            obj["channel"],
+            source["organisation_type"],
+            source["organisation_id"],
+            source["health_region"],
+            source["system"],
+            patient["pseudonym"],
+            patient["municipality"],
+            obj["resource"],
         )
 
     @cached_property
@@ -204,7 +222,9 @@ class Event:
     def is_ips_complete(self) -> bool:
         has_coded = any(c.get("system") and c.get("code") for c in self.codings)
         statuses = self.status_code("clinicalStatus") is not None and self.status_code("verificationStatus") is not None
-        criticality = self.resource["resourceType"] != "AllergyIntolerance" or self.resource.get("criticality") is not None
+        criticality = (
+            self.resource["resourceType"] != "AllergyIntolerance" or self.resource.get("criticality") is not None
+        )
         return has_coded and statuses and criticality
 
     @property
@@ -272,7 +292,7 @@ class History:
         for versions in self.by_entry.values():
             first = next((i for i, e in enumerate(versions) if e.event_type == "created"), None)
             if first is not None:
-                found.append((versions[first], versions[first + 1:]))
+                found.append((versions[first], versions[first + 1 :]))
         return found
 
 
@@ -290,7 +310,11 @@ def reported_month_ends(events: list[Event]) -> list[date]:
 
 
 def places(grains: tuple[str, ...], region: str, county: str | None) -> list[tuple]:
-    chosen = {"national": ("national", None, None), "region": ("region", region, None), "county": ("county", region, county)}
+    chosen = {
+        "national": ("national", None, None),
+        "region": ("region", region, None),
+        "county": ("county", region, county),
+    }
     return [chosen[grain] for grain in grains]
 
 
@@ -311,7 +335,9 @@ def grid(metric_id: str, events: list[Event]) -> list[tuple]:
         "organisation_type": sorted({e.organisation_type for e in events}),
         "epj_product": sorted({epj_product(e.source_system) for e in events if e.channel == "api"} - {PORTAL_SYSTEM}),
         "critical_information_type": [
-            t["type_id"] for t in TYPES if metric_id != "ips_completeness_share" or t["resource_type"] in IPS_RESOURCE_TYPES
+            t["type_id"]
+            for t in TYPES
+            if metric_id != "ips_completeness_share" or t["resource_type"] in IPS_RESOURCE_TYPES
         ],
     }
     breakdowns = [("total", "all"), *((d, v) for d in dimensions for v in values[d])]
@@ -350,8 +376,12 @@ def expected_metrics(events: list[Event]) -> dict[tuple, tuple]:
     for event in events:
         region, month_end = event.organisation_region, event.month_end
         if event.event_type in ("created", "updated"):
-            keys = cells("automatic_share", region, organisation_type=event.organisation_type,
-                         critical_information_type=event.critical_information_type)
+            keys = cells(
+                "automatic_share",
+                region,
+                organisation_type=event.organisation_type,
+                critical_information_type=event.critical_information_type,
+            )
             add("automatic_share", month_end, keys, numerator=event.channel == "api", denominator=1)
         product = epj_product(event.source_system)
         for metric_id in ("api_organisations", "api_systems", "api_organisation_share"):
@@ -369,8 +399,12 @@ def expected_metrics(events: list[Event]) -> dict[tuple, tuple]:
         if (delay := creating.delay_hours) is not None:
             for key in cells("delay_within_24h_share", region, channel=creating.channel):
                 delays[(month_end, *key)].append(delay)
-        keys = cells("corrections_share", region, channel=creating.channel,
-                     critical_information_type=creating.critical_information_type)
+        keys = cells(
+            "corrections_share",
+            region,
+            channel=creating.channel,
+            critical_information_type=creating.critical_information_type,
+        )
         add("corrections_share", month_end, keys, numerator=any(not e.is_active for e in later), denominator=1)
 
     # Stocks at month ends, where the person lives that day.
@@ -383,10 +417,17 @@ def expected_metrics(events: list[Event]) -> dict[tuple, tuple]:
             if state.is_drug_reaction:
                 for key in cells("drug_reaction_persons", region, county):
                     distinct["drug_reaction_persons"][(month_end, *key)]["persons"].add(state.person)
-                add("drug_reaction_atc_share", month_end, cells("drug_reaction_atc_share", region, county),
-                    numerator=state.has_atc_code, denominator=1)
+                add(
+                    "drug_reaction_atc_share",
+                    month_end,
+                    cells("drug_reaction_atc_share", region, county),
+                    numerator=state.has_atc_code,
+                    denominator=1,
+                )
             if state.resource["resourceType"] in IPS_RESOURCE_TYPES:
-                keys = cells("ips_completeness_share", region, county, critical_information_type=state.critical_information_type)
+                keys = cells(
+                    "ips_completeness_share", region, county, critical_information_type=state.critical_information_type
+                )
                 add("ips_completeness_share", month_end, keys, numerator=state.is_ips_complete, denominator=1)
         for county in REGION_OF_COUNTY:
             persons = sum(1 for c in registered.values() if c == county)
@@ -418,8 +459,11 @@ def expected_metrics(events: list[Event]) -> dict[tuple, tuple]:
                     n, d = len(found["api_organisations"]), len(found["organisations"])
                     result = (n, d, 100 * n / d if d else None)
                 elif metric_id in COUNTS:
-                    counted = {"api_organisations": "api_organisations", "api_systems": "api_systems",
-                               "drug_reaction_persons": "persons"}[metric_id]
+                    counted = {
+                        "api_organisations": "api_organisations",
+                        "api_systems": "api_systems",
+                        "drug_reaction_persons": "persons",
+                    }[metric_id]
                     n = len(distinct[metric_id][cell][counted])
                     result = (n, None, n)
                 else:
@@ -429,7 +473,9 @@ def expected_metrics(events: list[Event]) -> dict[tuple, tuple]:
 
     # A year not fully reported: the budget of its reported months, the persons new in them.
     new_per_year = Counter(
-        day.year for p in history.by_person if (day := history.first_registered(p)) is not None and day <= month_ends[-1]
+        day.year
+        for p in history.by_person
+        if (day := history.first_registered(p)) is not None and day <= month_ends[-1]
     )
     months_per_year = Counter(m.year for m in month_ends)
     for year, budget in BUDGET_MNOK.items():
@@ -437,7 +483,9 @@ def expected_metrics(events: list[Event]) -> dict[tuple, tuple]:
             nok = budget * 1_000_000 * months_per_year[year] / 12
             persons = new_per_year[year]
             expected[("cost_per_new_person", date(year, 12, 31), "national", None, None, "total", "all")] = (
-                nok, persons, nok / persons if persons else None,
+                nok,
+                persons,
+                nok / persons if persons else None,
             )
     return expected
 

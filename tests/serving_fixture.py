@@ -85,10 +85,20 @@ QUARANTINE_REASONS = {
 
 # Unusual but valid data as the pipeline publishes it: (finding, label, unit, count, last month).
 UNUSUAL_DATA = (
-    ("organisation_several_types", "Virksomheter som meldte inn som flere virksomhetstyper i samme måned", "virksomheter",
-     3, date(2026, 10, 1)),
-    ("entry_created_more_than_once", "Oppføringer med mer enn én created-hendelse", "oppføringer", 1_204,
-     date(2026, 9, 1)),
+    (
+        "organisation_several_types",
+        "Virksomheter som meldte inn som flere virksomhetstyper i samme måned",
+        "virksomheter",
+        3,
+        date(2026, 10, 1),
+    ),
+    (
+        "entry_created_more_than_once",
+        "Oppføringer med mer enn én created-hendelse",
+        "oppføringer",
+        1_204,
+        date(2026, 9, 1),
+    ),
     ("version_not_numeric", "Hendelser med versjon som ikke er et tall", "hendelser", 0, None),
 )
 
@@ -182,9 +192,15 @@ def _fill(con: duckdb.DuckDBPyConnection) -> None:
             by_region[county.region][1] += county.population
             con.execute(
                 "INSERT INTO coverage_by_county_month VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [end, county.code, county.name, county.region, REGIONS[county.region],
-                 *_coverage(count, county.population)],
-            )  # fmt: skip
+                [
+                    end,
+                    county.code,
+                    county.name,
+                    county.region,
+                    REGIONS[county.region],
+                    *_coverage(count, county.population),
+                ],
+            )
         for region, (count, population) in by_region.items():
             con.execute(
                 "INSERT INTO coverage_by_region_month VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -207,9 +223,16 @@ def _fill(con: duckdb.DuckDBPyConnection) -> None:
         for channel, count in (("api", api), ("portal", portal)):
             con.execute(
                 "INSERT INTO registrations_by_channel_month VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [month, "helse-vest", REGIONS["helse-vest"], channel, count, api + portal,
-                 100.0 * count / (api + portal)],
-            )  # fmt: skip
+                [
+                    month,
+                    "helse-vest",
+                    REGIONS["helse-vest"],
+                    channel,
+                    count,
+                    api + portal,
+                    100.0 * count / (api + portal),
+                ],
+            )
 
     con.execute(
         "INSERT INTO publish_info VALUES (?, ?, ?, ?, ?)",
@@ -227,8 +250,10 @@ def _fill_data_quality(con: duckdb.DuckDBPyConnection) -> None:
         "CREATE TABLE data_quality_by_reason_daily (arrived_on DATE, reason_code VARCHAR, "
         "reason_label VARCHAR, lines BIGINT)"
     )
-    con.execute("CREATE TABLE data_quality_unusual_data (finding VARCHAR, label_nb VARCHAR, unit_nb VARCHAR, "
-                "count BIGINT, last_month DATE)")
+    con.execute(
+        "CREATE TABLE data_quality_unusual_data (finding VARCHAR, label_nb VARCHAR, unit_nb VARCHAR, "
+        "count BIGINT, last_month DATE)"
+    )
     con.executemany("INSERT INTO data_quality_unusual_data VALUES (?, ?, ?, ?, ?)", UNUSUAL_DATA)
     for day, files, loaded, duplicates, by_reason in DATA_QUALITY_DAYS:
         quarantined = sum(by_reason.values())
@@ -264,7 +289,9 @@ MANDATE_COVERAGE = (
     "registrere opplysningene i eget fagsystem – samtidig som data overføres automatisk til "
     "kjernejournalen."
 )
-MANDATE_VENDORS = "bidra til at alle EPJ-leverandørene kan registrere og vise kritisk informasjon i kjernejournal via API"
+MANDATE_VENDORS = (
+    "bidra til at alle EPJ-leverandørene kan registrere og vise kritisk informasjon i kjernejournal via API"
+)
 
 
 @dataclass(frozen=True)
@@ -284,36 +311,81 @@ class MetricDefinition:
 
 METRIC_DEFINITIONS = (
     MetricDefinition(
-        "registration_coverage_need", "Registreringsgrad av anslått behov",
+        "registration_coverage_need",
+        "Registreringsgrad av anslått behov",
         "Personer med minst én aktiv oppføring ved månedsslutt, i prosent av anslått behov.",
-        "Personer med minst én aktiv oppføring ved månedsslutt", "Anslått behov, 5 % av befolkningen",
-        "prosent", "national,region,county", "", MANDATE_COVERAGE, True, 2),
+        "Personer med minst én aktiv oppføring ved månedsslutt",
+        "Anslått behov, 5 % av befolkningen",
+        "prosent",
+        "national,region,county",
+        "",
+        MANDATE_COVERAGE,
+        True,
+        2,
+    ),
     MetricDefinition(
-        "registration_coverage_population", "Registreringsgrad i befolkningen",
+        "registration_coverage_population",
+        "Registreringsgrad i befolkningen",
         "Personer med minst én aktiv oppføring ved månedsslutt, i prosent av befolkningen.",
-        "Personer med minst én aktiv oppføring ved månedsslutt", "Befolkningen",
-        "prosent", "national,region,county", "", MANDATE_COVERAGE, True, 1),
+        "Personer med minst én aktiv oppføring ved månedsslutt",
+        "Befolkningen",
+        "prosent",
+        "national,region,county",
+        "",
+        MANDATE_COVERAGE,
+        True,
+        1,
+    ),
     MetricDefinition(
-        "automatic_share", "Andel automatisk innmeldt via API",
+        "automatic_share",
+        "Andel automatisk innmeldt via API",
         "Nye og endrede oppføringer i måneden som kom via API, i prosent av alle.",
-        "Nye og endrede oppføringer via API", "Alle nye og endrede oppføringer",
-        "prosent", "national,region", "organisation_type", MANDATE_COVERAGE, True, 3),
+        "Nye og endrede oppføringer via API",
+        "Alle nye og endrede oppføringer",
+        "prosent",
+        "national,region",
+        "organisation_type",
+        MANDATE_COVERAGE,
+        True,
+        3,
+    ),
     MetricDefinition(
-        "delay_median_hours", "Tid til kjernejournal, median",
+        "delay_median_hours",
+        "Tid til kjernejournal, median",
         "Median tid fra recordedDate til oppføringen er lagret i kjernejournal.",
-        "", "Nye oppføringer i måneden med recordedDate",
-        "timer", "national", "channel", MANDATE_COVERAGE, False),
+        "",
+        "Nye oppføringer i måneden med recordedDate",
+        "timer",
+        "national",
+        "channel",
+        MANDATE_COVERAGE,
+        False,
+    ),
     MetricDefinition(
-        "api_organisations", "Virksomheter som melder inn via API",
+        "api_organisations",
+        "Virksomheter som melder inn via API",
         "Virksomheter med minst én hendelse via API i måneden.",
-        "Virksomheter med minst én hendelse via API i måneden", "",
-        "virksomheter", "national", "", MANDATE_VENDORS, True),
+        "Virksomheter med minst én hendelse via API i måneden",
+        "",
+        "virksomheter",
+        "national",
+        "",
+        MANDATE_VENDORS,
+        True,
+    ),
     MetricDefinition(
-        "cost_per_new_person", "Kostnad per nyregistrert person",
+        "cost_per_new_person",
+        "Kostnad per nyregistrert person",
         "Årets ramme i mandatets tabell 1 per person registrert for første gang i året.",
-        "Årets ramme i kroner (mandatets tabell 1)", "Personer registrert for første gang i året",
-        "kroner per person", "national", "", MANDATE_COVERAGE, False),
-)  # fmt: skip
+        "Årets ramme i kroner (mandatets tabell 1)",
+        "Personer registrert for første gang i året",
+        "kroner per person",
+        "national",
+        "",
+        MANDATE_COVERAGE,
+        False,
+    ),
+)
 
 ORGANISATION_TYPES = ("gp", "hospital", "municipal")
 # The mandate's budget (seed mandate_budget, MNOK) and hand-chosen persons newly registered.
@@ -346,8 +418,9 @@ def api_organisations(index: int) -> int:
     return abs(index - 9)  # 9 .. 0 .. 3: 1 to 4 are suppressed, the latest month among them
 
 
-def _metric_row(metric_id, period_end, grain, region, county, dimension, value_of, numerator, denominator, value,
-                period="month"):  # fmt: skip
+def _metric_row(
+    metric_id, period_end, grain, region, county, dimension, value_of, numerator, denominator, value, period="month"
+):
     """One published row: counts from 1 to the threshold hidden, with the value beside them."""
     hidden = any(c is not None and is_suppressed(c) for c in (numerator, denominator))
     if hidden:
@@ -368,50 +441,100 @@ def metric_rows() -> list[tuple]:
         # registration_coverage_need and _population: the coverage marts' persons, per county, region and nation.
         places: dict[tuple[str, str | None, str | None], list[int]] = {}
         for county in COUNTIES:
-            for key in (("county", county.region, county.code), ("region", county.region, None), ("national", None, None)):
+            for key in (
+                ("county", county.region, county.code),
+                ("region", county.region, None),
+                ("national", None, None),
+            ):
                 counts = places.setdefault(key, [0, 0])
                 counts[0] += persons(county, index)
                 counts[1] += county.population
         for (grain, region, code), (count, population) in places.items():
             need = population * NEED_SHARE
-            rows.append(_metric_row("registration_coverage_need", end, grain, region, code, "total", "all",
-                                    count, need, 100.0 * count / need))  # fmt: skip
-            rows.append(_metric_row("registration_coverage_population", end, grain, region, code, "total", "all",
-                                    count, population, 100.0 * count / population))  # fmt: skip
+            rows.append(
+                _metric_row(
+                    "registration_coverage_need",
+                    end,
+                    grain,
+                    region,
+                    code,
+                    "total",
+                    "all",
+                    count,
+                    need,
+                    100.0 * count / need,
+                )
+            )
+            rows.append(
+                _metric_row(
+                    "registration_coverage_population",
+                    end,
+                    grain,
+                    region,
+                    code,
+                    "total",
+                    "all",
+                    count,
+                    population,
+                    100.0 * count / population,
+                )
+            )
 
         # automatic_share by organisation type, per region and nationally.
         cells: dict[tuple[str, str | None, str, str], list[int]] = {}
         for region in REGIONS:
             for organisation_type in ORGANISATION_TYPES:
                 api, total = automatic_entries(region, organisation_type, index)
-                for key in (("region", region, "organisation_type", organisation_type),
-                            ("region", region, "total", "all"),
-                            ("national", None, "organisation_type", organisation_type),
-                            ("national", None, "total", "all")):  # fmt: skip
+                for key in (
+                    ("region", region, "organisation_type", organisation_type),
+                    ("region", region, "total", "all"),
+                    ("national", None, "organisation_type", organisation_type),
+                    ("national", None, "total", "all"),
+                ):
                     counts = cells.setdefault(key, [0, 0])
                     counts[0] += api
                     counts[1] += total
         for (grain, region, dimension, value_of), (api, total) in cells.items():
-            rows.append(_metric_row("automatic_share", end, grain, region, None, dimension, value_of,
-                                    api, total, _share(api, total)))  # fmt: skip
+            rows.append(
+                _metric_row(
+                    "automatic_share", end, grain, region, None, dimension, value_of, api, total, _share(api, total)
+                )
+            )
 
         # delay_median_hours: a quantile (no numerator), nationally by channel.
         entries = 0
         for channel in ("api", "portal"):
             count, hours = delay_entries(channel, index)
             entries += count
-            rows.append(_metric_row("delay_median_hours", end, "national", None, None, "channel", channel,
-                                    None, count, hours))  # fmt: skip
-        rows.append(_metric_row("delay_median_hours", end, "national", None, None, "total", "all",
-                                None, entries, DELAY_TOTAL_HOURS))  # fmt: skip
+            rows.append(
+                _metric_row("delay_median_hours", end, "national", None, None, "channel", channel, None, count, hours)
+            )
+        rows.append(
+            _metric_row(
+                "delay_median_hours", end, "national", None, None, "total", "all", None, entries, DELAY_TOTAL_HOURS
+            )
+        )
 
         # api_organisations: a count (no denominator).
         count = api_organisations(index)
         rows.append(_metric_row("api_organisations", end, "national", None, None, "total", "all", count, None, count))
 
     for year_end, (budget, new_persons) in COST_YEARS.items():
-        rows.append(_metric_row("cost_per_new_person", year_end, "national", None, None, "total", "all",
-                                budget, new_persons, budget / new_persons, period="year"))  # fmt: skip
+        rows.append(
+            _metric_row(
+                "cost_per_new_person",
+                year_end,
+                "national",
+                None,
+                None,
+                "total",
+                "all",
+                budget,
+                new_persons,
+                budget / new_persons,
+                period="year",
+            )
+        )
     return rows
 
 
@@ -429,9 +552,22 @@ def _fill_metrics(con: duckdb.DuckDBPyConnection) -> None:
             "INSERT INTO metric_definitions SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
             "string_agg(DISTINCT period, ',' ORDER BY period), max(period_end) "
             "FROM metrics WHERE metric_id = ?",
-            [d.metric_id, d.name_nb, d.definition, d.numerator, d.denominator, d.unit, d.grains,
-             d.dimensions, d.mandate, f"metric_{d.metric_id}", d.up_is_good, d.overview_position, d.metric_id],
-        )  # fmt: skip
+            [
+                d.metric_id,
+                d.name_nb,
+                d.definition,
+                d.numerator,
+                d.denominator,
+                d.unit,
+                d.grains,
+                d.dimensions,
+                d.mandate,
+                f"metric_{d.metric_id}",
+                d.up_is_good,
+                d.overview_position,
+                d.metric_id,
+            ],
+        )
 
 
 # --- Evaluation ------------------------------------------------------------------------------
@@ -475,17 +611,56 @@ def national_automatic_share(index: int) -> float:
 
 
 GOALS = (
-    GoalRow("coverage-need-national", "registration_coverage_need", "national", 40, 75,
-            national_coverage_need(12), 96.0, 81.5, 110.2, "on_track"),
-    GoalRow("coverage-need-helse-nord", "registration_coverage_need", "helse-nord", 40, 75,
-            region_coverage_need("helse-nord", 12), 58.0, 50.0, 66.0, "off_track"),
-    GoalRow("automatic-share-national", "automatic_share", "national", 0, 80,
-            national_automatic_share(12), 71.0, 55.0, 88.0, "at_risk"),
-    GoalRow("delay-median-national", "delay_median_hours", "national", 30, 12,
-            DELAY_TOTAL_HOURS, None, None, None, "insufficient_data"),
-    GoalRow("api-organisations-national", "api_organisations", "national", 0, 50,
-            None, 40.0, 20.0, 60.0, "at_risk"),
-)  # fmt: skip
+    GoalRow(
+        "coverage-need-national",
+        "registration_coverage_need",
+        "national",
+        40,
+        75,
+        national_coverage_need(12),
+        96.0,
+        81.5,
+        110.2,
+        "on_track",
+    ),
+    GoalRow(
+        "coverage-need-helse-nord",
+        "registration_coverage_need",
+        "helse-nord",
+        40,
+        75,
+        region_coverage_need("helse-nord", 12),
+        58.0,
+        50.0,
+        66.0,
+        "off_track",
+    ),
+    GoalRow(
+        "automatic-share-national",
+        "automatic_share",
+        "national",
+        0,
+        80,
+        national_automatic_share(12),
+        71.0,
+        55.0,
+        88.0,
+        "at_risk",
+    ),
+    GoalRow(
+        "delay-median-national",
+        "delay_median_hours",
+        "national",
+        30,
+        12,
+        DELAY_TOTAL_HOURS,
+        None,
+        None,
+        None,
+        "insufficient_data",
+    ),
+    GoalRow("api-organisations-national", "api_organisations", "national", 0, 50, None, 40.0, 20.0, 60.0, "at_risk"),
+)
 FORECAST_MONTHS = 6  # the forecast paths: 6 month ends after REFERENCE, then the target date
 
 
@@ -500,8 +675,14 @@ def forecast_path(goal: GoalRow) -> list[tuple[date, float, float, float]]:
     for step, end in enumerate(ends, start=1):
         share = step / len(ends)
         forecast = start + (goal.forecast_at_target - start) * share
-        path.append((end, forecast, forecast - (goal.forecast_at_target - goal.lower_at_target) * share,
-                     forecast + (goal.upper_at_target - goal.forecast_at_target) * share))  # fmt: skip
+        path.append(
+            (
+                end,
+                forecast,
+                forecast - (goal.forecast_at_target - goal.lower_at_target) * share,
+                forecast + (goal.upper_at_target - goal.forecast_at_target) * share,
+            )
+        )
     return path
 
 
@@ -522,9 +703,13 @@ ROLLOUT_EFFECTS = (
 ROLLOUT_METHOD = "Event study by imputation; 95 % interval: block bootstrap of residuals."
 # The event study: event_month -> (estimate, ci_low, ci_high, regions).
 EVENT_STUDY = {
-    -3: (0.012, -0.061, 0.088, 4), -2: (-0.020, -0.090, 0.051, 4), -1: (0.004, -0.070, 0.079, 4),
-    0: (0.051, -0.030, 0.137, 4), 1: (0.122, 0.030, 0.220, 4), 2: (0.201, 0.101, 0.310, 3),
-}  # fmt: skip
+    -3: (0.012, -0.061, 0.088, 4),
+    -2: (-0.020, -0.090, 0.051, 4),
+    -1: (0.004, -0.070, 0.079, 4),
+    0: (0.051, -0.030, 0.137, 4),
+    1: (0.122, 0.030, 0.220, 4),
+    2: (0.201, 0.101, 0.310, 3),
+}
 
 
 def _fill_evaluation(con: duckdb.DuckDBPyConnection) -> None:
@@ -543,11 +728,26 @@ def _fill_evaluation(con: duckdb.DuckDBPyConnection) -> None:
     for goal in GOALS:
         con.execute(
             "INSERT INTO evaluation.goal_status VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [goal.goal_id, goal.metric_id, goal.scope, goal.baseline_value, GOAL_BASELINE_DATE,
-             goal.target_value, GOAL_TARGET_DATE, goal.latest_value, REFERENCE,
-             goal.forecast_at_target, goal.lower_at_target, goal.upper_at_target, goal.status,
-             None if goal.forecast_at_target is None else BACKTESTED_MONTHS, FORECAST_METHOD, True, GOALS_VERSION],
-        )  # fmt: skip
+            [
+                goal.goal_id,
+                goal.metric_id,
+                goal.scope,
+                goal.baseline_value,
+                GOAL_BASELINE_DATE,
+                goal.target_value,
+                GOAL_TARGET_DATE,
+                goal.latest_value,
+                REFERENCE,
+                goal.forecast_at_target,
+                goal.lower_at_target,
+                goal.upper_at_target,
+                goal.status,
+                None if goal.forecast_at_target is None else BACKTESTED_MONTHS,
+                FORECAST_METHOD,
+                True,
+                GOALS_VERSION,
+            ],
+        )
         for point in forecast_path(goal):
             con.execute("INSERT INTO evaluation.goal_forecasts VALUES (?, ?, ?, ?, ?)", [goal.goal_id, *point])
     con.execute(

@@ -14,17 +14,17 @@ from pipelines import nb_format as fmt
 
 # (label, column of data_quality_totals, value format, st.metric help)
 KEY_FIGURES = (
-    ("Linjer lest", "lines_read", fmt.number,
-     "Linjer med innhold i filene som er lest inn (tomme linjer telles ikke)."),
-    ("Lastet", "loaded", fmt.number,
-     "Linjer som ga en ny hendelse i datavarehuset."),
-    ("Duplikater", "duplicates", fmt.number,
-     "Linjer med en hendelse som allerede var lastet (levert på nytt)."),
-    ("I karantene", "quarantined", fmt.number,
-     "Linjer som ble avvist og ligger i karantene nå."),
-    ("Andel i karantene", "quarantined_pct", fmt.percent,
-     "Linjer i karantene som andel av linjer lest."),
-)  # fmt: skip
+    (
+        "Linjer lest",
+        "lines_read",
+        fmt.number,
+        "Linjer med innhold i filene som er lest inn (tomme linjer telles ikke).",
+    ),
+    ("Lastet", "loaded", fmt.number, "Linjer som ga en ny hendelse i datavarehuset."),
+    ("Duplikater", "duplicates", fmt.number, "Linjer med en hendelse som allerede var lastet (levert på nytt)."),
+    ("I karantene", "quarantined", fmt.number, "Linjer som ble avvist og ligger i karantene nå."),
+    ("Andel i karantene", "quarantined_pct", fmt.percent, "Linjer i karantene som andel av linjer lest."),
+)
 OUTCOMES = {"loaded": "Lastet", "duplicates": "Duplikater", "quarantined": "I karantene"}
 UNUSUAL_COLUMNS = {  # column of unusual_data -> (heading, number format or None for text)
     "label_nb": ("Funn", None),
@@ -48,9 +48,7 @@ def show_caption(totals: pd.Series) -> None:
 
 
 def show_key_figures(totals: pd.Series) -> None:
-    for column, (label, name, formatter, help_text) in zip(
-        st.columns(len(KEY_FIGURES)), KEY_FIGURES, strict=True
-    ):
+    for column, (label, name, formatter, help_text) in zip(st.columns(len(KEY_FIGURES)), KEY_FIGURES, strict=True):
         column.metric(label, formatter(totals[name]), border=True, help=help_text)
 
 
@@ -75,9 +73,7 @@ def show_reconciliation(totals: pd.Series) -> None:
 
 def show_daily_chart(daily: pd.DataFrame) -> None:
     daily = charts.in_period(daily, layout.choose_whole_history(key="datakvalitet_period"), field="arrived_on")
-    chart_data = daily.melt(
-        id_vars=["arrived_on"], value_vars=list(OUTCOMES), var_name="outcome", value_name="lines"
-    )
+    chart_data = daily.melt(id_vars=["arrived_on"], value_vars=list(OUTCOMES), var_name="outcome", value_name="lines")
     chart_data["Utfall"] = chart_data["outcome"].map(OUTCOMES)
     chart_data["Dag"] = chart_data["arrived_on"].map(fmt.day)
     chart_data["Linjer"] = chart_data["lines"].map(fmt.number)
@@ -109,8 +105,9 @@ def show_daily_chart(daily: pd.DataFrame) -> None:
 def show_reason_table(reasons: pd.DataFrame) -> None:
     table = ShownTable.selected(reasons, REASON_COLUMNS)
     layout.show_table(table)
-    layout.download_csv(table, label="Last ned tabellen (CSV)", file_name="karantene-etter-arsak.csv",
-                        key="datakvalitet_csv")
+    layout.download_csv(
+        table, label="Last ned tabellen (CSV)", file_name="karantene-etter-arsak.csv", key="datakvalitet_csv"
+    )
 
 
 def show_unusual_data(unusual: pd.DataFrame) -> None:
@@ -122,8 +119,7 @@ def show_unusual_data(unusual: pd.DataFrame) -> None:
     shown = unusual.assign(last_seen=[fmt.month(day) if pd.notna(day) else "aldri" for day in unusual["last_month"]])
     table = ShownTable.selected(shown, UNUSUAL_COLUMNS)
     layout.show_table(table)
-    layout.download_csv(table, label="Last ned tabellen (CSV)", file_name="uvanlige-data.csv",
-                        key="uvanlige_data_csv")
+    layout.download_csv(table, label="Last ned tabellen (CSV)", file_name="uvanlige-data.csv", key="uvanlige_data_csv")
 
 
 def show_definitions() -> None:

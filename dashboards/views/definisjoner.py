@@ -79,8 +79,9 @@ st.caption(caption)
 
 table = ShownTable(shown, numbers={})
 layout.show_table(ShownTable(shown[OVERVIEW], numbers={}))
-layout.download_csv(table, label="Last ned definisjonene (CSV)", file_name="indikatorer-definisjoner.csv",
-                    key="definisjoner_csv")
+layout.download_csv(
+    table, label="Last ned definisjonene (CSV)", file_name="indikatorer-definisjoner.csv", key="definisjoner_csv"
+)
 
 for _, metric in shown.iterrows():
     show_metric(metric)

@@ -42,18 +42,27 @@ def choose_place(cells: pd.DataFrame, places: pd.DataFrame) -> tuple[str, str | 
     if published_regions:
         with region_filter:
             region = url_state.selected(
-                st.selectbox, "Helseregion", [None, *(r for r in region_names if r in published_regions)],
-                param=url_state.REGION, key="effekt_region",
+                st.selectbox,
+                "Helseregion",
+                [None, *(r for r in region_names if r in published_regions)],
+                param=url_state.REGION,
+                key="effekt_region",
                 format_func=lambda r: labels.NATIONAL if r is None else region_names[r],
-            )  # fmt: skip
+            )
     published_counties = set(cells.loc[cells["grain"] == "county", "county_code"])
     counties = [c for c in county_names if c in published_counties and region in (None, county_regions[c])]
     county = None
     if counties:
         whole = labels.NATIONAL if region is None else f"Hele {region_names[region]}"
         with county_filter:
-            county = url_state.selected(st.selectbox, "Fylke", [None, *counties], param="fylke", key="effekt_county",
-                                        format_func=lambda c: whole if c is None else county_names[c])  # fmt: skip
+            county = url_state.selected(
+                st.selectbox,
+                "Fylke",
+                [None, *counties],
+                param="fylke",
+                key="effekt_county",
+                format_func=lambda c: whole if c is None else county_names[c],
+            )
     if county is not None:
         return "county", county_regions[county], county, county_names[county]
     if region is not None:
@@ -61,8 +70,9 @@ def choose_place(cells: pd.DataFrame, places: pd.DataFrame) -> tuple[str, str | 
     return "national", None, None, labels.NATIONAL
 
 
-def choose_breakdown(cells: pd.DataFrame, grain: str, region: str | None, county: str | None,
-                     metric_dimensions: str) -> str:  # fmt: skip
+def choose_breakdown(
+    cells: pd.DataFrame, grain: str, region: str | None, county: str | None, metric_dimensions: str
+) -> str:
     """The breakdown filter: the total or one of the breakdowns published for the place."""
     here = cells[
         (cells["grain"] == grain)
@@ -73,8 +83,14 @@ def choose_breakdown(cells: pd.DataFrame, grain: str, region: str | None, county
     options = [d for d in ("total", *metric_dimensions.split(",")) if d in published]
     if len(options) <= 1:
         return "total"
-    return url_state.selected(st.segmented_control, "Fordelt på", options, param="fordelt", key="effekt_dimension",
-                              format_func=labels.DIMENSIONS.get)  # fmt: skip
+    return url_state.selected(
+        st.segmented_control,
+        "Fordelt på",
+        options,
+        param="fordelt",
+        key="effekt_dimension",
+        format_func=labels.DIMENSIONS.get,
+    )
 
 
 def choose_values(series: pd.DataFrame, dimension: str) -> pd.DataFrame:
@@ -82,8 +98,15 @@ def choose_values(series: pd.DataFrame, dimension: str) -> pd.DataFrame:
     information ...): the rows of the chosen values."""
     names = {v: labels.dimension_value(dimension, v) for v in series["dimension_value"].unique()}
     values = sorted(names, key=names.get)
-    chosen = url_state.chosen(st.multiselect, labels.DIMENSIONS.get(dimension, dimension), values, param="verdier",
-                              key=f"effekt_{dimension}", default=values, format_func=names.get)  # fmt: skip
+    chosen = url_state.chosen(
+        st.multiselect,
+        labels.DIMENSIONS.get(dimension, dimension),
+        values,
+        param="verdier",
+        key=f"effekt_{dimension}",
+        default=values,
+        format_func=names.get,
+    )
     return series[series["dimension_value"].isin(chosen)]
 
 
@@ -105,8 +128,9 @@ def show_key_figures(total: pd.DataFrame, definition: pd.Series, number: Number,
     value = value_text(latest, number)
     if not number.percent and value not in (fmt.SUPPRESSED, fmt.NOT_AVAILABLE):
         value = f"{value} {definition['unit']}"
-    figures = [(definition["name_nb"], value, delta,
-                f"{definition['definition']} {layout.definition_link(definition.name)}")]
+    figures = [
+        (definition["name_nb"], value, delta, f"{definition['definition']} {layout.definition_link(definition.name)}")
+    ]
     if definition["numerator"]:
         figures.append(("Teller", fmt.number(latest["numerator"]), None, definition["numerator"]))
     if definition["denominator"]:
@@ -114,8 +138,15 @@ def show_key_figures(total: pd.DataFrame, definition: pd.Series, number: Number,
     description = None if before is None else f"fra {fmt.period(before['period_end'].date(), before['period'])}"
     for column, (label, value, change, help_text) in zip(st.columns(len(figures)), figures, strict=True):
         options = labels.delta_options(change, rise_is_good) if change else {}
-        column.metric(label, value, delta=change, delta_description=description if change else None,
-                      border=True, help=help_text, **options)  # fmt: skip
+        column.metric(
+            label,
+            value,
+            delta=change,
+            delta_description=description if change else None,
+            border=True,
+            help=help_text,
+            **options,
+        )
 
 
 def value_text(row: pd.Series, number: Number) -> str:
@@ -129,7 +160,9 @@ def series_table(series: pd.DataFrame, definition: pd.Series, dimension: str, nu
     denominator (where the metric has them) and value; a value over a zero denominator is not
     available ('..')."""
     frame = series.assign(
-        period_text=[fmt.period(end.date(), period) for end, period in zip(series["period_end"], series["period"], strict=True)],
+        period_text=[
+            fmt.period(end.date(), period) for end, period in zip(series["period_end"], series["period"], strict=True)
+        ],
         value_name=[labels.dimension_value(dimension, v) for v in series["dimension_value"]],
     ).sort_values(["period_end", "value_name"], ascending=[False, True])
     columns: dict[str, tuple[str, Number | None]] = {"period_text": ("Periode", None)}
@@ -155,10 +188,16 @@ def show_series_chart(series: pd.DataFrame, dimension: str, unit: str, number: N
     )
     yearly = (series["period"] == "year").all()
     x = (
-        alt.X("period_end:T", title=None, timeUnit="utcyear", scale=alt.Scale(type="utc"),
-              axis=alt.Axis(labelExpr="utcyear(datum.value)", tickCount="year"))
-        if yearly else charts.month_x()
-    )  # fmt: skip
+        alt.X(
+            "period_end:T",
+            title=None,
+            timeUnit="utcyear",
+            scale=alt.Scale(type="utc"),
+            axis=alt.Axis(labelExpr="utcyear(datum.value)", tickCount="year"),
+        )
+        if yearly
+        else charts.month_x()
+    )
     encoding = {
         "x": x,
         "y": charts.value_y("value", unit.capitalize(), percent=number.percent),
@@ -166,8 +205,9 @@ def show_series_chart(series: pd.DataFrame, dimension: str, unit: str, number: N
         "tooltip": ["Serie:N", "Periode:N", "Verdi:N"],
     }
     if dimension != "total":
-        encoding["color"] = alt.Color("Serie:N", title=None, scale=alt.Scale(scheme="tableau20"),
-                                      legend=alt.Legend(orient="bottom", columns=3))  # fmt: skip
+        encoding["color"] = alt.Color(
+            "Serie:N", title=None, scale=alt.Scale(scheme="tableau20"), legend=alt.Legend(orient="bottom", columns=3)
+        )
     chart = alt.Chart(chart_data).mark_line(point=True).encode(**encoding)
     if not yearly:
         chart = charts.marked(chart, events, x, shown_from=None if whole_history else charts.INITIATIVE_START)
@@ -189,8 +229,9 @@ def show_metrics(source: queries.Source) -> None:
     if not layout.complete_month_published(source):
         return
     names = dict(zip(definitions["metric_id"], definitions["name_nb"], strict=True))
-    metric_id = url_state.selected(st.selectbox, "Indikator", list(names), param=url_state.METRIC, key="effekt_metric",
-                                   format_func=names.get)  # fmt: skip
+    metric_id = url_state.selected(
+        st.selectbox, "Indikator", list(names), param=url_state.METRIC, key="effekt_metric", format_func=names.get
+    )
     definition = definitions.set_index("metric_id").loc[metric_id]
     number = labels.unit_number(definition["unit"])
 
@@ -201,9 +242,11 @@ def show_metrics(source: queries.Source) -> None:
     if total.empty:
         st.info(f"{definition['name_nb']} er ikke publisert for {place}.", icon=":material/info:")
         return
-    series = total if dimension == "total" else choose_values(
-        queries.metric_series(source, metric_id, grain, region, county, dimension), dimension
-    )  # fmt: skip
+    series = (
+        total
+        if dimension == "total"
+        else choose_values(queries.metric_series(source, metric_id, grain, region, county, dimension), dimension)
+    )
 
     latest = total.iloc[0]
     st.caption(f"{place} · siste periode: **{fmt.period(latest['period_end'].date(), latest['period'])}**")
@@ -213,8 +256,9 @@ def show_metrics(source: queries.Source) -> None:
     layout.show_table(table, scroll=True)
     layout.symbols_legend()
     place_code = county or region or "nasjonalt"
-    layout.download_csv(table, label="Last ned tallene (CSV)", file_name=f"{metric_id}-{place_code}-{dimension}.csv",
-                        key="effekt_csv")  # fmt: skip
+    layout.download_csv(
+        table, label="Last ned tallene (CSV)", file_name=f"{metric_id}-{place_code}-{dimension}.csv", key="effekt_csv"
+    )
 
 
 # --- Effect of the API rollout -----------------------------------------------------------------
@@ -236,12 +280,18 @@ def show_event_study(study: pd.DataFrame) -> None:
         ],
     )
     first, last = int(study["event_month"].min()), int(study["event_month"].max())
-    x = alt.X("event_month:Q", title="Måneder fra API-et ble tatt i bruk i regionen",
-              scale=alt.Scale(domain=[first - 0.5, last + 0.5], nice=False),
-              axis=alt.Axis(format="d", tickMinStep=1, values=list(range(first, last + 1))))  # fmt: skip
-    color = alt.Color("Fase:N", title=None, scale=alt.Scale(domain=["Før oppstart", "Etter oppstart"],
-                                                            range=["#9d9d9d", "#4c78a8"]),
-                      legend=alt.Legend(orient="bottom"))  # fmt: skip
+    x = alt.X(
+        "event_month:Q",
+        title="Måneder fra API-et ble tatt i bruk i regionen",
+        scale=alt.Scale(domain=[first - 0.5, last + 0.5], nice=False),
+        axis=alt.Axis(format="d", tickMinStep=1, values=list(range(first, last + 1))),
+    )
+    color = alt.Color(
+        "Fase:N",
+        title=None,
+        scale=alt.Scale(domain=["Før oppstart", "Etter oppstart"], range=["#9d9d9d", "#4c78a8"]),
+        legend=alt.Legend(orient="bottom"),
+    )
     tooltip = [alt.Tooltip("event_month:Q", title="Måned fra oppstart"), alt.Tooltip("Tekst:N", title="Endring (KI)")]
     base = alt.Chart(chart_data)
     intervals = base.mark_rule(strokeWidth=2).encode(
@@ -332,11 +382,19 @@ def show_effect(source: queries.Source) -> None:
         layout.show_table(months)
     left, right = st.columns(2)
     with left:
-        layout.download_csv(estimates, label="Last ned effektanslagene (CSV)", file_name="api-effekt-anslag.csv",
-                            key="effekt_estimates_csv")  # fmt: skip
+        layout.download_csv(
+            estimates,
+            label="Last ned effektanslagene (CSV)",
+            file_name="api-effekt-anslag.csv",
+            key="effekt_estimates_csv",
+        )
     with right:
-        layout.download_csv(months, label="Last ned hendelsesstudien (CSV)", file_name="api-effekt-per-maned.csv",
-                            key="effekt_event_study_csv")  # fmt: skip
+        layout.download_csv(
+            months,
+            label="Last ned hendelsesstudien (CSV)",
+            file_name="api-effekt-per-maned.csv",
+            key="effekt_event_study_csv",
+        )
 
 
 source = layout.page_header("Effekt")

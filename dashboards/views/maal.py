@@ -60,18 +60,26 @@ def goals_table(goals: pd.DataFrame, region_names: dict[str, str]) -> ShownTable
         "status_nb": ("Status", None),
     }
     everywhere = pd.Series(True, index=frame.index)
-    not_available = {heading: everywhere for heading in ("Utgangspunkt", "Mål", "Prognose ved måldato",
-                                                         "Nedre grense", "Øvre grense")}  # fmt: skip
+    not_available = {
+        heading: everywhere
+        for heading in ("Utgangspunkt", "Mål", "Prognose ved måldato", "Nedre grense", "Øvre grense")
+    }
     not_available["Siste verdi"] = (frame["latest_denominator"] == 0) | frame["latest_period_end"].isna()
     return ShownTable.selected(frame, columns, not_available)
 
 
 def show_status_counts(goals: pd.DataFrame) -> None:
     counts = goals["status"].value_counts()
-    statuses = [s for s in labels.GOAL_STATUSES if s in counts] + [s for s in counts.index if s not in labels.GOAL_STATUSES]
+    statuses = [s for s in labels.GOAL_STATUSES if s in counts] + [
+        s for s in counts.index if s not in labels.GOAL_STATUSES
+    ]
     for column, status in zip(st.columns(max(len(statuses), 3)), statuses, strict=False):
-        column.metric(labels.GOAL_STATUSES.get(status, status), fmt.number(counts[status]), border=True,
-                      help=STATUS_HELP.get(status))  # fmt: skip
+        column.metric(
+            labels.GOAL_STATUSES.get(status, status),
+            fmt.number(counts[status]),
+            border=True,
+            help=STATUS_HELP.get(status),
+        )
 
 
 def goal_chart_data(goal: pd.Series, series: pd.DataFrame, number: Number, whole_history: bool) -> pd.DataFrame:
@@ -94,10 +102,15 @@ def goal_chart_data(goal: pd.Series, series: pd.DataFrame, number: Number, whole
     return data
 
 
-def show_goal_chart(data: pd.DataFrame, unit: str, number: Number, events: pd.DataFrame,
-                    shown_from: pd.Timestamp | None) -> None:  # fmt: skip
-    color = alt.Color("Serie:N", title=None, scale=alt.Scale(domain=list(SERIES), range=list(SERIES.values())),
-                      legend=alt.Legend(orient="bottom"))  # fmt: skip
+def show_goal_chart(
+    data: pd.DataFrame, unit: str, number: Number, events: pd.DataFrame, shown_from: pd.Timestamp | None
+) -> None:
+    color = alt.Color(
+        "Serie:N",
+        title=None,
+        scale=alt.Scale(domain=list(SERIES), range=list(SERIES.values())),
+        legend=alt.Legend(orient="bottom"),
+    )
     x = charts.month_x()
     y = charts.value_y("value", unit.capitalize(), percent=number.percent)
     tooltip = ["Serie:N", "Måned:N", "Verdi:N", alt.Tooltip("Intervall:N", title="Prognoseintervall")]
@@ -118,8 +131,8 @@ def show_goal_chart(data: pd.DataFrame, unit: str, number: Number, events: pd.Da
         .mark_line(point=True)
         .encode(x=x, y=y, color=color, detail="segment:N", tooltip=tooltip)
     )
-    target_level = base.transform_filter(alt.datum.Serie == "Mål").mark_rule(strokeDash=[2, 3]).encode(
-        y="value:Q", color=color
+    target_level = (
+        base.transform_filter(alt.datum.Serie == "Mål").mark_rule(strokeDash=[2, 3]).encode(y="value:Q", color=color)
     )
     target = (
         base.transform_filter(alt.datum.Serie == "Mål")
@@ -152,8 +165,9 @@ def show_goal_charts(source: queries.Source, goals: pd.DataFrame, region_names: 
     # The metric with goals in the most places first (the national and regional coverage goals).
     by_places = goals["metric_id"].value_counts()
     options = sorted(metric_names, key=lambda m: (-by_places[m], metric_names[m]))
-    metric_id = url_state.selected(st.selectbox, "Indikator", options, param=url_state.METRIC, key="maal_metric",
-                                   format_func=metric_names.get)  # fmt: skip
+    metric_id = url_state.selected(
+        st.selectbox, "Indikator", options, param=url_state.METRIC, key="maal_metric", format_func=metric_names.get
+    )
     whole_history = layout.choose_whole_history(key="maal_period")
     shown_from = None if whole_history else charts.INITIATIVE_START
     go_lives = queries.api_go_lives(source)
@@ -170,7 +184,9 @@ def show_goal_charts(source: queries.Source, goals: pd.DataFrame, region_names: 
         shown.append((place, data))
         with columns[position % 2]:
             status = labels.GOAL_STATUSES.get(goal["status"], goal["status"])
-            st.markdown(f"**{place}** · {status} · mål {number.shown(goal['target_value'])} i {fmt.month(goal['target_date'])}")
+            st.markdown(
+                f"**{place}** · {status} · mål {number.shown(goal['target_value'])} i {fmt.month(goal['target_date'])}"
+            )
             show_goal_chart(data, unit, number, charts.markers(scope_go_lives), shown_from)
             if not fmt.is_missing(goal["backtested_months"]):
                 st.caption(
@@ -178,8 +194,12 @@ def show_goal_charts(source: queries.Source, goals: pd.DataFrame, region_names: 
                     "måneder fram; lenger fram er det forlenget i samme takt."
                 )
     layout.symbols_legend()
-    layout.download_csv(series_table(shown, number), label="Last ned tallene i figurene (CSV)",
-                        file_name=f"mal-{metric_id}.csv", key="maal_series_csv")  # fmt: skip
+    layout.download_csv(
+        series_table(shown, number),
+        label="Last ned tallene i figurene (CSV)",
+        file_name=f"mal-{metric_id}.csv",
+        key="maal_series_csv",
+    )
 
 
 source = layout.page_header("Mål")

@@ -14,9 +14,7 @@ from dashboards.table import Number, ShownTable
 from pipelines import nb_format as fmt
 
 PERSONS = "Personer med kritisk informasjon"
-PERSONS_HELP = (
-    "Personer med minst én aktiv oppføring av kritisk informasjon i kjernejournal ved utgangen av måneden."
-)
+PERSONS_HELP = "Personer med minst én aktiv oppføring av kritisk informasjon i kjernejournal ved utgangen av måneden."
 # The registry's metrics among the key figures, named and valued by the registry (metrics mart).
 
 
@@ -28,9 +26,11 @@ def county_table_columns(coverages: list[str], names: dict[str, str]) -> dict[st
         "health_region_name": ("Helseregion", None),
         "persons_with_critical_info": (PERSONS, Number()),
         "population": ("Befolkning", Number()),
-        **{column: (names.get(metric_id, metric_id), Number(1, percent=True))
-           for column, metric_id in zip(queries.COVERAGE_COLUMNS, coverages, strict=True)},
-    }  # fmt: skip
+        **{
+            column: (names.get(metric_id, metric_id), Number(1, percent=True))
+            for column, metric_id in zip(queries.COVERAGE_COLUMNS, coverages, strict=True)
+        },
+    }
 
 
 def change(now: object, before: object, number: Number, unit: str) -> str | None:
@@ -55,25 +55,43 @@ def show_caption(reference: date, info: pd.DataFrame) -> None:
     st.caption(caption)
 
 
-def key_figure(label: str, shown: str, shown_change: str | None, rise_is_good: bool | None, help_text: str,
-               description: str) -> dict:  # fmt: skip
+def key_figure(
+    label: str, shown: str, shown_change: str | None, rise_is_good: bool | None, help_text: str, description: str
+) -> dict:
     """st.metric arguments of one key figure: a change in its unit, coloured by its direction."""
     options = labels.delta_options(shown_change, rise_is_good) if shown_change else {}
-    return {"label": label, "value": shown, "delta": shown_change,
-            "delta_description": description if shown_change else None, "help": help_text, **options}  # fmt: skip
+    return {
+        "label": label,
+        "value": shown,
+        "delta": shown_change,
+        "delta_description": description if shown_change else None,
+        "help": help_text,
+        **options,
+    }
 
 
-def key_figures(persons: pd.DataFrame, values: pd.DataFrame, definitions: pd.DataFrame,
-                rise_is_good: dict[str, bool], reference: date) -> list[dict]:  # fmt: skip
+def key_figures(
+    persons: pd.DataFrame,
+    values: pd.DataFrame,
+    definitions: pd.DataFrame,
+    rise_is_good: dict[str, bool],
+    reference: date,
+) -> list[dict]:
     """The persons registered and the registry's key metrics, nationally in the reference month,
     each with its change from the same month a year earlier."""
     earlier = year_before(reference)
     description = f"fra {fmt.month_short(earlier.date())}"
     now, before = persons.iloc[0], persons.iloc[1] if len(persons) > 1 else None
-    persons_change = None if before is None else change(now["persons_with_critical_info"],
-                                                        before["persons_with_critical_info"], Number(), "personer")
-    figures = [key_figure(PERSONS, fmt.number(now["persons_with_critical_info"]), persons_change, True, PERSONS_HELP,
-                          description)]  # fmt: skip
+    persons_change = (
+        None
+        if before is None
+        else change(now["persons_with_critical_info"], before["persons_with_critical_info"], Number(), "personer")
+    )
+    figures = [
+        key_figure(
+            PERSONS, fmt.number(now["persons_with_critical_info"]), persons_change, True, PERSONS_HELP, description
+        )
+    ]
     by_id = definitions.set_index("metric_id")
     for metric_id in queries.key_metrics(definitions):
         definition = by_id.loc[metric_id]
@@ -83,11 +101,15 @@ def key_figures(persons: pd.DataFrame, values: pd.DataFrame, definitions: pd.Dat
         previous = own.loc[earlier] if earlier in own.index else None
         nothing_to_compute = current is None or (fmt.is_missing(current["value"]) and current["denominator"] == 0)
         shown = fmt.NOT_AVAILABLE if nothing_to_compute else number.shown(current["value"])
-        metric_change = None if current is None or previous is None else change(
-            current["value"], previous["value"], number, definition["unit"])  # fmt: skip
+        metric_change = (
+            None
+            if current is None or previous is None
+            else change(current["value"], previous["value"], number, definition["unit"])
+        )
         help_text = f"{definition['definition']} {layout.definition_link(metric_id)}"
-        figures.append(key_figure(definition["name_nb"], shown, metric_change, rise_is_good.get(metric_id), help_text,
-                                  description))  # fmt: skip
+        figures.append(
+            key_figure(definition["name_nb"], shown, metric_change, rise_is_good.get(metric_id), help_text, description)
+        )
     return figures
 
 
@@ -96,15 +118,15 @@ def show_key_figures(figures: list[dict]) -> None:
         column.metric(border=True, **figure)
 
 
-def show_region_chart(series: pd.DataFrame, coverages: list[str], names: dict[str, str],
-                      events: pd.DataFrame) -> None:
+def show_region_chart(series: pd.DataFrame, coverages: list[str], names: dict[str, str], events: pd.DataFrame) -> None:
     """Coverage per health region over the chosen period, one metric at a time."""
     measures = [m for m in coverages if m in set(series["metric_id"])]
     if not measures:
         st.info("Registreringsgraden per helseregion er ikke publisert ennå.", icon=":material/info:")
         return
-    measure = url_state.selected(st.segmented_control, "Vis", measures, param="dekning", key="oversikt_measure",
-                                 format_func=names.get)  # fmt: skip
+    measure = url_state.selected(
+        st.segmented_control, "Vis", measures, param="dekning", key="oversikt_measure", format_func=names.get
+    )
     whole_history = layout.choose_whole_history(key="oversikt_period")
     own = charts.in_period(series[series["metric_id"] == measure], whole_history)
     chart_data = pd.DataFrame(
@@ -141,8 +163,9 @@ def show_county_table(counties: pd.DataFrame, reference: date, coverages: list[s
     table = ShownTable.selected(counties, county_table_columns(coverages, names))
     layout.show_table(table)
     layout.symbols_legend()
-    layout.download_csv(table, label="Last ned tabellen (CSV)",
-                        file_name=f"dekning-per-fylke-{reference:%Y-%m}.csv", key="oversikt_csv")
+    layout.download_csv(
+        table, label="Last ned tabellen (CSV)", file_name=f"dekning-per-fylke-{reference:%Y-%m}.csv", key="oversikt_csv"
+    )
 
 
 def show_definitions(info: pd.DataFrame, need: str) -> None:
@@ -175,13 +198,21 @@ def show_overview(source: queries.Source) -> None:
     names = dict(zip(definitions["metric_id"], definitions["name_nb"], strict=True))
 
     show_caption(reference, info)
-    show_key_figures(key_figures(persons, queries.national_metric_values(source, queries.key_metrics(definitions)), definitions,
-                                 queries.metric_rise_is_good(source), reference))  # fmt: skip
+    show_key_figures(
+        key_figures(
+            persons,
+            queries.national_metric_values(source, queries.key_metrics(definitions)),
+            definitions,
+            queries.metric_rise_is_good(source),
+            reference,
+        )
+    )
 
     st.subheader("Registreringsgrad per helseregion")
     coverages = queries.coverage_metrics(definitions)
-    show_region_chart(queries.region_metric_series(source, coverages), coverages, names,
-                      charts.markers(queries.api_go_lives(source)))  # fmt: skip
+    show_region_chart(
+        queries.region_metric_series(source, coverages), coverages, names, charts.markers(queries.api_go_lives(source))
+    )
     comparison.render(source)
 
     st.subheader(f"Registreringsgrad per fylke, {fmt.month(reference)}")
@@ -190,5 +221,6 @@ def show_overview(source: queries.Source) -> None:
 
     st.subheader("Slik leses tallene")
     show_definitions(info, names[coverages[-1]])
+
 
 show_overview(layout.page_header("Pasientens kritiske informasjon"))

@@ -38,22 +38,36 @@ def show_package(package: packages.PackageInfo) -> None:
         pdf, html, data = st.columns(3)
         with pdf:
             st.download_button(
-                "Last ned rapporten (PDF)", data=file_bytes(package.report_pdf), file_name=f"rapport-{key}.pdf",
-                mime="application/pdf", key=f"pdf-{key}", icon=":material/picture_as_pdf:", on_click="ignore",
+                "Last ned rapporten (PDF)",
+                data=file_bytes(package.report_pdf),
+                file_name=f"rapport-{key}.pdf",
+                mime="application/pdf",
+                key=f"pdf-{key}",
+                icon=":material/picture_as_pdf:",
+                on_click="ignore",
                 disabled=not package.report_pdf.is_file(),
-            )  # fmt: skip
+            )
         with html:
             st.download_button(
-                "Last ned rapporten (HTML)", data=file_bytes(package.report_html), file_name=f"rapport-{key}.html",
-                mime="text/html", key=f"html-{key}", icon=":material/download:", on_click="ignore",
+                "Last ned rapporten (HTML)",
+                data=file_bytes(package.report_html),
+                file_name=f"rapport-{key}.html",
+                mime="text/html",
+                key=f"html-{key}",
+                icon=":material/download:",
+                on_click="ignore",
                 disabled=not package.report_html.is_file(),
-            )  # fmt: skip
+            )
         with data:
             st.download_button(
-                "Last ned dataene (ZIP)", data=lambda: packages.data_zip(package),
-                file_name=f"kritinfo-evaluering-{key}.zip", mime="application/zip", key=f"zip-{key}",
-                icon=":material/folder_zip:", on_click="ignore",
-            )  # fmt: skip
+                "Last ned dataene (ZIP)",
+                data=lambda: packages.data_zip(package),
+                file_name=f"kritinfo-evaluering-{key}.zip",
+                mime="application/zip",
+                key=f"zip-{key}",
+                icon=":material/folder_zip:",
+                on_click="ignore",
+            )
         if not package.report_pdf.is_file():
             st.caption("Rapporten er ikke laget for denne pakken.")
 

@@ -57,7 +57,7 @@ def _string_representative(value: str) -> str:
 
 def _date_time_representative(value: str) -> str:
     ordinary = _ORDINARY_TIME_OF_DAY.match(value)
-    return f"{ordinary.group(1)}00:00:00{value[ordinary.end():]}" if ordinary else value
+    return f"{ordinary.group(1)}00:00:00{value[ordinary.end() :]}" if ordinary else value
 
 
 # Keys whose string value has one FHIR type wherever it stands in these resources. Their values
@@ -202,25 +202,34 @@ _REQUIRED_CODES: dict[str, dict[tuple[str, ...], frozenset[str]]] = {
         ("reaction", "severity"): frozenset({"mild", "moderate", "severe"}),
     },
     "Condition": {},
-    "Procedure": {("status",): frozenset({"preparation", "in-progress", "not-done", "on-hold", "stopped",
-                                          "completed", "entered-in-error", "unknown"})},
+    "Procedure": {
+        ("status",): frozenset(
+            {"preparation", "in-progress", "not-done", "on-hold", "stopped", "completed", "entered-in-error", "unknown"}
+        )
+    },
     "Flag": {("status",): frozenset({"active", "inactive", "entered-in-error"})},
-    "DeviceUseStatement": {("status",): frozenset({"active", "completed", "entered-in-error", "intended",
-                                                   "stopped", "on-hold"})},
+    "DeviceUseStatement": {
+        ("status",): frozenset({"active", "completed", "entered-in-error", "intended", "stopped", "on-hold"})
+    },
     "Consent": {("status",): frozenset({"draft", "proposed", "active", "rejected", "inactive", "entered-in-error"})},
 }
 _REQUIRED_CODINGS: dict[str, dict[str, tuple[str, frozenset[str]]]] = {
     "AllergyIntolerance": {
         "clinicalStatus": (ALLERGY_CLINICAL_SYSTEM, frozenset({"active", "inactive", "resolved"})),
-        "verificationStatus": (ALLERGY_VERIFICATION_SYSTEM,
-                               frozenset({"unconfirmed", "confirmed", "refuted", "entered-in-error"})),
+        "verificationStatus": (
+            ALLERGY_VERIFICATION_SYSTEM,
+            frozenset({"unconfirmed", "confirmed", "refuted", "entered-in-error"}),
+        ),
     },
     "Condition": {
-        "clinicalStatus": (CONDITION_CLINICAL_SYSTEM,
-                           frozenset({"active", "recurrence", "relapse", "inactive", "remission", "resolved"})),
-        "verificationStatus": (CONDITION_VERIFICATION_SYSTEM,
-                               frozenset({"unconfirmed", "provisional", "differential", "confirmed", "refuted",
-                                          "entered-in-error"})),
+        "clinicalStatus": (
+            CONDITION_CLINICAL_SYSTEM,
+            frozenset({"active", "recurrence", "relapse", "inactive", "remission", "resolved"}),
+        ),
+        "verificationStatus": (
+            CONDITION_VERIFICATION_SYSTEM,
+            frozenset({"unconfirmed", "provisional", "differential", "confirmed", "refuted", "entered-in-error"}),
+        ),
     },
 }
 
@@ -237,8 +246,10 @@ def _values_at(node: object, path: tuple[str, ...], location: str):
 
 
 def _not_in(location: str, value: object, codes: frozenset[str]) -> str:
-    return (f"FHIR R4 validation failed at {location}: {str(value)[:40]!r} is not in the required value set "
-            f"({', '.join(sorted(codes))})")
+    return (
+        f"FHIR R4 validation failed at {location}: {str(value)[:40]!r} is not in the required value set "
+        f"({', '.join(sorted(codes))})"
+    )
 
 
 def value_set_error(resource_type: str, resource: dict) -> str | None:

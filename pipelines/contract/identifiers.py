@@ -69,15 +69,26 @@ _FIVE_ONES = b"1" * 5
 SNOMED_CT_SYSTEM = "http://snomed.info/sct"
 _SNOMED_PARTITIONS = frozenset({"00", "01", "02", "10", "11", "12"})
 _VERHOEFF_D = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 3, 4, 0, 6, 7, 8, 9, 5), (2, 3, 4, 0, 1, 7, 8, 9, 5, 6),
-    (3, 4, 0, 1, 2, 8, 9, 5, 6, 7), (4, 0, 1, 2, 3, 9, 5, 6, 7, 8), (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
-    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2), (7, 6, 5, 9, 8, 2, 1, 0, 4, 3), (8, 7, 6, 5, 9, 3, 2, 1, 0, 4),
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
+    (1, 2, 3, 4, 0, 6, 7, 8, 9, 5),
+    (2, 3, 4, 0, 1, 7, 8, 9, 5, 6),
+    (3, 4, 0, 1, 2, 8, 9, 5, 6, 7),
+    (4, 0, 1, 2, 3, 9, 5, 6, 7, 8),
+    (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
+    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2),
+    (7, 6, 5, 9, 8, 2, 1, 0, 4, 3),
+    (8, 7, 6, 5, 9, 3, 2, 1, 0, 4),
     (9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
 )
 _VERHOEFF_P = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 5, 7, 6, 2, 8, 3, 0, 9, 4), (5, 8, 0, 3, 7, 9, 6, 1, 4, 2),
-    (8, 9, 1, 6, 0, 4, 3, 5, 2, 7), (9, 4, 5, 3, 1, 2, 6, 8, 7, 0), (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
-    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5), (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
+    (1, 5, 7, 6, 2, 8, 3, 0, 9, 4),
+    (5, 8, 0, 3, 7, 9, 6, 1, 4, 2),
+    (8, 9, 1, 6, 0, 4, 3, 5, 2, 7),
+    (9, 4, 5, 3, 1, 2, 6, 8, 7, 0),
+    (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
+    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5),
+    (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
 )
 _HEX_CHARACTERS = frozenset(b"0123456789abcdefABCDEF")
 _PSEUDONYM_LENGTH = 64
@@ -87,22 +98,57 @@ _UUID_BEFORE_LAST_GROUP = 24
 # Keys whose value is a person's name, address or telecom wherever they stand: the elements of
 # those types (name, address, telecom), an extension's or any element's value[x] of those types,
 # and the parts that only a HumanName (family, given) or an Address (line, city, postalCode) has.
-_PERSONAL_KEYS = frozenset({
-    "name", "address", "telecom", "valueHumanName", "valueAddress", "valueContactPoint",
-    "family", "given", "line", "city", "postalCode",
-    # The same in Norwegian, as a producer's extra envelope fields name them (patient.navn).
-    "navn", "fornavn", "mellomnavn", "etternavn", "adresse", "postnummer", "poststed", "telefon", "mobil", "epost",
-})
+_PERSONAL_KEYS = frozenset(
+    {
+        "name",
+        "address",
+        "telecom",
+        "valueHumanName",
+        "valueAddress",
+        "valueContactPoint",
+        "family",
+        "given",
+        "line",
+        "city",
+        "postalCode",
+        # The same in Norwegian, as a producer's extra envelope fields name them (patient.navn).
+        "navn",
+        "fornavn",
+        "mellomnavn",
+        "etternavn",
+        "adresse",
+        "postnummer",
+        "poststed",
+        "telefon",
+        "mobil",
+        "epost",
+    }
+)
 _PERSON_RESOURCES = frozenset({"Patient", "Person", "RelatedPerson", "Practitioner", "PractitionerRole"})
 # A ContactPoint under any other key: its system says it is a person's phone or address.
 _CONTACT_POINT_SYSTEMS = frozenset({"phone", "fax", "email", "pager", "sms"})
 # Elements of the contract's resource types (and of the common ones around them) whose Reference
 # points to a person: their display is that person's name. A Reference elsewhere counts when its
 # reference or type names a person resource.
-_PERSON_REFERENCE_KEYS = frozenset({
-    "patient", "subject", "recorder", "asserter", "performer", "actor", "author", "informant",
-    "informationSource", "requester", "enterer", "individual", "verifiedWith", "who", "valueReference",
-})
+_PERSON_REFERENCE_KEYS = frozenset(
+    {
+        "patient",
+        "subject",
+        "recorder",
+        "asserter",
+        "performer",
+        "actor",
+        "author",
+        "informant",
+        "informationSource",
+        "requester",
+        "enterer",
+        "individual",
+        "verifiedWith",
+        "who",
+        "valueReference",
+    }
+)
 _PERSON_REFERENCE = re.compile(r"(?:^|/)(?:Patient|Person|RelatedPerson|Practitioner|PractitionerRole)/")
 # A personal key, a person resource or a contact point system in quotes, or a national-ID
 # system: if none is in the raw line, no display stands outside a plain Coding, and the line has
@@ -111,7 +157,7 @@ _PERSON_REFERENCE = re.compile(r"(?:^|/)(?:Patient|Person|RelatedPerson|Practiti
 # once); the OIDs' common prefix stands for both systems (a wider net only costs a walk).
 _QUOTED_STRUCTURAL_WORD = re.compile(
     rb'"(?=[natfglcpesvmPR])(?:name|address|telecom|family|fax|given|line|city|postalCode|phone|pager|email|sms'
-    rb'|value(?:HumanName|Address|ContactPoint)|P(?:atient|erson|ractitioner(?:Role)?)|RelatedPerson'
+    rb"|value(?:HumanName|Address|ContactPoint)|P(?:atient|erson|ractitioner(?:Role)?)|RelatedPerson"
     rb'|navn|fornavn|mellomnavn|etternavn|adresse|post(?:nummer|sted)|telefon|mobil|epost)"'
 )
 # A Coding of system, code and display only: its display names a concept. Any other display (of a
@@ -179,7 +225,8 @@ def without_snomed_ct_codes(found: list[str], node: object, text: bytes) -> list
 
     walk(node)
     return [
-        written for written in found
+        written
+        for written in found
         if not (written in codes and text.count(written.encode()) == text.count(b'"' + written.encode() + b'"'))
     ]
 
@@ -228,9 +275,9 @@ def _inside_pseudonym_or_uuid(raw: bytes, start: int, end: int) -> bool:
         if first < 0 or _UUID.fullmatch(raw, first, right) is None:
             return False
         left = first
-    if raw[left - 1:left].isalnum() or raw[right:right + 1].isalnum():
+    if raw[left - 1 : left].isalnum() or raw[right : right + 1].isalnum():
         return False  # part of a longer word, not a whole value
-    rest = (raw[left:end - 11] + raw[end:right]).replace(b"-", b"")
+    rest = (raw[left : end - 11] + raw[end:right]).replace(b"-", b"")
     return max(map(rest.count, set(rest)), default=0) * 2 < len(rest)
 
 
@@ -303,4 +350,5 @@ def _refers_to_person(reference: dict, key: str) -> bool:
         return True
     target, kind = reference.get("reference"), reference.get("type")
     return (isinstance(target, str) and _PERSON_REFERENCE.search(target) is not None) or (
-        isinstance(kind, str) and kind in _PERSON_RESOURCES)
+        isinstance(kind, str) and kind in _PERSON_RESOURCES
+    )

@@ -49,15 +49,40 @@ TEXT, NATIONAL_ID, DATE, NUMBER, KEY = "[text]", "[fnr]", "[date]", "[number]", 
 MASK_TOKEN = re.compile(r"\[(?:text|fnr|date|number|key\d*)\]")
 
 _ENUMERATED_KEYS = {
-    "event_type": EVENT_TYPES, "channel": CHANNELS, "organisation_type": ORGANISATION_TYPES,
-    "health_region": HEALTH_REGIONS, "sex": SEXES,
+    "event_type": EVENT_TYPES,
+    "channel": CHANNELS,
+    "organisation_type": ORGANISATION_TYPES,
+    "health_region": HEALTH_REGIONS,
+    "sex": SEXES,
 }
 # Keys whose string values are codes in the contract or in the FHIR resources it carries.
-_CODE_KEYS = frozenset({
-    "event_id", "organisation_id", "municipality", "pseudonym", "resourceType", "id", "versionId",
-    "code", "system", "version", "reference", "profile", "url", "status", "clinicalStatus",
-    "verificationStatus", "type", "category", "criticality", "severity", "intent", "unit", "language",
-})
+_CODE_KEYS = frozenset(
+    {
+        "event_id",
+        "organisation_id",
+        "municipality",
+        "pseudonym",
+        "resourceType",
+        "id",
+        "versionId",
+        "code",
+        "system",
+        "version",
+        "reference",
+        "profile",
+        "url",
+        "status",
+        "clinicalStatus",
+        "verificationStatus",
+        "type",
+        "category",
+        "criticality",
+        "severity",
+        "intent",
+        "unit",
+        "language",
+    }
+)
 _BIRTH_KEY = re.compile(r"birth|f(?:ø|o)ds|f(?:ø|o)dt|dob", re.IGNORECASE)
 _CODE = re.compile(r"[a-z0-9][a-z0-9._:/|\-]{0,127}|(?=[^\s]*\d)[A-Za-z0-9][A-Za-z0-9._:/|\-]{0,127}")
 _URI = re.compile(r"(?:https?://|urn:)[^\s\"'<>\\]{1,200}")

@@ -49,9 +49,17 @@ TOO_DEEP = "too_deep"
 IMPLAUSIBLE_DATE = "implausible_date"
 INTERNAL_ERROR = "internal_error"
 REASON_CODES = (
-    JSON_SYNTAX, MISSING_FIELD, INVALID_VALUE, FHIR_INVALID,
-    PATIENT_REFERENCE_MISMATCH, UNRECOGNISED_TYPE, IDENTIFIER,
-    LINE_TOO_LONG, TOO_DEEP, IMPLAUSIBLE_DATE, INTERNAL_ERROR,
+    JSON_SYNTAX,
+    MISSING_FIELD,
+    INVALID_VALUE,
+    FHIR_INVALID,
+    PATIENT_REFERENCE_MISMATCH,
+    UNRECOGNISED_TYPE,
+    IDENTIFIER,
+    LINE_TOO_LONG,
+    TOO_DEEP,
+    IMPLAUSIBLE_DATE,
+    INTERNAL_ERROR,
 )
 
 _ORGANISATION_ID = re.compile(r"\d{9}")
@@ -270,13 +278,17 @@ def validate_line(raw: bytes, delivered_at: datetime | None = None, limits: Boun
     limits = limits or bounds()
     if len(raw) > limits.max_line_bytes:
         # Not even masked: the text is not kept, the file holds it for a replay.
-        return Rejection(LINE_TOO_LONG, f"line of {len(raw)} bytes, longer than the bound of "
-                                        f"{limits.max_line_bytes} bytes (text not kept)", "")
+        return Rejection(
+            LINE_TOO_LONG,
+            f"line of {len(raw)} bytes, longer than the bound of {limits.max_line_bytes} bytes (text not kept)",
+            "",
+        )
     try:
         if nested_deeper_than(raw, limits.max_json_depth):
             # Masked as text: parsing it is what the bound prevents.
-            return _refused(TOO_DEEP, f"JSON nested deeper than the bound of {limits.max_json_depth} levels", raw,
-                            as_text=True)
+            return _refused(
+                TOO_DEEP, f"JSON nested deeper than the bound of {limits.max_json_depth} levels", raw, as_text=True
+            )
         return _validate(raw, _Dates.of(limits, delivered_at))
     except Exception as error:  # noqa: BLE001 (one line's failure must not stop the run)
         return _refused(INTERNAL_ERROR, f"internal error: {error_location(error)}", raw, as_text=True)
@@ -297,7 +309,9 @@ def _validate(raw: bytes, dates: _Dates) -> Event | Rejection:
         ids_in_text = identifiers.national_ids_in_text(text)
     if ids_in_text:
         ids_in_text = identifiers.without_snomed_ct_codes(ids_in_text, obj, text)
-    findings, values = identifiers.structural_identifiers(obj) if identifiers.may_hold_structural_identifiers(raw) else ([], [])
+    findings, values = (
+        identifiers.structural_identifiers(obj) if identifiers.may_hold_structural_identifiers(raw) else ([], [])
+    )
     if ids_in_text or findings:
         what = (["national identity number"] if ids_in_text else []) + findings
         return _refused(IDENTIFIER, "direct identifier: " + "; ".join(what[:5]), raw, values)
@@ -320,14 +334,19 @@ def _refused(code: str, reason: str, raw: bytes, personal: list[str] = (), *, as
 
 def _plausible_dates(occurred_at: datetime, resource: dict, dates: _Dates) -> None:
     if not dates.earliest <= occurred_at <= dates.latest:
-        raise _Refused(IMPLAUSIBLE_DATE, f"occurred_at: {occurred_at.isoformat()} is not between "
-                                         f"{dates.earliest.isoformat()} and the file's delivery plus the allowed days")
+        raise _Refused(
+            IMPLAUSIBLE_DATE,
+            f"occurred_at: {occurred_at.isoformat()} is not between "
+            f"{dates.earliest.isoformat()} and the file's delivery plus the allowed days",
+        )
     recorded = resource.get("recordedDate")
     # ISO dates compare as text; a date-only or year-month value against the same length.
     latest_day = dates.latest.astimezone(_OSLO).date().isoformat()
     if isinstance(recorded, str) and recorded[:10] > latest_day[: len(recorded[:10])]:
-        raise _Refused(IMPLAUSIBLE_DATE, f"resource.recordedDate: {recorded[:40]!r} is after the file's delivery "
-                                         "plus the allowed days")
+        raise _Refused(
+            IMPLAUSIBLE_DATE,
+            f"resource.recordedDate: {recorded[:40]!r} is after the file's delivery plus the allowed days",
+        )
 
 
 def _event(obj: dict, dates: _Dates) -> Event:
@@ -347,7 +366,22 @@ def _event(obj: dict, dates: _Dates) -> Event:
     resource_type, resource_id, version, kind, resource_json = _resource(obj, pseudonym)
     _plausible_dates(occurred_at, obj["resource"], dates)
     return Event(
-        event_id, event_type, occurred_at, channel, organisation_type, organisation_id,
-        organisation_region, organisation_municipality, source_system, pseudonym, birth_year,
-        sex, patient_municipality, resource_type, resource_id, version, kind, resource_json,
+        event_id,
+        event_type,
+        occurred_at,
+        channel,
+        organisation_type,
+        organisation_id,
+        organisation_region,
+        organisation_municipality,
+        source_system,
+        pseudonym,
+        birth_year,
+        sex,
+        patient_municipality,
+        resource_type,
+        resource_id,
+        version,
+        kind,
+        resource_json,
     )

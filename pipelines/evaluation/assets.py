@@ -57,8 +57,11 @@ def goal_evaluation(context: AssetExecutionContext):
     yield from _results(written, goals_version=goals.version, goals_file=str(goals.path))
 
 
-@multi_asset(specs=_specs(ROLLOUT_TABLES, ["new_persons_by_region_month", "api_first_use_by_region"]),
-             can_subset=False, pool=POOL)
+@multi_asset(
+    specs=_specs(ROLLOUT_TABLES, ["new_persons_by_region_month", "api_first_use_by_region"]),
+    can_subset=False,
+    pool=POOL,
+)
 def rollout_evaluation(context: AssetExecutionContext):
     """Estimate the effect of the API rollout on new registrations (pipelines/evaluation/effect.py)."""
     with warehouse_lock(paths()), reported_as_no_room("the warehouse"):

@@ -170,13 +170,21 @@ def estimation_window(panel: Panel) -> Panel:
         raise NotEstimable("no region has sent anything through the API yet")
     start = max(0, month_index(min(live)) - PRE_MONTHS - month_index(panel.month_starts[0]))
     return Panel(
-        panel.regions, panel.month_starts[start:], panel.new_persons[:, start:], panel.population[:, start:],
+        panel.regions,
+        panel.month_starts[start:],
+        panel.new_persons[:, start:],
+        panel.population[:, start:],
         panel.go_live,
     )
 
 
-def fit_untreated(counts: np.ndarray, exposure: np.ndarray, untreated: np.ndarray,
-                  tolerance: float = 1e-10, max_iterations: int = 10_000) -> np.ndarray:
+def fit_untreated(
+    counts: np.ndarray,
+    exposure: np.ndarray,
+    untreated: np.ndarray,
+    tolerance: float = 1e-10,
+    max_iterations: int = 10_000,
+) -> np.ndarray:
     """Expected counts ``exposure * region_level * month_level`` for every cell, the levels being
     the Poisson maximum-likelihood fit on the untreated cells (iterative proportional fitting:
     fitted and observed totals agree for every region and every month over untreated cells).
@@ -190,8 +198,7 @@ def fit_untreated(counts: np.ndarray, exposure: np.ndarray, untreated: np.ndarra
             # Sums over untreated cells only (a month without any has an unknown, NaN, level).
             region_level = region_totals / np.where(untreated, exposure * month_level[None, :], 0.0).sum(axis=1)
             new_month_level = month_totals / np.where(untreated, exposure * region_level[:, None], 0.0).sum(axis=0)
-            change = np.nanmax(np.abs(new_month_level - month_level) / np.maximum(new_month_level, 1e-300),
-                               initial=0.0)
+            change = np.nanmax(np.abs(new_month_level - month_level) / np.maximum(new_month_level, 1e-300), initial=0.0)
             month_level = new_month_level
             if change < tolerance:
                 break
@@ -229,7 +236,9 @@ def _cell_sets(event_months: np.ndarray, usable: np.ndarray) -> dict[tuple[str, 
     """Every estimate's region-months (only non-empty sets)."""
     sets: dict[tuple[str, int | None], np.ndarray] = {
         ("relative_change_from_month_12", None): usable & (event_months >= FULL_EFFECT_FROM_MONTH),
-        ("relative_change_months_0_to_11", None): usable & (event_months >= 0) & (event_months < FULL_EFFECT_FROM_MONTH),
+        ("relative_change_months_0_to_11", None): usable
+        & (event_months >= 0)
+        & (event_months < FULL_EFFECT_FROM_MONTH),
     }
     last = int(np.nanmax(np.where(usable, event_months, np.nan)))
     for k in range(-LEADS, last + 1):
@@ -259,8 +268,9 @@ def _ratios(counts: np.ndarray, expected: np.ndarray, sets) -> np.ndarray:
     return np.array([counts[cells].sum() / expected[cells].sum() - 1 for cells in sets.values()])
 
 
-def estimate_rollout_effect(panel: Panel, draws: int = BOOTSTRAP_DRAWS, block_months: int = BLOCK_MONTHS,
-                            seed: int = BOOTSTRAP_SEED) -> RolloutEstimate:
+def estimate_rollout_effect(
+    panel: Panel, draws: int = BOOTSTRAP_DRAWS, block_months: int = BLOCK_MONTHS, seed: int = BOOTSTRAP_SEED
+) -> RolloutEstimate:
     """The estimates of the module docstring, with block-bootstrap intervals."""
     panel = estimation_window(panel)
     event_months = panel.event_months()
@@ -318,8 +328,7 @@ def estimate_rollout_effect(panel: Panel, draws: int = BOOTSTRAP_DRAWS, block_mo
     high = (1 + point) * np.exp(-error_low) - 1
 
     results = [
-        Effect(name, k, float(p), float(lo), float(hi),
-               int(cells.any(axis=1).sum()), int(cells.sum()))
+        Effect(name, k, float(p), float(lo), float(hi), int(cells.any(axis=1).sum()), int(cells.sum()))
         for (name, k), cells, p, lo, hi in zip(sets, sets.values(), point, low, high, strict=True)
     ]
     return RolloutEstimate(
@@ -337,8 +346,17 @@ def effect_rows(estimate: RolloutEstimate | None) -> dict[str, list[tuple]]:
         return {"rollout_effect": [], "rollout_event_study": []}
     return {
         "rollout_effect": [
-            (e.estimand, ESTIMANDS[e.estimand], e.estimate, e.ci_low, e.ci_high, CONFIDENCE_LEVEL, METHOD,
-             e.n_regions, e.n_months)
+            (
+                e.estimand,
+                ESTIMANDS[e.estimand],
+                e.estimate,
+                e.ci_low,
+                e.ci_high,
+                CONFIDENCE_LEVEL,
+                METHOD,
+                e.n_regions,
+                e.n_months,
+            )
             for e in estimate.effects
         ],
         "rollout_event_study": [

@@ -122,7 +122,7 @@ def backtest(series: Series, window: int = WINDOW_MONTHS) -> list[BacktestError]
     forecast every later point."""
     errors = []
     for end in range(window, len(series.months)):
-        if np.ptp(series.values[end - window:end]) == 0:
+        if np.ptp(series.values[end - window : end]) == 0:
             continue
         later_months = series.months[end:]
         forecasts = trend_forecast(series.months[:end], series.values[:end], later_months, window)
@@ -154,7 +154,9 @@ class ErrorBands:
 
     @classmethod
     def from_errors(cls, errors: Iterable[BacktestError], min_errors: int = MIN_ERRORS) -> ErrorBands:
-        return cls({h: half_width(group) for h, group in _errors_by_horizon(errors).items() if len(group) >= min_errors})
+        return cls(
+            {h: half_width(group) for h, group in _errors_by_horizon(errors).items() if len(group) >= min_errors}
+        )
 
     def __bool__(self) -> bool:
         return bool(self.half_widths)
@@ -197,11 +199,17 @@ def summarise_backtest(errors: list[BacktestError], min_errors: int = MIN_ERRORS
                 continue
             checks += 1
             covered += abs(e.error) <= half_width(known)
-        summaries.append(HorizonSummary(
-            horizon, len(group), float(np.mean([e.error for e in group])), float(absolute.mean()),
-            float(100 * np.mean(relative)) if relative else None,
-            checks, covered / checks if checks else None,
-        ))
+        summaries.append(
+            HorizonSummary(
+                horizon,
+                len(group),
+                float(np.mean([e.error for e in group])),
+                float(absolute.mean()),
+                float(100 * np.mean(relative)) if relative else None,
+                checks,
+                covered / checks if checks else None,
+            )
+        )
     return summaries
 
 
@@ -263,8 +271,9 @@ def forecast_goal(goal: Goal, series: Series) -> GoalForecast:
         path.append((month_end(month), value, max(0.0, value - width), min(ceiling, value + width)))
     _, *at_target = path[-1]
     _, lower, upper = at_target
-    return GoalForecast(goal, latest_month, latest_value, path, tuple(at_target), status_of(goal, lower, upper),
-                        summary, bands.longest)
+    return GoalForecast(
+        goal, latest_month, latest_value, path, tuple(at_target), status_of(goal, lower, upper), summary, bands.longest
+    )
 
 
 def goal_rows(goals: Goals, forecasts: list[GoalForecast]) -> dict[str, list[tuple]]:
@@ -273,15 +282,39 @@ def goal_rows(goals: Goals, forecasts: list[GoalForecast]) -> dict[str, list[tup
     for f in forecasts:
         g = f.goal
         at_target = f.at_target or (None, None, None)
-        status.append((
-            g.id, g.metric, g.scope, g.baseline_value, g.baseline_date, g.target_value, g.target_date,
-            f.latest_value, month_end(f.latest_month) if f.latest_month is not None else None,
-            *at_target, f.status, f.backtested_months, METHOD, g.illustrative, goals.version,
-        ))
+        status.append(
+            (
+                g.id,
+                g.metric,
+                g.scope,
+                g.baseline_value,
+                g.baseline_date,
+                g.target_value,
+                g.target_date,
+                f.latest_value,
+                month_end(f.latest_month) if f.latest_month is not None else None,
+                *at_target,
+                f.status,
+                f.backtested_months,
+                METHOD,
+                g.illustrative,
+                goals.version,
+            )
+        )
         paths += [(g.id, *point) for point in f.path]
         backtests += [
-            (g.id, g.metric, g.scope, s.horizon, s.forecasts, s.mean_error, s.mae, s.mape,
-             s.interval_checks, s.interval_coverage)
+            (
+                g.id,
+                g.metric,
+                g.scope,
+                s.horizon,
+                s.forecasts,
+                s.mean_error,
+                s.mae,
+                s.mape,
+                s.interval_checks,
+                s.interval_coverage,
+            )
             for s in f.backtest
         ]
     return {"goal_status": status, "goal_forecasts": paths, "forecast_backtest": backtests}

@@ -61,12 +61,20 @@ def known_metrics() -> Mapping[str, MetricKind]:
 def _metric_kinds(manifest: Path, modified_ns: int) -> Mapping[str, MetricKind]:
     return {metric_id: metric_kind(metric) for metric_id, metric in read_metric_registry(manifest).items()}
 
+
 SCOPES = (NATIONAL, *HEALTH_REGIONS)
 TOP_LEVEL_FIELDS = ("version", "note", "goals")
 GOAL_FIELDS = (
-    "id", "metric", "scope", "baseline_value", "baseline_date", "target_value", "target_date",
-    "illustrative", "note",
-)  # fmt: skip
+    "id",
+    "metric",
+    "scope",
+    "baseline_value",
+    "baseline_date",
+    "target_value",
+    "target_date",
+    "illustrative",
+    "note",
+)
 
 
 class GoalsError(ValueError):
@@ -259,8 +267,11 @@ def _validated(model: type[BaseModel], document: object, problems: list[str], la
             if item["type"] == "missing":
                 problems.append(f"{label}field '{field}': missing")
             elif item["type"] == "extra_forbidden":
-                problems.append(f"{label}field '{field}': unknown field (allowed: {allowed})" if label
-                                else f"unknown field '{field}' (allowed: {allowed})")
+                problems.append(
+                    f"{label}field '{field}': unknown field (allowed: {allowed})"
+                    if label
+                    else f"unknown field '{field}' (allowed: {allowed})"
+                )
             elif field:
                 problems.append(f"{label}field '{field}': {text}")
             else:

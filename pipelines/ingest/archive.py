@@ -77,7 +77,7 @@ def masked_content(data: bytes, masked_lines: dict[int, str]) -> bytes:
     """The decompressed file with the given lines (numbered as ``landing.split_lines`` does)
     replaced by their masked text; the BOM, line ends and every other line stay byte-identical."""
     bom = BOM if data.startswith(BOM) else b""
-    lines = data[len(bom):].split(b"\n")
+    lines = data[len(bom) :].split(b"\n")
     for number, text in masked_lines.items():
         carriage_return = b"\r" if lines[number - 1].endswith(b"\r") else b""
         lines[number - 1] = text.encode("utf-8") + carriage_return

@@ -37,7 +37,9 @@ class IngestionFailed(RuntimeError):
 
 
 @multi_asset(
-    specs=[AssetSpec(AssetKey(["raw", name]), description=text, group_name="ingest") for name, text in RAW_TABLES.items()],
+    specs=[
+        AssetSpec(AssetKey(["raw", name]), description=text, group_name="ingest") for name, text in RAW_TABLES.items()
+    ],
     can_subset=False,
     pool=POOL,
 )
@@ -63,14 +65,19 @@ def raw_tables(context: AssetExecutionContext):
     if unreconciled:
         raise ReconciliationError(f"line counts do not reconcile for {', '.join(unreconciled)}")
     for file in report.rejected:
-        context.log.warning("rejected landing file %s: %s; moved to rejected/%s", file.shown_name, file.reason,
-                            file.stored_as)
+        context.log.warning(
+            "rejected landing file %s: %s; moved to rejected/%s", file.shown_name, file.reason, file.stored_as
+        )
     for name in report.already_ingested:
         context.log.info("landing file %s was already ingested with the same content: archived", name)
     context.log.info(
         "ingested %d files: %d lines read, %d loaded, %d duplicates, %d quarantined (%.0f lines/s)",
-        len(report.files), report.total("lines_read"), report.total("loaded"),
-        report.total("duplicates"), report.total("quarantined"), report.events_per_second,
+        len(report.files),
+        report.total("lines_read"),
+        report.total("loaded"),
+        report.total("duplicates"),
+        report.total("quarantined"),
+        report.events_per_second,
     )
     per_file = MetadataValue.md(
         "| file | read | loaded | duplicates | quarantined |\n|---|---|---|---|---|\n"
@@ -82,7 +89,8 @@ def raw_tables(context: AssetExecutionContext):
     summary = report.as_metadata()
     rejected = MetadataValue.json([[f.shown_name, f.reason_code, f.reason, f.stored_as] for f in report.rejected])
     yield MaterializeResult(asset_key=AssetKey(["raw", "events"]), metadata={**summary, "per_file": per_file})
-    yield MaterializeResult(asset_key=AssetKey(["raw", "ingested_files"]),
-                            metadata={"files": summary["files"], REJECTED_FILES: rejected})
+    yield MaterializeResult(
+        asset_key=AssetKey(["raw", "ingested_files"]), metadata={"files": summary["files"], REJECTED_FILES: rejected}
+    )
     for name in ("quarantine", "duplicate_deliveries"):
         yield MaterializeResult(asset_key=AssetKey(["raw", name]), metadata={"files": summary["files"]})

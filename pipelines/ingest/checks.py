@@ -106,8 +106,12 @@ def volume_drops(con: duckdb.DuckDBPyConnection, share: float) -> list[tuple]:
     ).fetchall()
 
 
-@asset_check(asset=AssetKey(["raw", "ingested_files"]), blocking=True, pool=POOL,
-             description="Every file: lines read = loaded + duplicates + quarantined, and each equals the rows written.")
+@asset_check(
+    asset=AssetKey(["raw", "ingested_files"]),
+    blocking=True,
+    pool=POOL,
+    description="Every file: lines read = loaded + duplicates + quarantined, and each equals the rows written.",
+)
 def files_reconcile() -> AssetCheckResult:
     with _read_only() as con:
         failures = file_reconciliation_failures(con)
@@ -118,8 +122,12 @@ def files_reconcile() -> AssetCheckResult:
     )
 
 
-@asset_check(asset=AssetKey("stg_registration_events"), blocking=True, pool=POOL,
-             description="The staging model holds exactly the loaded events, in total and on every event day.")
+@asset_check(
+    asset=AssetKey("stg_registration_events"),
+    blocking=True,
+    pool=POOL,
+    description="The staging model holds exactly the loaded events, in total and on every event day.",
+)
 def staging_matches_loaded_events() -> AssetCheckResult:
     with _read_only() as con:
         failures = staging_reconciliation_failures(con)
@@ -127,12 +135,20 @@ def staging_matches_loaded_events() -> AssetCheckResult:
         staged = con.execute("select count(*) from main.stg_registration_events").fetchone()[0]
     return AssetCheckResult(
         passed=not failures and loaded == staged,
-        metadata={"loaded": loaded, "staged": staged, "failing_days": MetadataValue.json([str(r[0]) for r in failures[:50]])},
+        metadata={
+            "loaded": loaded,
+            "staged": staged,
+            "failing_days": MetadataValue.json([str(r[0]) for r in failures[:50]]),
+        },
     )
 
 
-@asset_check(asset=AssetKey("stg_registration_events"), blocking=False, pool=POOL,
-             description="Warns about days whose events fell sharply against the same weekday's recent median.")
+@asset_check(
+    asset=AssetKey("stg_registration_events"),
+    blocking=False,
+    pool=POOL,
+    description="Warns about days whose events fell sharply against the same weekday's recent median.",
+)
 def daily_volume_drop() -> AssetCheckResult:
     share = float(os.environ.get("KRITINFO_VOLUME_DROP_SHARE", DEFAULT_VOLUME_DROP_SHARE))
     with _read_only() as con:

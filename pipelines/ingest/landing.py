@@ -34,8 +34,13 @@ NOT_REGULAR_FILE = "not_regular_file"
 UNREADABLE = "unreadable"
 BAD_GZIP = "bad_gzip"
 TOO_LARGE = "too_large"
-_KINDS = {stat.S_IFIFO: "named pipe", stat.S_IFCHR: "character device", stat.S_IFBLK: "block device",
-          stat.S_IFSOCK: "socket", stat.S_IFDIR: "directory"}
+_KINDS = {
+    stat.S_IFIFO: "named pipe",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+    stat.S_IFSOCK: "socket",
+    stat.S_IFDIR: "directory",
+}
 
 
 def ready_files(landing: Path) -> list[Path]:
@@ -46,8 +51,7 @@ def ready_files(landing: Path) -> list[Path]:
     if not landing.is_dir():
         return []
     return sorted(
-        path for path in landing.iterdir()
-        if not path.name.startswith(".") and path.name.endswith(EVENT_FILE_SUFFIXES)
+        path for path in landing.iterdir() if not path.name.startswith(".") and path.name.endswith(EVENT_FILE_SUFFIXES)
     )
 
 
@@ -157,7 +161,7 @@ def read_file(path: Path, max_bytes: int | None = None) -> bytes:
         raise _unreadable(path, "its gzip data is damaged or cut short") from None
     except OSError as error:
         raise _unreadable(path, error.strerror or "it cannot be read") from None
-    return data[len(BOM):] if data.startswith(BOM) else data
+    return data[len(BOM) :] if data.startswith(BOM) else data
 
 
 def _read_bounded(path: Path, file: BinaryIO, max_bytes: int | None) -> bytes:

@@ -66,8 +66,15 @@ class RefusedLine(NamedTuple):
     masked_text: str
 
 
-_REFUSED_SCHEMA = pa.schema([("source_file", pa.string()), ("source_line", pa.int32()), ("reason_code", pa.string()),
-                             ("reason", pa.string()), ("masked_text", pa.string())])
+_REFUSED_SCHEMA = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("source_line", pa.int32()),
+        ("reason_code", pa.string()),
+        ("reason", pa.string()),
+        ("masked_text", pa.string()),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -147,8 +154,10 @@ class LineOutcomes:
         quarantined: dict[str, int] = {}
         for line in self.quarantined:
             quarantined[line.source_file] = quarantined.get(line.source_file, 0) + 1
-        return {name: LineCounts(loaded.get(name, 0), duplicates.get(name, 0), quarantined.get(name, 0))
-                for name in loaded.keys() | duplicates.keys() | quarantined.keys()}
+        return {
+            name: LineCounts(loaded.get(name, 0), duplicates.get(name, 0), quarantined.get(name, 0))
+            for name in loaded.keys() | duplicates.keys() | quarantined.keys()
+        }
 
 
 def _count_by_file(lines: pa.Table) -> dict[str, int]:
@@ -186,14 +195,25 @@ def _plan_parts(path: Path, delivered_at: datetime, limits: Bounds) -> list[_Par
 
 def _validate_parts(parts: list[_Part], limits: Bounds) -> list[ValidatedLines]:
     """Worker: read and validate some parts; the main process never handles the lines."""
-    return [validate_lines(part.path.name, part.first_line,
-                           split_lines(read_file(part.path, limits.max_file_bytes)[part.start : part.end]),
-                           part.delivered_at, limits)
-            for part in parts]
+    return [
+        validate_lines(
+            part.path.name,
+            part.first_line,
+            split_lines(read_file(part.path, limits.max_file_bytes)[part.start : part.end]),
+            part.delivered_at,
+            limits,
+        )
+        for part in parts
+    ]
 
 
-def validate_lines(source_file: str, first_line: int, lines: list[bytes],
-                   delivered_at: datetime | None = None, limits: Bounds | None = None) -> ValidatedLines:
+def validate_lines(
+    source_file: str,
+    first_line: int,
+    lines: list[bytes],
+    delivered_at: datetime | None = None,
+    limits: Bounds | None = None,
+) -> ValidatedLines:
     """Validate the lines of a file delivered at `delivered_at` (default: now; see validate_line)."""
     limits = limits or bounds()
     columns: dict[str, list] = {name: [] for name in _EVENT_FIELDS}
@@ -217,8 +237,9 @@ def validate_lines(source_file: str, first_line: int, lines: list[bytes],
     return ValidatedLines(source_file, len(lines) - blank, blank, pa.table(columns, schema=ACCEPTED_SCHEMA), refused)
 
 
-def _batches(files: list[tuple[Path, Inspection]], limits: Bounds
-             ) -> Iterator[tuple[list[tuple[Path, Inspection]], list[list[_Part]]]]:
+def _batches(
+    files: list[tuple[Path, Inspection]], limits: Bounds
+) -> Iterator[tuple[list[tuple[Path, Inspection]], list[list[_Part]]]]:
     """Batches of whole files (one transaction each), as tasks of about CHUNK_BYTES of parts."""
     batch: list[tuple[Path, Inspection]] = []
     tasks: list[list[_Part]] = [[]]
@@ -244,8 +265,7 @@ def _delivered_at(inspection: Inspection) -> datetime:
     return datetime.fromtimestamp(inspection.mtime, UTC)
 
 
-def _submit(executor: Executor | None, tasks: list[list[_Part]], limits: Bounds
-            ) -> list[Future | list[ValidatedLines]]:
+def _submit(executor: Executor | None, tasks: list[list[_Part]], limits: Bounds) -> list[Future | list[ValidatedLines]]:
     if executor is None:
         return [_validate_parts(task, limits) for task in tasks]
     return [executor.submit(_validate_parts, task, limits) for task in tasks]
@@ -367,8 +387,13 @@ def _write_batch(con, batch: list[tuple[Path, Inspection]], submitted: list) -> 
                     sha256=inspection.sha256,
                 )
             )
-        insert_rows(con, "raw.ingested_files", pa.Table.from_pylist([asdict(c) for c in counts]),
-                    "*, $now as ingested_at", {"now": now})
+        insert_rows(
+            con,
+            "raw.ingested_files",
+            pa.Table.from_pylist([asdict(c) for c in counts]),
+            "*, $now as ingested_at",
+            {"now": now},
+        )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -386,15 +411,17 @@ def _registered(con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> It
         con.unregister(name)
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, columns: str, params: dict,
-                on_conflict: str = "") -> None:
+def insert_rows(
+    con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, columns: str, params: dict, on_conflict: str = ""
+) -> None:
     """Insert ``rows`` into ``table`` by name, as ``select {columns}`` from them."""
     with _registered(con, "rows_to_insert", rows):
         con.execute(f"insert into {table} by name select {columns} from rows_to_insert {on_conflict}", params)
 
 
-def load_validated_lines(con: duckdb.DuckDBPyConnection, validated: Sequence[ValidatedLines],
-                         now: datetime) -> LineOutcomes:
+def load_validated_lines(
+    con: duckdb.DuckDBPyConnection, validated: Sequence[ValidatedLines], now: datetime
+) -> LineOutcomes:
     """Put each validated line where it belongs, as of ``now``, in the caller's transaction.
 
     The first accepted line, in (file, line) order, of each event_id not yet in raw.events is
@@ -433,13 +460,20 @@ def load_validated_lines(con: duckdb.DuckDBPyConnection, validated: Sequence[Val
             ).to_arrow_table()
     if refused:
         # A replayed line still refused is quarantined already: it takes its new reason, keeps its time.
-        insert_rows(con, "raw.quarantine", pa.Table.from_pylist([line._asdict() for line in refused], _REFUSED_SCHEMA),
-                    "*, $now as quarantined_at", {"now": now},
-                    "on conflict (source_file, source_line) do update set reason_code = excluded.reason_code, "
-                    "reason = excluded.reason, masked_text = excluded.masked_text")
+        insert_rows(
+            con,
+            "raw.quarantine",
+            pa.Table.from_pylist([line._asdict() for line in refused], _REFUSED_SCHEMA),
+            "*, $now as quarantined_at",
+            {"now": now},
+            "on conflict (source_file, source_line) do update set reason_code = excluded.reason_code, "
+            "reason = excluded.reason, masked_text = excluded.masked_text",
+        )
     placed = pa.concat_tables([loaded, duplicates])
     if placed.num_rows:
         with _registered(con, "placed_lines", placed):
-            con.execute("delete from raw.quarantine as q using placed_lines as p "
-                        "where q.source_file = p.source_file and q.source_line = p.source_line")
+            con.execute(
+                "delete from raw.quarantine as q using placed_lines as p "
+                "where q.source_file = p.source_file and q.source_line = p.source_line"
+            )
     return LineOutcomes(loaded, duplicates, refused)

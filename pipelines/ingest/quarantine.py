@@ -83,8 +83,9 @@ class _ReplayedLine(NamedTuple):
     reason_code: str | None  # when still quarantined
 
 
-_REPLAYED_SCHEMA = pa.schema([("source_file", pa.string()), ("source_line", pa.int32()), ("outcome", pa.string()),
-                              ("reason_code", pa.string())])
+_REPLAYED_SCHEMA = pa.schema(
+    [("source_file", pa.string()), ("source_line", pa.int32()), ("outcome", pa.string()), ("reason_code", pa.string())]
+)
 
 
 @dataclass(frozen=True)
@@ -183,8 +184,15 @@ def _revalidate(paths: Paths, selected: list[_LineAt]) -> _Revalidation:
             continue
         if not raw.strip():  # an emptied line is still no event; validate_lines would skip it uncounted
             refused = validate_line(raw)
-            validated.append(ValidatedLines(at.source_file, 1, 0, ACCEPTED_SCHEMA.empty_table(), [
-                RefusedLine(*at, refused.reason_code, refused.reason, refused.masked_text)]))
+            validated.append(
+                ValidatedLines(
+                    at.source_file,
+                    1,
+                    0,
+                    ACCEPTED_SCHEMA.empty_table(),
+                    [RefusedLine(*at, refused.reason_code, refused.reason, refused.masked_text)],
+                )
+            )
             continue
         validated.append(validate_lines(at.source_file, at.source_line, [raw]))
     return _Revalidation(validated, missing, masked)
@@ -216,14 +224,20 @@ def replay(paths: Paths, reason: str | None = None, source_file: str | None = No
 
 def _replay(con: duckdb.DuckDBPyConnection, paths: Paths, where: str, params: list) -> ReplayReport:
     now = datetime.now(UTC)
-    selected = [_LineAt(*row) for row in con.execute(
-        f"select source_file, source_line from raw.quarantine where {where} order by 1, 2", params
-    ).fetchall()]
+    selected = [
+        _LineAt(*row)
+        for row in con.execute(
+            f"select source_file, source_line from raw.quarantine where {where} order by 1, 2", params
+        ).fetchall()
+    ]
     revalidation = _revalidate(paths, selected)
     # As in ingestion: the first delivery of an event_id not yet loaded is loaded, the rest are duplicates.
     outcomes = load_validated_lines(con, revalidation.validated, now)
-    moved = [(counts.loaded, counts.duplicates, counts.loaded + counts.duplicates, source_file)
-             for source_file, counts in outcomes.counts_by_file().items() if counts.loaded or counts.duplicates]
+    moved = [
+        (counts.loaded, counts.duplicates, counts.loaded + counts.duplicates, source_file)
+        for source_file, counts in outcomes.counts_by_file().items()
+        if counts.loaded or counts.duplicates
+    ]
     if moved:
         con.executemany(
             "update raw.ingested_files set loaded = loaded + ?, duplicates = duplicates + ?, "
@@ -232,25 +246,38 @@ def _replay(con: duckdb.DuckDBPyConnection, paths: Paths, where: str, params: li
         )
     replayed = (
         [_ReplayedLine(row["source_file"], row["source_line"], LOADED, None) for row in outcomes.loaded.to_pylist()]
-        + [_ReplayedLine(row["source_file"], row["source_line"], DUPLICATE, None)
-           for row in outcomes.duplicates.to_pylist()]
-        + [_ReplayedLine(line.source_file, line.source_line, STILL_QUARANTINED, line.reason_code)
-           for line in outcomes.quarantined]
+        + [
+            _ReplayedLine(row["source_file"], row["source_line"], DUPLICATE, None)
+            for row in outcomes.duplicates.to_pylist()
+        ]
+        + [
+            _ReplayedLine(line.source_file, line.source_line, STILL_QUARANTINED, line.reason_code)
+            for line in outcomes.quarantined
+        ]
         + [_ReplayedLine(*at, SOURCE_MISSING, None) for at in revalidation.missing]
     )
     if replayed:
-        insert_rows(con, "raw.quarantine_replays",
-                    pa.Table.from_pylist([line._asdict() for line in replayed], _REPLAYED_SCHEMA),
-                    "*, $now as replayed_at", {"now": now})
+        insert_rows(
+            con,
+            "raw.quarantine_replays",
+            pa.Table.from_pylist([line._asdict() for line in replayed], _REPLAYED_SCHEMA),
+            "*, $now as replayed_at",
+            {"now": now},
+        )
     return ReplayReport(
-        {LOADED: outcomes.loaded.num_rows, DUPLICATE: outcomes.duplicates.num_rows,
-         STILL_QUARANTINED: len(outcomes.quarantined), SOURCE_MISSING: len(revalidation.missing)},
+        {
+            LOADED: outcomes.loaded.num_rows,
+            DUPLICATE: outcomes.duplicates.num_rows,
+            STILL_QUARANTINED: len(outcomes.quarantined),
+            SOURCE_MISSING: len(revalidation.missing),
+        },
         dict(Counter(line.reason_code for line in outcomes.quarantined).most_common()),
         revalidation.masked,
     )
 
 
 # What `kritinfo quarantine` prints. Texts come from raw.quarantine, where they are masked.
+
 
 def _shortened(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
@@ -285,18 +312,25 @@ def format_summary(summary: QuarantineSummary, files_shown: int = 20) -> str:
 
 def format_replay(report: ReplayReport) -> str:
     kept = (
-        [(f"{report.masked_lines_kept} lines were left as they are: only their masked text is kept, "
-          "which is not what was delivered (write the producer's corrected line in its place in the "
-          "archived file, or have it delivered again in a new file)")]
-        if report.masked_lines_kept else []
+        [
+            (
+                f"{report.masked_lines_kept} lines were left as they are: only their masked text is kept, "
+                "which is not what was delivered (write the producer's corrected line in its place in the "
+                "archived file, or have it delivered again in a new file)"
+            )
+        ]
+        if report.masked_lines_kept
+        else []
     )
     if not report.replayed:
         return "\n".join(["no quarantined lines to replay match", *kept])
     o = report.outcomes
     out = [
-        (f"replayed {report.replayed} quarantined lines: {o[LOADED]} loaded, {o[DUPLICATE]} duplicates "
-         f"(event already loaded), {o[STILL_QUARANTINED]} still quarantined, "
-         f"{o[SOURCE_MISSING]} not found in their original file")
+        (
+            f"replayed {report.replayed} quarantined lines: {o[LOADED]} loaded, {o[DUPLICATE]} duplicates "
+            f"(event already loaded), {o[STILL_QUARANTINED]} still quarantined, "
+            f"{o[SOURCE_MISSING]} not found in their original file"
+        )
     ]
     if report.still_quarantined_by_reason:
         reasons = ", ".join(f"{code} {n}" for code, n in report.still_quarantined_by_reason.items())

@@ -53,8 +53,15 @@ def reject(con, paths: Paths, path: Path, inspection: Inspection) -> RejectedFil
     stored_as = f"{now:%Y%m%dT%H%M%S%fZ}-{shown}" if kept else None
     con.execute(
         "insert into raw.rejected_files values ($shown, $stored, $size, $sha256, $code, $reason, $now)",
-        {"shown": shown, "stored": stored_as, "size": inspection.size_bytes, "sha256": inspection.sha256,
-         "code": inspection.problem, "reason": inspection.reason, "now": now},
+        {
+            "shown": shown,
+            "stored": stored_as,
+            "size": inspection.size_bytes,
+            "sha256": inspection.sha256,
+            "code": inspection.problem,
+            "reason": inspection.reason,
+            "now": now,
+        },
     )
     if kept:
         # rename moves the directory entry itself: a link's target and a pipe's writer are untouched.

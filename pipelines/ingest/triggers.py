@@ -36,8 +36,12 @@ everything_job = define_asset_job(
 )
 
 
-@schedule(job=everything_job, cron_schedule="0 6 * * *", execution_timezone="Europe/Oslo",
-          default_status=DefaultScheduleStatus.RUNNING)
+@schedule(
+    job=everything_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="Europe/Oslo",
+    default_status=DefaultScheduleStatus.RUNNING,
+)
 def kritinfo_daily(context: ScheduleEvaluationContext) -> RunRequest:
     """Every morning: new files, the late-arrival window of event days, marts and publish."""
     return RunRequest(tags=recent_days_tags(context.scheduled_execution_time.date()))

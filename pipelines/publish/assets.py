@@ -34,12 +34,21 @@ def serving_copy_asset() -> AssetsDefinition:
     """The publish asset, waiting for every mart the manifest marks as published."""
     published_marts = [AssetKey(table.name) for table in published_tables(dbt_project.manifest_path)]
 
-    @asset(deps=published_marts + EVALUATION_OUTPUTS, group_name="publish", pool=POOL,
-           description="serving.duckdb: the suppressed marts and the evaluation tables the dashboard and exports read.",
-           check_specs=[AssetCheckSpec(
-               DISCLOSURE_CHECK, asset="serving_copy", blocking=True,
-               description="On the new copy, before it replaces the old one: no count from 1 to the threshold, no "
-                           "rate beside a hidden count, no additive group with exactly one hidden cell.")])
+    @asset(
+        deps=published_marts + EVALUATION_OUTPUTS,
+        group_name="publish",
+        pool=POOL,
+        description="serving.duckdb: the suppressed marts and the evaluation tables the dashboard and exports read.",
+        check_specs=[
+            AssetCheckSpec(
+                DISCLOSURE_CHECK,
+                asset="serving_copy",
+                blocking=True,
+                description="On the new copy, before it replaces the old one: no count from 1 to the threshold, no "
+                "rate beside a hidden count, no additive group with exactly one hidden cell.",
+            )
+        ],
+    )
     def serving_copy(context: AssetExecutionContext) -> Iterator:
         # Runs only when every upstream dbt model and blocking test succeeded in this run. It reads
         # the warehouse, so it holds the lock: a writer elsewhere would make DuckDB refuse to open it.
@@ -48,18 +57,27 @@ def serving_copy_asset() -> AssetsDefinition:
             with warehouse_lock(paths()), reported_as_no_room("the serving copy"):
                 report = publish(paths(), dbt_project.manifest_path)
         except DisclosureCheckFailed as failed:
-            yield AssetCheckResult(check_name=DISCLOSURE_CHECK, passed=False, severity=AssetCheckSeverity.ERROR,
-                                   metadata={"violations": "\n".join(failed.violations[:50]),
-                                             "threshold": suppression_threshold()})
+            yield AssetCheckResult(
+                check_name=DISCLOSURE_CHECK,
+                passed=False,
+                severity=AssetCheckSeverity.ERROR,
+                metadata={"violations": "\n".join(failed.violations[:50]), "threshold": suppression_threshold()},
+            )
             raise
         context.log.info("published %s with data until %s", report.path.name, report.data_until)
         yield MaterializeResult(
-            metadata={"data_until": report.data_until, "evaluation_tables": ", ".join(report.evaluation_tables),
-                      **{f"rows/{k}": v for k, v in report.rows.items()},
-                      **{f"hidden_small/{k}": v for k, v in report.hidden_small.items()},
-                      **{f"hidden_complementary/{k}": v for k, v in report.hidden_complementary.items()}},
-            check_results=[AssetCheckResult(check_name=DISCLOSURE_CHECK, passed=True,
-                                            metadata={"threshold": suppression_threshold()})],
+            metadata={
+                "data_until": report.data_until,
+                "evaluation_tables": ", ".join(report.evaluation_tables),
+                **{f"rows/{k}": v for k, v in report.rows.items()},
+                **{f"hidden_small/{k}": v for k, v in report.hidden_small.items()},
+                **{f"hidden_complementary/{k}": v for k, v in report.hidden_complementary.items()},
+            },
+            check_results=[
+                AssetCheckResult(
+                    check_name=DISCLOSURE_CHECK, passed=True, metadata={"threshold": suppression_threshold()}
+                )
+            ],
         )
 
     return serving_copy

@@ -117,8 +117,10 @@ METRIC_RELATIONS: Mapping[str, Mapping] = {
     "breakdowns_to_total": {
         "by": ["metric_id", "period_end", "period", "grain", "health_region", "county_code", "dimension_name"],
         "where": "dimension_name <> 'total'",
-        "total": {"where": "dimension_name = 'total'",
-                  "match": ["metric_id", "period_end", "period", "grain", "health_region", "county_code"]},
+        "total": {
+            "where": "dimension_name = 'total'",
+            "match": ["metric_id", "period_end", "period", "grain", "health_region", "county_code"],
+        },
     },
     # The counties of a region add up to the region.
     "counties_to_region": {
@@ -188,7 +190,9 @@ class PublishedTable:
     additive_groups: tuple[AdditiveGroup, ...] = ()
 
     @classmethod
-    def from_meta(cls, name: str, publish: Mapping | None, metrics: Mapping[str, Mapping] | None = None) -> PublishedTable:
+    def from_meta(
+        cls, name: str, publish: Mapping | None, metrics: Mapping[str, Mapping] | None = None
+    ) -> PublishedTable:
         """The model ``name`` as its ``meta.publish`` block declares it (an empty block: no counts);
         ``metrics``: the metric registry (id -> meta.metric), for additive_groups_of_metrics."""
         suppress = dict((publish or {}).get("suppress") or {})
@@ -197,8 +201,11 @@ class PublishedTable:
             raise DisclosureConfigError(f"{name}: unknown keys in meta.publish.suppress: {sorted(unknown)}")
         counts = _names(name, "counts", suppress.get("counts", ()))
         rates = _names(name, "rates", suppress.get("rates", ()))
-        entries = [expanded for entry in suppress.get("additive_groups") or ()
-                   for expanded in _groups_of_repeating_metrics(entry, metrics or {})]
+        entries = [
+            expanded
+            for entry in suppress.get("additive_groups") or ()
+            for expanded in _groups_of_repeating_metrics(entry, metrics or {})
+        ]
         if suppress.get("additive_groups_of_metrics"):
             entries += metric_additive_groups(metrics or {})
         groups = tuple(_additive_group(name, counts, entry) for entry in entries)
@@ -220,8 +227,11 @@ def _groups_of_repeating_metrics(entry, metrics: Mapping[str, Mapping]) -> list:
     figure = total["metrics_repeating"]
     total = {key: value for key, value in total.items() if key != "metrics_repeating"}
     where = total.get("where") or "true"
-    return [{**entry, "total": {**total, "where": f"metric_id = '{metric_id}' and ({where})"}}
-            for metric_id, metric in sorted(metrics.items()) if metric.get("numerator_repeats") == figure]
+    return [
+        {**entry, "total": {**total, "where": f"metric_id = '{metric_id}' and ({where})"}}
+        for metric_id, metric in sorted(metrics.items())
+        if metric.get("numerator_repeats") == figure
+    ]
 
 
 def _names(model: str, key: str, value) -> tuple[str, ...]:
@@ -243,7 +253,9 @@ def _additive_group(model: str, counts: tuple[str, ...], entry) -> AdditiveGroup
         raise DisclosureConfigError(f"{where}: the model declares no counts")
     by = _names(model, "additive_groups.by", entry.get("by") or ())
     columns = _names(model, "additive_groups.columns", entry["columns"]) if "columns" in entry else None
-    summed = _names(model, "additive_groups.sum_of_columns", entry["sum_of_columns"]) if "sum_of_columns" in entry else None
+    summed = (
+        _names(model, "additive_groups.sum_of_columns", entry["sum_of_columns"]) if "sum_of_columns" in entry else None
+    )
     if columns is not None and summed is not None:
         raise DisclosureConfigError(f"{where}: give columns or sum_of_columns, not both")
     for column in (columns or ()) + (summed or ()):
@@ -301,7 +313,9 @@ def read_cells(con: duckdb.DuckDBPyConnection, tables: Sequence[PublishedTable])
     cells = Cells()
     for table in tables:
         for column in table.counts:
-            values = [value for (value,) in con.execute(f'select "{column}" from "{table.name}" order by rowid').fetchall()]
+            values = [
+                value for (value,) in con.execute(f'select "{column}" from "{table.name}" order by rowid').fetchall()
+            ]
             cells.add_column(table.name, column, values)
     return cells
 
@@ -322,11 +336,14 @@ def read_relations(con: duckdb.DuckDBPyConnection, tables: Sequence[PublishedTab
                 total_column = (group.total.column or columns[0]) if group.total else None
                 if total_model and not cells.has(total_model.name, total_column):
                     raise DisclosureConfigError(
-                        f"{table.name}: the total {total_model.name}.{total_column} is not one of that model's counts")
+                        f"{table.name}: the total {total_model.name}.{total_column} is not one of that model's counts"
+                    )
                 for key, rows in parts.items():
                     members = tuple(cells.number(table.name, column, row) for row in rows for column in columns)
                     total_key = tuple(value for column, value in zip(group.by, key) if column in matched)
-                    total_cells = [cells.number(total_model.name, total_column, row) for row in totals.get(total_key, ())]
+                    total_cells = [
+                        cells.number(total_model.name, total_column, row) for row in totals.get(total_key, ())
+                    ]
                     for total in total_cells or [None]:
                         if total in members:
                             raise DisclosureConfigError(f"{table.name}: a cell of the group {group} is its own total")
@@ -337,16 +354,21 @@ def read_relations(con: duckdb.DuckDBPyConnection, tables: Sequence[PublishedTab
                             model, column, row = cells.place(total)
                             raise DisclosureConfigError(
                                 f"{table.name}: the group {key} of {list(columns)} does not add up to its total "
-                                f"{model}.{column} (row {row}): the declared relation does not hold")
+                                f"{model}.{column} (row {row}): the declared relation does not hold"
+                            )
                         relations.append(relation)
     return relations
 
 
 def _adds_up(values: Sequence[float], relation: Relation) -> bool:
-    return math.isclose(values[relation.total], sum(values[cell] for cell in relation.parts), rel_tol=1e-9, abs_tol=1e-9)
+    return math.isclose(
+        values[relation.total], sum(values[cell] for cell in relation.parts), rel_tol=1e-9, abs_tol=1e-9
+    )
 
 
-def _rows_by_key(con: duckdb.DuckDBPyConnection, model: str, by: Sequence[str], where: str | None) -> dict[tuple, list[int]]:
+def _rows_by_key(
+    con: duckdb.DuckDBPyConnection, model: str, by: Sequence[str], where: str | None
+) -> dict[tuple, list[int]]:
     keys = ", ".join(f'"{column}"' for column in by)
     select = f'select rowid{", " + keys if keys else ""} from "{model}" where {where or "true"} order by rowid'
     try:

@@ -135,23 +135,34 @@ def _write_suppressed(con: duckdb.DuckDBPyConnection, tables: list[PublishedTabl
         # The row's key only: its counts and rates are not for the log.
         figures = ", ".join(f'"{name}"' for name in table.counts + table.rates)
         key = con.execute(f'select * exclude ({figures}) from "{model}" where rowid = ?', [row]).fetchall()
-        raise PublishError(f"{model}.{column} in the row {key} could be recomputed from what would be "
-                           "published, and no cell around it can be hidden") from error
+        raise PublishError(
+            f"{model}.{column} in the row {key} could be recomputed from what would be "
+            "published, and no cell around it can be hidden"
+        ) from error
     small = primary_suppression(cells.values, threshold)
     rows, small_counts, complementary_counts = {}, {}, {}
     for table in tables:
         # fetchall, not fetchone: an unfinished result would keep register() below from running.
         rows[table.name] = con.execute(f'select count(*) from "{table.name}"').fetchall()[0][0]
-        numbers = {column: [cells.number(table.name, column, row) for row in range(rows[table.name])]
-                   for column in table.counts}
+        numbers = {
+            column: [cells.number(table.name, column, row) for row in range(rows[table.name])]
+            for column in table.counts
+        }
         small_counts[table.name] = sum(small[n] for ns in numbers.values() for n in ns)
         complementary_counts[table.name] = sum(hidden[n] and not small[n] for ns in numbers.values() for n in ns)
-        hidden_rows = pa.table({"row": pa.array(range(rows[table.name]), pa.int64()),
-                                **{f"hidden_{i}": [hidden[n] for n in ns] for i, ns in enumerate(numbers.values())}})
+        hidden_rows = pa.table(
+            {
+                "row": pa.array(range(rows[table.name]), pa.int64()),
+                **{f"hidden_{i}": [hidden[n] for n in ns] for i, ns in enumerate(numbers.values())},
+            }
+        )
         con.register("hidden_rows", hidden_rows)
         flags = [f"hidden_rows.hidden_{i}" for i in range(len(table.counts))]
         any_hidden = " or ".join(flags) or "false"
-        replaced = [f'case when {flag} then null else t."{column}" end as "{column}"' for flag, column in zip(flags, table.counts)]
+        replaced = [
+            f'case when {flag} then null else t."{column}" end as "{column}"'
+            for flag, column in zip(flags, table.counts)
+        ]
         replaced += [f'case when {any_hidden} then null else t."{rate}" end as "{rate}"' for rate in table.rates]
         columns = f"t.* replace ({', '.join(replaced)})" if replaced else "t.*"
         con.execute(
@@ -171,18 +182,25 @@ def _copy_evaluation(con: duckdb.DuckDBPyConnection) -> list[str]:
     value, is a cell of the metrics mart (its metric, national or its region, dimension total,
     at its latest period end): it is hidden where the published mart hides that cell.
     """
-    names = [name for (name,) in con.execute(
-        "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = ? order by 1",
-        [EVALUATION_SCHEMA],
-    ).fetchall()]
+    names = [
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = ? order by 1",
+            [EVALUATION_SCHEMA],
+        ).fetchall()
+    ]
     if names:
         con.execute(f"create schema serving.{EVALUATION_SCHEMA}")
     for name in names:
-        con.execute(f'create table serving.{EVALUATION_SCHEMA}."{name}" as '
-                    f'select * from warehouse.{EVALUATION_SCHEMA}."{name}" order by all')
+        con.execute(
+            f'create table serving.{EVALUATION_SCHEMA}."{name}" as '
+            f'select * from warehouse.{EVALUATION_SCHEMA}."{name}" order by all'
+        )
     if "goal_status" in names:
-        con.execute(f"update serving.{EVALUATION_SCHEMA}.goal_status as goal set latest_value = null "
-                    f"where exists ({HIDDEN_GOAL_CELL})")
+        con.execute(
+            f"update serving.{EVALUATION_SCHEMA}.goal_status as goal set latest_value = null "
+            f"where exists ({HIDDEN_GOAL_CELL})"
+        )
     return names
 
 

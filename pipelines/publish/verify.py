@@ -57,12 +57,18 @@ def disclosure_violations(con: duckdb.DuckDBPyConnection, tables: list[Published
                 total_column = (group.total.column or columns[0]) if group.total else None
                 lone = _groups_with_one_hidden_cell(con, table, group, columns, total, total_column)
                 if lone:
-                    violations.append(f"{table.name}: {lone} groups by {list(group.by)} of {list(columns)} "
-                                      "have exactly one hidden cell")
-    if con.execute("select count(*) from duckdb_tables() where database_name = 'serving' "
-                   "and schema_name = 'evaluation' and table_name = 'goal_status'").fetchall()[0][0]:
-        shown = con.execute("select count(*) from serving.evaluation.goal_status as goal "
-                            f"where latest_value is not null and exists ({HIDDEN_GOAL_CELL})").fetchall()[0][0]
+                    violations.append(
+                        f"{table.name}: {lone} groups by {list(group.by)} of {list(columns)} "
+                        "have exactly one hidden cell"
+                    )
+    if con.execute(
+        "select count(*) from duckdb_tables() where database_name = 'serving' "
+        "and schema_name = 'evaluation' and table_name = 'goal_status'"
+    ).fetchall()[0][0]:
+        shown = con.execute(
+            "select count(*) from serving.evaluation.goal_status as goal "
+            f"where latest_value is not null and exists ({HIDDEN_GOAL_CELL})"
+        ).fetchall()[0][0]
         if shown:
             violations.append(f"evaluation.goal_status shows {shown} latest values hidden in metrics")
     return violations
@@ -78,9 +84,14 @@ def _hidden(column: str) -> str:
 
 def _align(con: duckdb.DuckDBPyConnection, table: PublishedTable) -> list[str]:
     """A temporary table of the warehouse's rows, each with its published counts and rates beside."""
-    columns = [name for (name,) in con.execute(
-        "select column_name from duckdb_columns() where database_name = 'warehouse' and schema_name = 'main' "
-        "and table_name = ? order by column_index", [table.name]).fetchall()]
+    columns = [
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = 'warehouse' and schema_name = 'main' "
+            "and table_name = ? order by column_index",
+            [table.name],
+        ).fetchall()
+    ]
     unchanged = [column for column in columns if column not in table.counts + table.rates]
     if not unchanged:
         return [f"{table.name}: no column is published unchanged, so its rows cannot be matched"]
@@ -109,8 +120,14 @@ def _cells(model: str, keys: dict[str, str], columns: tuple[str, ...], where: st
     )
 
 
-def _groups_with_one_hidden_cell(con, table: PublishedTable, group: AdditiveGroup, columns: tuple[str, ...],
-                                 total: PublishedTable | None, total_column: str | None) -> int:
+def _groups_with_one_hidden_cell(
+    con,
+    table: PublishedTable,
+    group: AdditiveGroup,
+    columns: tuple[str, ...],
+    total: PublishedTable | None,
+    total_column: str | None,
+) -> int:
     aliases = {f"key_{i}": column for i, column in enumerate(group.by)}
     keys = list(aliases)
     key_list = ", ".join(keys)

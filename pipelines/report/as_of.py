@@ -118,16 +118,28 @@ def _run_dbt(work: Paths, as_of: date) -> None:
     """The project's whole build (models, seeds and tests) on the scratch warehouse."""
     target = work.home / "dbt-target"
     command = [
-        dbt_executable(), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-        str(DBT_PROJECT_DIR), "--target-path", str(target), "--log-path", str(target),
-        "--vars", json.dumps({"report_until": as_of.isoformat()}),
+        dbt_executable(),
+        "build",
+        "--quiet",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target),
+        "--vars",
+        json.dumps({"report_until": as_of.isoformat()}),
     ]
     # profiles.yml reads KRITINFO_HOME: the scratch folder, never the pipeline's warehouse.
-    finished = subprocess.run(command, env={**os.environ, "KRITINFO_HOME": str(work.home)},
-                              capture_output=True, text=True)
+    finished = subprocess.run(
+        command, env={**os.environ, "KRITINFO_HOME": str(work.home)}, capture_output=True, text=True
+    )
     if finished.returncode:
-        raise AsOfBuildFailed(f"dbt build on the data known on {as_of} failed: "
-                              f"{_failed_nodes(target) or finished.stdout[-2000:]}")
+        raise AsOfBuildFailed(
+            f"dbt build on the data known on {as_of} failed: {_failed_nodes(target) or finished.stdout[-2000:]}"
+        )
 
 
 def _failed_nodes(target: Path) -> str:

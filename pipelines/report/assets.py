@@ -48,18 +48,29 @@ def evaluation_package(context: AssetExecutionContext) -> MaterializeResult:
             return MaterializeResult(metadata={"path": str(folder), "verified_files": checked})
         result = package.build_package(paths(), as_of)
     context.log.info("wrote %s (reference month %s)", result.path, result.reference_month)
-    return MaterializeResult(metadata={"path": str(result.path), "reference_month": result.reference_month or "",
-                                       "revisions": result.revisions, "files": result.resources})
+    return MaterializeResult(
+        metadata={
+            "path": str(result.path),
+            "reference_month": result.reference_month or "",
+            "revisions": result.revisions,
+            "files": result.resources,
+        }
+    )
 
 
 evaluation_package_job = define_asset_job(
-    "kritinfo_evaluation_package", selection=[PACKAGE_ASSET],
+    "kritinfo_evaluation_package",
+    selection=[PACKAGE_ASSET],
     description="Write the evaluation package of one report cut-off day.",
 )
 
 
-@schedule(job=evaluation_package_job, cron_schedule="30 0 * * *", execution_timezone=LOCAL_TIMEZONE,
-          default_status=DefaultScheduleStatus.RUNNING)
+@schedule(
+    job=evaluation_package_job,
+    cron_schedule="30 0 * * *",
+    execution_timezone=LOCAL_TIMEZONE,
+    default_status=DefaultScheduleStatus.RUNNING,
+)
 def evaluation_package_on_cutoff(context: ScheduleEvaluationContext):
     """Each report's package as soon as its cut-off day has ended in Norway (00:30 the next night):
     a package holds the deliveries that landed by the end of the day, so it cannot be complete

@@ -71,8 +71,9 @@ class ReportingCalendar(_Strict):
         problems = []
         for index, meeting in enumerate(self.meetings):
             if not FIRST_DAY <= meeting.date <= LAST_DAY:
-                problems.append(f"meetings[{index}].date: {meeting.date} is outside the initiative, "
-                                f"{FIRST_DAY} to {LAST_DAY}")
+                problems.append(
+                    f"meetings[{index}].date: {meeting.date} is outside the initiative, {FIRST_DAY} to {LAST_DAY}"
+                )
             if meeting.cutoff is not None and meeting.cutoff >= meeting.date:
                 problems.append(f"meetings[{index}].cutoff: {meeting.cutoff} is not before its meeting {meeting.date}")
             if index and meeting.date <= self.meetings[index - 1].date:
@@ -80,8 +81,10 @@ class ReportingCalendar(_Strict):
         cutoffs = [report.cutoff for report in self.reports]
         for index in range(1, len(cutoffs)):
             if cutoffs[index] <= cutoffs[index - 1]:
-                problems.append(f"meetings[{index}]: its report's cut-off {cutoffs[index]} is not after the one "
-                                f"before it ({cutoffs[index - 1]})")
+                problems.append(
+                    f"meetings[{index}]: its report's cut-off {cutoffs[index]} is not after the one "
+                    f"before it ({cutoffs[index - 1]})"
+                )
         if problems:
             raise ValueError("\n".join(problems))
         return self

@@ -49,48 +49,119 @@ JSONSTAT_FILE = "metrics.jsonstat.json"
 DATAPACKAGE_FILE = "datapackage.json"
 COMMENTARY_FILE = "commentary.md"
 REVISIONS = "revisions"
-METRIC_KEY = ("metric_id", "period_end", "period", "grain", "health_region", "county_code",
-              "dimension_name", "dimension_value")
+METRIC_KEY = (
+    "metric_id",
+    "period_end",
+    "period",
+    "grain",
+    "health_region",
+    "county_code",
+    "dimension_name",
+    "dimension_value",
+)
 
 # Bokmål headers of the CSV files and titles of the schema fields (one name per column).
 COLUMN_TITLES = {
-    "metric_id": "Indikator", "period_end": "Periodeslutt", "period": "Periodetype", "grain": "Nivå",
-    "health_region": "Helseregion", "health_region_name": "Helseregion (navn)", "county_code": "Fylkesnummer",
-    "county_name": "Fylke", "dimension_name": "Inndeling", "dimension_value": "Kategori",
-    "numerator": "Teller", "denominator": "Nevner", "value": "Verdi", "name_nb": "Navn",
-    "definition": "Definisjon", "unit": "Enhet", "grains": "Nivåer", "dimensions": "Inndelinger",
-    "mandate": "Fra mandatet", "source_model": "Kildemodell", "periods": "Perioder",
-    "latest_period_end": "Siste periode", "persons_with_critical_info": "Personer med kritisk informasjon",
-    "population": "Befolkning", "estimated_need": "Anslått behov (personer)",
+    "metric_id": "Indikator",
+    "period_end": "Periodeslutt",
+    "period": "Periodetype",
+    "grain": "Nivå",
+    "health_region": "Helseregion",
+    "health_region_name": "Helseregion (navn)",
+    "county_code": "Fylkesnummer",
+    "county_name": "Fylke",
+    "dimension_name": "Inndeling",
+    "dimension_value": "Kategori",
+    "numerator": "Teller",
+    "denominator": "Nevner",
+    "value": "Verdi",
+    "name_nb": "Navn",
+    "definition": "Definisjon",
+    "unit": "Enhet",
+    "grains": "Nivåer",
+    "dimensions": "Inndelinger",
+    "mandate": "Fra mandatet",
+    "source_model": "Kildemodell",
+    "periods": "Perioder",
+    "latest_period_end": "Siste periode",
+    "persons_with_critical_info": "Personer med kritisk informasjon",
+    "population": "Befolkning",
+    "estimated_need": "Anslått behov (personer)",
     "coverage_pct_population": "Registreringsgrad i befolkningen (%)",
-    "coverage_pct_need": "Registreringsgrad av anslått behov (%)", "period_month": "Måned",
-    "new_entries": "Nye oppføringer", "api_entries": "Nye oppføringer via API",
-    "portal_entries": "Nye oppføringer via portal", "api_share_pct": "Andel via API (%)", "channel": "Kanal",
-    "region_new_entries": "Nye oppføringer i regionen", "channel_share_pct": "Kanalens andel (%)",
-    "arrived_on": "Mottaksdag", "files": "Filer", "lines_read": "Linjer lest", "loaded": "Lastet",
-    "duplicates": "Duplikater", "quarantined": "I karantene", "quarantined_pct": "Andel i karantene (%)",
-    "reason_code": "Årsakskode", "reason_label": "Årsak", "lines": "Linjer", "finding": "Funn",
-    "label_nb": "Beskrivelse", "unit_nb": "Enhet", "count": "Antall", "last_month": "Siste måned",
-    "goal_id": "Mål", "scope": "Område", "baseline_value": "Utgangsverdi", "baseline_date": "Utgangsdato",
-    "target_value": "Målverdi", "target_date": "Måldato", "latest_value": "Siste verdi",
-    "forecast_at_target": "Prognose ved måldato", "lower_at_target": "Nedre grense ved måldato (80 %)",
-    "upper_at_target": "Øvre grense ved måldato (80 %)", "status": "Status",
-    "backtested_months": "Måneder etterprøvd", "method": "Metode", "illustrative": "Illustrativt mål",
-    "goals_version": "Målversjon", "forecast": "Prognose", "lower": "Nedre grense (80 %)",
-    "upper": "Øvre grense (80 %)", "horizon_months": "Horisont (måneder)", "forecasts": "Prognoser",
-    "mean_error": "Gjennomsnittlig feil", "mae": "Gjennomsnittlig absolutt feil",
-    "mape": "Gjennomsnittlig absolutt prosentfeil", "interval_checks": "Intervallkontroller",
-    "interval_coverage": "Andel innenfor intervallet", "estimand": "Estimand", "description": "Beskrivelse",
-    "estimate": "Estimat", "ci_low": "Nedre grense", "ci_high": "Øvre grense",
-    "confidence_level": "Konfidensnivå", "n_regions": "Regioner", "n_months": "Måneder",
-    "event_month": "Måneder fra oppstart", "previous_value": "Forrige verdi", "current_value": "Ny verdi",
+    "coverage_pct_need": "Registreringsgrad av anslått behov (%)",
+    "period_month": "Måned",
+    "new_entries": "Nye oppføringer",
+    "api_entries": "Nye oppføringer via API",
+    "portal_entries": "Nye oppføringer via portal",
+    "api_share_pct": "Andel via API (%)",
+    "channel": "Kanal",
+    "region_new_entries": "Nye oppføringer i regionen",
+    "channel_share_pct": "Kanalens andel (%)",
+    "arrived_on": "Mottaksdag",
+    "files": "Filer",
+    "lines_read": "Linjer lest",
+    "loaded": "Lastet",
+    "duplicates": "Duplikater",
+    "quarantined": "I karantene",
+    "quarantined_pct": "Andel i karantene (%)",
+    "reason_code": "Årsakskode",
+    "reason_label": "Årsak",
+    "lines": "Linjer",
+    "finding": "Funn",
+    "label_nb": "Beskrivelse",
+    "unit_nb": "Enhet",
+    "count": "Antall",
+    "last_month": "Siste måned",
+    "goal_id": "Mål",
+    "scope": "Område",
+    "baseline_value": "Utgangsverdi",
+    "baseline_date": "Utgangsdato",
+    "target_value": "Målverdi",
+    "target_date": "Måldato",
+    "latest_value": "Siste verdi",
+    "forecast_at_target": "Prognose ved måldato",
+    "lower_at_target": "Nedre grense ved måldato (80 %)",
+    "upper_at_target": "Øvre grense ved måldato (80 %)",
+    "status": "Status",
+    "backtested_months": "Måneder etterprøvd",
+    "method": "Metode",
+    "illustrative": "Illustrativt mål",
+    "goals_version": "Målversjon",
+    "forecast": "Prognose",
+    "lower": "Nedre grense (80 %)",
+    "upper": "Øvre grense (80 %)",
+    "horizon_months": "Horisont (måneder)",
+    "forecasts": "Prognoser",
+    "mean_error": "Gjennomsnittlig feil",
+    "mae": "Gjennomsnittlig absolutt feil",
+    "mape": "Gjennomsnittlig absolutt prosentfeil",
+    "interval_checks": "Intervallkontroller",
+    "interval_coverage": "Andel innenfor intervallet",
+    "estimand": "Estimand",
+    "description": "Beskrivelse",
+    "estimate": "Estimat",
+    "ci_low": "Nedre grense",
+    "ci_high": "Øvre grense",
+    "confidence_level": "Konfidensnivå",
+    "n_regions": "Regioner",
+    "n_months": "Måneder",
+    "event_month": "Måneder fra oppstart",
+    "previous_value": "Forrige verdi",
+    "current_value": "Ny verdi",
     "difference": "Endring",
 }
 # Evaluation tables whose NULL is a hidden cell (publishing hides a goal's latest value where the
 # metrics mart hides it); any other NULL of theirs has nothing to be computed from.
 HIDDEN_WHEN_NULL = {"goal_status": ("latest_value",), REVISIONS: ("previous_value", "current_value", "difference")}
-_FRICTIONLESS_TYPES = {"VARCHAR": "string", "DATE": "date", "BIGINT": "integer", "INTEGER": "integer",
-                       "DOUBLE": "number", "BOOLEAN": "boolean", "TIMESTAMP WITH TIME ZONE": "datetime"}
+_FRICTIONLESS_TYPES = {
+    "VARCHAR": "string",
+    "DATE": "date",
+    "BIGINT": "integer",
+    "INTEGER": "integer",
+    "DOUBLE": "number",
+    "BOOLEAN": "boolean",
+    "TIMESTAMP WITH TIME ZONE": "datetime",
+}
 
 
 class PackageExists(PackageError):
@@ -117,12 +188,18 @@ def build_package(paths: Paths, as_of: date) -> PackageResult:
     """Write the package for ``as_of``; the caller holds the warehouse lock."""
     final = package_dir(paths, as_of)
     if final.exists():
-        raise PackageExists(f"{final} exists: a package is never overwritten (`kritinfo report verify {final}` "
-                            "rebuilds and compares it)")
-    waiting = [path.name for path in ready_files(paths.landing) if path.lstat().st_mtime < cutoff_instant(as_of).timestamp()]
+        raise PackageExists(
+            f"{final} exists: a package is never overwritten (`kritinfo report verify {final}` "
+            "rebuilds and compares it)"
+        )
+    waiting = [
+        path.name for path in ready_files(paths.landing) if path.lstat().st_mtime < cutoff_instant(as_of).timestamp()
+    ]
     if waiting:
-        raise PackageError(f"{len(waiting)} files that landed by the end of {as_of} are not ingested yet "
-                           f"({', '.join(sorted(waiting)[:3])}): run `kritinfo run` first")
+        raise PackageError(
+            f"{len(waiting)} files that landed by the end of {as_of} are not ingested yet "
+            f"({', '.join(sorted(waiting)[:3])}): run `kritinfo run` first"
+        )
     calendar, goals = load_calendar(), load_goals()
     scratch = paths.evaluation / f".{as_of.isoformat()}.build-{os.getpid()}"
     _remove(scratch)
@@ -144,8 +221,7 @@ def build_package(paths: Paths, as_of: date) -> PackageResult:
     return PackageResult(final, summary["reference_month"], summary["revisions"], len(summary["resources"]))
 
 
-def _write_data(paths: Paths, as_of: date, calendar: ReportingCalendar, goals: Goals, scratch: Path,
-                out: Path) -> dict:
+def _write_data(paths: Paths, as_of: date, calendar: ReportingCalendar, goals: Goals, scratch: Path, out: Path) -> dict:
     """The data files into ``out``; returns what datapackage.json says of them."""
     current = build_as_of(paths, as_of, scratch / "current", goals)
     previous_as_of = calendar.previous_cutoff(as_of)
@@ -159,8 +235,11 @@ def _write_data(paths: Paths, as_of: date, calendar: ReportingCalendar, goals: G
         for schema, name in tables:
             con.execute(f'create table "{name}" as select * from serving.{schema}."{name}" order by all')
         previous_metrics = _previous_metrics(paths, previous_as_of, scratch, goals)
-        con.execute(f"create table previous_metrics as select * from read_parquet('{previous_metrics}')"
-                    if previous_metrics else "create table previous_metrics as select * from metrics limit 0")
+        con.execute(
+            f"create table previous_metrics as select * from read_parquet('{previous_metrics}')"
+            if previous_metrics
+            else "create table previous_metrics as select * from metrics limit 0"
+        )
         con.execute(_REVISIONS_SQL)
         figures = _figure_columns(tables)
         names = [name for _, name in tables] + [REVISIONS]
@@ -172,7 +251,8 @@ def _write_data(paths: Paths, as_of: date, calendar: ReportingCalendar, goals: G
         files = con.execute(
             """select source_file, sha256, coalesce(arrived_at, ingested_at), lines_read, loaded, duplicates, quarantined
                from source.raw.ingested_files where coalesce(arrived_at, ingested_at) < ? order by 1""",
-            [cutoff_instant(as_of)]).fetchall()
+            [cutoff_instant(as_of)],
+        ).fetchall()
         late = late_events(con, previous_as_of, as_of) if previous_as_of else 0
         reference = con.execute("select max(period_end) from serving.main.coverage_national_month").fetchone()[0]
         definitions = dict(con.execute("select metric_id, unit from metric_definitions").fetchall())
@@ -190,11 +270,17 @@ def _write_data(paths: Paths, as_of: date, calendar: ReportingCalendar, goals: G
         "calendar_version": str(calendar.version),
         "suppression_threshold": suppression_threshold(),
         "quality": {
-            "files": len(files), "lines_read": sum(f[3] for f in files), "loaded": sum(f[4] for f in files),
-            "duplicates": sum(f[5] for f in files), "quarantined": sum(f[6] for f in files), "late_events": late,
+            "files": len(files),
+            "lines_read": sum(f[3] for f in files),
+            "loaded": sum(f[4] for f in files),
+            "duplicates": sum(f[5] for f in files),
+            "quarantined": sum(f[6] for f in files),
+            "late_events": late,
         },
-        "input_files": [{"name": name, "sha256": sha, "delivered_at": delivered.astimezone(UTC).isoformat(),
-                         "lines_read": lines} for name, sha, delivered, lines, *_ in files],
+        "input_files": [
+            {"name": name, "sha256": sha, "delivered_at": delivered.astimezone(UTC).isoformat(), "lines_read": lines}
+            for name, sha, delivered, lines, *_ in files
+        ],
         "revisions": revisions,
         "units": definitions,
         "resources": _resources(out, names, schemas, definitions),
@@ -203,13 +289,13 @@ def _write_data(paths: Paths, as_of: date, calendar: ReportingCalendar, goals: G
 
 _REVISIONS_SQL = f"""
 create table {REVISIONS} as
-select {', '.join(f'previous.{column}' for column in METRIC_KEY)},
+select {", ".join(f"previous.{column}" for column in METRIC_KEY)},
     previous.value as previous_value,
     latest.value as current_value,
     latest.value - previous.value as difference
 from previous_metrics as previous
 inner join metrics as latest
-    on {' and '.join(f'previous.{c} is not distinct from latest.{c}' for c in METRIC_KEY)}
+    on {" and ".join(f"previous.{c} is not distinct from latest.{c}" for c in METRIC_KEY)}
 -- A cell changes when its value, or whether it is shown, changed: a cell hidden in both stays unlisted.
 where previous.value is distinct from latest.value
 order by all
@@ -260,8 +346,7 @@ def _csv(con: duckdb.DuckDBPyConnection, name: str, figures: tuple[str, ...]) ->
         fields = []
         for column, value in record.items():
             if value is None and column in figures and column not in never_filled.get(record.get("metric_id"), ()):
-                fields.append(nb_format.NOT_AVAILABLE if _nothing_to_compute(record, column)
-                              else nb_format.SUPPRESSED)
+                fields.append(nb_format.NOT_AVAILABLE if _nothing_to_compute(record, column) else nb_format.SUPPRESSED)
             else:
                 fields.append(_csv_field(_plain(value)))
         lines.append(";".join(fields))
@@ -328,7 +413,9 @@ def _jsonstat(con: duckdb.DuckDBPyConnection, as_of: date) -> bytes:
                 values[str(cell)] = number
             elif measure not in never_filled.get(row[0], ()):
                 record = dict(zip(measures, row[4:]))
-                status[str(cell)] = nb_format.NOT_AVAILABLE if _nothing_to_compute(record, measure) else nb_format.SUPPRESSED
+                status[str(cell)] = (
+                    nb_format.NOT_AVAILABLE if _nothing_to_compute(record, measure) else nb_format.SUPPRESSED
+                )
     areas = dict(con.execute("select health_region, health_region_name from coverage_by_region_month").fetchall())
     areas |= dict(con.execute("select county_code, county_name from coverage_by_county_month").fetchall())
     areas["national"] = "Hele landet"
@@ -336,10 +423,11 @@ def _jsonstat(con: duckdb.DuckDBPyConnection, as_of: date) -> bytes:
         "version": "2.0",
         "class": "dataset",
         "label": f"Pasientens kritiske informasjon: indikatorer per {as_of.isoformat()}",
-        "source": "kritinfo (Pasientens kritiske informasjon), hendelser levert til og med "
-                  f"{as_of.isoformat()}",
-        "note": [f"{nb_format.SUPPRESSED} = skjult av personvernhensyn (små tall), "
-                 f"{nb_format.NOT_AVAILABLE} = ingenting å beregne fra"],
+        "source": f"kritinfo (Pasientens kritiske informasjon), hendelser levert til og med {as_of.isoformat()}",
+        "note": [
+            f"{nb_format.SUPPRESSED} = skjult av personvernhensyn (små tall), "
+            f"{nb_format.NOT_AVAILABLE} = ingenting å beregne fra"
+        ],
         "id": ["indikator", "tid", "omrade", "inndeling", "statistikkvariabel"],
         "size": sizes,
         "role": {"time": ["tid"], "geo": ["omrade"], "metric": ["statistikkvariabel"]},
@@ -365,14 +453,20 @@ def _jsonstat(con: duckdb.DuckDBPyConnection, as_of: date) -> bytes:
 
 
 def _dimension(label: str, codes: list[str], labels: dict[str, str]) -> dict:
-    return {"label": label, "category": {"index": {code: i for i, code in enumerate(codes)},
-                                         "label": {code: labels.get(code, code) for code in codes}}}
+    return {
+        "label": label,
+        "category": {
+            "index": {code: i for i, code in enumerate(codes)},
+            "label": {code: labels.get(code, code) for code in codes},
+        },
+    }
 
 
 def _schema(con: duckdb.DuckDBPyConnection, name: str) -> dict:
-    fields = [{"name": column, "title": COLUMN_TITLES.get(column, column),
-               "type": _FRICTIONLESS_TYPES.get(kind, "string")}
-              for column, kind, *_ in con.execute(f'describe "{name}"').fetchall()]
+    fields = [
+        {"name": column, "title": COLUMN_TITLES.get(column, column), "type": _FRICTIONLESS_TYPES.get(kind, "string")}
+        for column, kind, *_ in con.execute(f'describe "{name}"').fetchall()
+    ]
     return {"fields": fields, "missingValues": ["", nb_format.SUPPRESSED, nb_format.NOT_AVAILABLE]}
 
 
@@ -382,16 +476,40 @@ def _resources(out: Path, names: list[str], schemas: dict[str, dict], units: dic
     for name in names:
         description = descriptions.get(name, "")
         extra = {"units": units} if name == "metrics" else {}
-        resources.append({"name": name, "path": f"{DATA_DIR}/{name}.parquet", "format": "parquet",
-                          "mediatype": "application/vnd.apache.parquet", "description": description,
-                          "schema": schemas[name], **extra})
-        resources.append({"name": f"{name}-csv", "path": f"{CSV_DIR}/{name}.csv", "format": "csv",
-                          "mediatype": "text/csv", "encoding": "utf-8-sig", "description": description,
-                          "dialect": {"delimiter": ";", "header": True, "decimalChar": ","},
-                          "schema": schemas[name], **extra})
-    resources.append({"name": "metrics-jsonstat", "path": JSONSTAT_FILE, "format": "json",
-                      "mediatype": "application/json", "profile": "https://json-stat.org/format/",
-                      "description": "The metrics as a JSON-stat 2.0 dataset (status ':' hidden, '..' nothing to compute)."})
+        resources.append(
+            {
+                "name": name,
+                "path": f"{DATA_DIR}/{name}.parquet",
+                "format": "parquet",
+                "mediatype": "application/vnd.apache.parquet",
+                "description": description,
+                "schema": schemas[name],
+                **extra,
+            }
+        )
+        resources.append(
+            {
+                "name": f"{name}-csv",
+                "path": f"{CSV_DIR}/{name}.csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8-sig",
+                "description": description,
+                "dialect": {"delimiter": ";", "header": True, "decimalChar": ","},
+                "schema": schemas[name],
+                **extra,
+            }
+        )
+    resources.append(
+        {
+            "name": "metrics-jsonstat",
+            "path": JSONSTAT_FILE,
+            "format": "json",
+            "mediatype": "application/json",
+            "profile": "https://json-stat.org/format/",
+            "description": "The metrics as a JSON-stat 2.0 dataset (status ':' hidden, '..' nothing to compute).",
+        }
+    )
     for resource in resources:
         resource["hash"] = "sha256:" + _sha256(out / resource["path"])
         resource["bytes"] = (out / resource["path"]).stat().st_size
@@ -403,25 +521,38 @@ def _descriptions() -> dict[str, str]:
     from pipelines.transform.project import dbt_project
 
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
-    described = {node["name"]: " ".join(node.get("description", "").split())
-                 for node in manifest["nodes"].values() if node["resource_type"] == "model"}
-    return {**described, **GOAL_TABLES, **ROLLOUT_TABLES,
-            REVISIONS: "Every figure of the metrics of the previous package (see previous_package) that these "
-                       "data changed: its old value, its new value and the difference; a hidden value is empty."}
+    described = {
+        node["name"]: " ".join(node.get("description", "").split())
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+    return {
+        **described,
+        **GOAL_TABLES,
+        **ROLLOUT_TABLES,
+        REVISIONS: "Every figure of the metrics of the previous package (see previous_package) that these "
+        "data changed: its old value, its new value and the difference; a hidden value is empty.",
+    }
 
 
 def _write_datapackage(out: Path, summary: dict) -> None:
-    report_files = [{"name": path.stem.replace(".", "-") + "-" + path.suffix.lstrip("."), "path": path.name,
-                     "format": path.suffix.lstrip("."), "hash": "sha256:" + _sha256(path),
-                     "bytes": path.stat().st_size}
-                    for path in sorted(out.glob("report.*")) + sorted(out.glob(COMMENTARY_FILE))]
+    report_files = [
+        {
+            "name": path.stem.replace(".", "-") + "-" + path.suffix.lstrip("."),
+            "path": path.name,
+            "format": path.suffix.lstrip("."),
+            "hash": "sha256:" + _sha256(path),
+            "bytes": path.stat().st_size,
+        }
+        for path in sorted(out.glob("report.*")) + sorted(out.glob(COMMENTARY_FILE))
+    ]
     kritinfo = {key: value for key, value in summary.items() if key not in ("resources", "units", "revisions")}
     document = {
         "profile": "tabular-data-package",
         "name": f"kritinfo-evaluation-{summary['as_of']}",
         "title": f"Pasientens kritiske informasjon: evalueringsdata per {summary['as_of']}",
         "description": "Published tables of kritinfo known at the end of the as-of day (Europe/Oslo), with "
-                       "disclosure control: counts from 1 to the suppression threshold are hidden.",
+        "disclosure control: counts from 1 to the suppression threshold are hidden.",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "licenses": [{"name": "NLOD-2.0", "path": "https://data.norge.no/nlod/no/2.0"}],
         "resources": summary["resources"] + report_files,
@@ -440,10 +571,15 @@ def _sha256(path: Path) -> str:
 
 def _code_version() -> str:
     try:
-        commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     return f"{commit}+local-changes" if dirty else commit
@@ -451,8 +587,12 @@ def _code_version() -> str:
 
 def _make_read_only(folder: Path) -> None:
     for path in sorted(folder.rglob("*"), reverse=True):
-        path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH | (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
-                                                                 if path.is_dir() else 0))
+        path.chmod(
+            stat.S_IRUSR
+            | stat.S_IRGRP
+            | stat.S_IROTH
+            | (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH if path.is_dir() else 0)
+        )
     folder.chmod(0o555)
 
 
@@ -484,8 +624,10 @@ def verify_package(paths: Paths, folder: Path) -> int:
             raise VerificationFailed(f"{path}: its sha256 differs from datapackage.json")
     goals = load_goals()
     if str(goals.version) != document["kritinfo"]["goals_version"]:
-        raise VerificationFailed(f"{folder}: built with goals version {document['kritinfo']['goals_version']}, "
-                                 f"goals.yml is now version {goals.version}: its goal tables cannot be rebuilt")
+        raise VerificationFailed(
+            f"{folder}: built with goals version {document['kritinfo']['goals_version']}, "
+            f"goals.yml is now version {goals.version}: its goal tables cannot be rebuilt"
+        )
     delivered = {(f["name"], f["sha256"]) for f in document["kritinfo"]["input_files"]}
     scratch = paths.evaluation / f".{as_of.isoformat()}.verify-{os.getpid()}"
     _remove(scratch)
@@ -494,13 +636,15 @@ def verify_package(paths: Paths, folder: Path) -> int:
         rebuilt = {(f["name"], f["sha256"]) for f in summary["input_files"]}
         if rebuilt != delivered:
             changed = sorted(name for name, _ in rebuilt ^ delivered)
-            raise VerificationFailed(f"the deliveries known on {as_of} differ from the package's input manifest: "
-                                     f"{', '.join(changed[:5])}")
+            raise VerificationFailed(
+                f"the deliveries known on {as_of} differ from the package's input manifest: {', '.join(changed[:5])}"
+            )
         recorded = {r["path"]: r["hash"] for r in resources}
         for resource in summary["resources"]:
             if recorded.get(resource["path"]) != resource["hash"]:
-                raise VerificationFailed(f"{folder / resource['path']}: a rebuild from the deliveries known on "
-                                         f"{as_of} gives other bytes")
+                raise VerificationFailed(
+                    f"{folder / resource['path']}: a rebuild from the deliveries known on {as_of} gives other bytes"
+                )
     finally:
         _remove(scratch)
     return len(resources)

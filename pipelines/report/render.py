@@ -58,9 +58,16 @@ SECTION_REVISIONS = "Revisjoner"
 SECTION_COMMENTARY = "Kommentar fra analytiker"
 SECTION_ABOUT = "Om rapporten"
 SECTIONS = (
-    SECTION_STATUS, SECTION_PROGRESS, SECTION_DEVIATIONS, SECTION_RISK, SECTION_ECONOMY,
-    SECTION_QUALITY, SECTION_REVISIONS, SECTION_COMMENTARY, SECTION_ABOUT,
-)  # fmt: skip
+    SECTION_STATUS,
+    SECTION_PROGRESS,
+    SECTION_DEVIATIONS,
+    SECTION_RISK,
+    SECTION_ECONOMY,
+    SECTION_QUALITY,
+    SECTION_REVISIONS,
+    SECTION_COMMENTARY,
+    SECTION_ABOUT,
+)
 
 
 def month_end(day: date) -> date:
@@ -242,11 +249,15 @@ class Report:
         now, before = self.package.reference_month, self.previous_reference_month
         if now is None or not self.package.has("metrics"):
             return pd.DataFrame(columns=["metric_id", "scope", "now", "before", "has_now", "has_before"])
-        revisions = "revisions" if self.package.has("revisions") else (
-            "(SELECT NULL::VARCHAR AS metric_id, NULL::DATE AS period_end, NULL::VARCHAR AS period, "
-            "NULL::VARCHAR AS grain, NULL::VARCHAR AS health_region, NULL::VARCHAR AS county_code, "
-            "NULL::VARCHAR AS dimension_name, NULL::VARCHAR AS dimension_value, NULL::DOUBLE AS previous_value "
-            "WHERE false)"
+        revisions = (
+            "revisions"
+            if self.package.has("revisions")
+            else (
+                "(SELECT NULL::VARCHAR AS metric_id, NULL::DATE AS period_end, NULL::VARCHAR AS period, "
+                "NULL::VARCHAR AS grain, NULL::VARCHAR AS health_region, NULL::VARCHAR AS county_code, "
+                "NULL::VARCHAR AS dimension_name, NULL::VARCHAR AS dimension_value, NULL::DOUBLE AS previous_value "
+                "WHERE false)"
+            )
         )
         return self.package.query(
             f"""
@@ -272,8 +283,17 @@ class Report:
                    bool_or(period_end = ?) AS has_before
             FROM cells GROUP BY metric_id, scope
             """,
-            now, before, metric_id, metric_id, scope, scope, now, before, now, before,
-        )  # fmt: skip
+            now,
+            before,
+            metric_id,
+            metric_id,
+            scope,
+            scope,
+            now,
+            before,
+            now,
+            before,
+        )
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -298,7 +318,9 @@ class Report:
         return f"{self.metrics.name(goal['metric_id'])}, {self.scope_name(goal['scope'])}"
 
     def target_time(self, target: date) -> str:
-        return f"ved utgangen av {target.year}" if (target.month, target.day) == (12, 31) else f"innen {fmt.day(target)}"
+        return (
+            f"ved utgangen av {target.year}" if (target.month, target.day) == (12, 31) else f"innen {fmt.day(target)}"
+        )
 
     def forecast_sentence(self, goal: pd.Series) -> str:
         target = f"målet er {self.target_value(goal)}"
@@ -368,45 +390,60 @@ class Report:
             return
         if self.goals["illustrative"].any():
             version = self.package.meta.get("goals_version") or fmt.NOT_AVAILABLE
-            self.add(Paragraph(
-                "Målene er illustrative: de offisielle effekt- og resultatmålene er ikke fastsatt ennå "
-                f"(mandatet, punkt 3). Målene følger versjon {version} av målfila.",
-                small=True,
-            ))  # fmt: skip
+            self.add(
+                Paragraph(
+                    "Målene er illustrative: de offisielle effekt- og resultatmålene er ikke fastsatt ennå "
+                    f"(mandatet, punkt 3). Målene følger versjon {version} av målfila.",
+                    small=True,
+                )
+            )
         rows = [
             [
                 self.metrics.name(goal["metric_id"]),
                 self.scope_name(goal["scope"]),
                 self.latest_value(goal),
                 f"{self.target_value(goal)} {self.target_time(goal['target_date'])}",
-                fmt.NOT_AVAILABLE if fmt.is_missing(goal["forecast_at_target"])
+                fmt.NOT_AVAILABLE
+                if fmt.is_missing(goal["forecast_at_target"])
                 else self.goal_value(goal, goal["forecast_at_target"]),
                 STATUS_WORDS.get(goal["status"], goal["status"]),
             ]
             for _, goal in self.goals.iterrows()
         ]
-        self.add(Table(
-            ["Indikator", "Område", "Siste verdi", "Mål", "Prognose", "Status"], rows,
-            caption="Tabell: Mål, siste verdi, prognose ved måldato og status",
-            numeric_columns=frozenset({2, 4}),
-        ))  # fmt: skip
-        self.add(Bullets([
-            f"**{self.goal_label(goal)}:** {self.latest_sentence(goal)} {self.forecast_sentence(goal)} "
-            f"Status: {STATUS_WORDS.get(goal['status'], goal['status'])}."
-            for _, goal in self.goals.iterrows()
-        ]))  # fmt: skip
-        self.add(Paragraph(
-            "Prognosen forlenger utviklingen de siste tolv månedene i en rett linje. «Trolig mellom» er et "
-            "80 % prognoseintervall: i tester på tidligere måneder havnet utfallet innenfor slike intervaller "
-            "omtrent fire av fem ganger. Et mål er i rute når også den svake enden av intervallet når målet, "
-            "og ikke i rute når heller ikke den sterke enden gjør det.",
-            small=True,
-        ))  # fmt: skip
+        self.add(
+            Table(
+                ["Indikator", "Område", "Siste verdi", "Mål", "Prognose", "Status"],
+                rows,
+                caption="Tabell: Mål, siste verdi, prognose ved måldato og status",
+                numeric_columns=frozenset({2, 4}),
+            )
+        )
+        self.add(
+            Bullets(
+                [
+                    f"**{self.goal_label(goal)}:** {self.latest_sentence(goal)} {self.forecast_sentence(goal)} "
+                    f"Status: {STATUS_WORDS.get(goal['status'], goal['status'])}."
+                    for _, goal in self.goals.iterrows()
+                ]
+            )
+        )
+        self.add(
+            Paragraph(
+                "Prognosen forlenger utviklingen de siste tolv månedene i en rett linje. «Trolig mellom» er et "
+                "80 % prognoseintervall: i tester på tidligere måneder havnet utfallet innenfor slike intervaller "
+                "omtrent fire av fem ganger. Et mål er i rute når også den svake enden av intervallet når målet, "
+                "og ikke i rute når heller ikke den sterke enden gjør det.",
+                small=True,
+            )
+        )
         for _, goal in self.goals[self.goals["scope"] == NATIONAL].iterrows():
             chart = self.goal_chart(goal)
             if chart:
-                self.figure(chart, f"{self.metrics.name(goal['metric_id'])}, hele landet, per måned, med prognose "
-                                   f"(trolig intervall skravert) og målet {self.target_value(goal)}.")
+                self.figure(
+                    chart,
+                    f"{self.metrics.name(goal['metric_id'])}, hele landet, per måned, med prognose "
+                    f"(trolig intervall skravert) og målet {self.target_value(goal)}.",
+                )
 
     def goal_chart(self, goal: pd.Series) -> bytes | None:
         series = self.national_series(goal["metric_id"]).dropna()
@@ -417,8 +454,9 @@ class Report:
                 "SELECT period_end, forecast, lower, upper FROM goal_forecasts WHERE goal_id = ? ORDER BY period_end",
                 goal["goal_id"],
             )
-            if self.package.has("goal_forecasts") else pd.DataFrame()
-        )  # fmt: skip
+            if self.package.has("goal_forecasts")
+            else pd.DataFrame()
+        )
         percent = self.metrics.units.get(goal["metric_id"]) == "prosent"
         figure = MplFigure(figsize=(9, 4.5), dpi=120)
         axes = figure.add_subplot()
@@ -426,8 +464,9 @@ class Report:
         if not forecasts.empty:
             when = pd.to_datetime(forecasts["period_end"])
             axes.plot(when, forecasts["forecast"], color="#1f4e79", linestyle="--", linewidth=1.5, label="Prognose")
-            axes.fill_between(when, forecasts["lower"], forecasts["upper"], color="#1f4e79", alpha=0.15,
-                              label="Trolig intervall")  # fmt: skip
+            axes.fill_between(
+                when, forecasts["lower"], forecasts["upper"], color="#1f4e79", alpha=0.15, label="Trolig intervall"
+            )
         axes.axhline(goal["target_value"], color="#b34700", linewidth=1.2, label="Mål")
         axes.plot([pd.Timestamp(goal["target_date"])], [goal["target_value"]], marker="o", color="#b34700")
         axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.percent(v, 0) if percent else fmt.number(v)))
@@ -449,33 +488,41 @@ class Report:
             self.add(Paragraph("Ingen hel måned er rapportert ennå, så det er ingen framdrift å vise."))
             return
         if self.package.previous_package is None:
-            self.add(Paragraph(
-                f"Dette er den første rapporten. Tallene for {fmt.month(now)} sammenlignes med måneden før."
-            ))  # fmt: skip
+            self.add(
+                Paragraph(f"Dette er den første rapporten. Tallene for {fmt.month(now)} sammenlignes med måneden før.")
+            )
         else:
-            self.add(Paragraph(
-                f"Nøkkeltall for hele landet i {fmt.month(now)}, sammenlignet med {fmt.month(before)} slik "
-                f"tallet sto i forrige rapport ({fmt.day(self.package.previous_package)})."
-            ))  # fmt: skip
+            self.add(
+                Paragraph(
+                    f"Nøkkeltall for hele landet i {fmt.month(now)}, sammenlignet med {fmt.month(before)} slik "
+                    f"tallet sto i forrige rapport ({fmt.day(self.package.previous_package)})."
+                )
+            )
         values = self.compared_values()
         values = values[values["scope"] == NATIONAL]
         values = values.assign(name=values["metric_id"].map(self.metrics.name)).sort_values("name")
         rows = [
-            [row.name,
-             self.metrics.value(row.metric_id, row.before) if row.has_before else fmt.NOT_AVAILABLE,
-             self.metrics.value(row.metric_id, row.now) if row.has_now else fmt.NOT_AVAILABLE,
-             self.metrics.change(row.metric_id, row.now, row.before) if row.has_now and row.has_before
-             else fmt.NOT_AVAILABLE]
+            [
+                row.name,
+                self.metrics.value(row.metric_id, row.before) if row.has_before else fmt.NOT_AVAILABLE,
+                self.metrics.value(row.metric_id, row.now) if row.has_now else fmt.NOT_AVAILABLE,
+                self.metrics.change(row.metric_id, row.now, row.before)
+                if row.has_now and row.has_before
+                else fmt.NOT_AVAILABLE,
+            ]
             for row in values.itertuples()
-        ]  # fmt: skip
+        ]
         if not rows:
             self.add(Paragraph("Pakken har ingen månedstall for hele landet."))
             return
-        self.add(Table(
-            ["Indikator", f"Forrige rapport ({fmt.month(before)})", f"Nå ({fmt.month(now)})", "Endring"], rows,
-            caption=f"Tabell: Nøkkeltall for hele landet, {fmt.month(before)} og {fmt.month(now)}",
-            numeric_columns=frozenset({1, 2, 3}),
-        ))  # fmt: skip
+        self.add(
+            Table(
+                ["Indikator", f"Forrige rapport ({fmt.month(before)})", f"Nå ({fmt.month(now)})", "Endring"],
+                rows,
+                caption=f"Tabell: Nøkkeltall for hele landet, {fmt.month(before)} og {fmt.month(now)}",
+                numeric_columns=frozenset({1, 2, 3}),
+            )
+        )
 
     def planned_value(self, goal: pd.Series) -> float | None:
         """The value on the straight line from the goal's baseline to its target, at the latest
@@ -501,30 +548,42 @@ class Report:
             if (gap < 0) == higher_is_better and gap != 0:
                 behind.append(goal)
             change = (
-                fmt.percentage_points(gap) if self.metrics.units.get(goal["metric_id"]) == "prosent"
+                fmt.percentage_points(gap)
+                if self.metrics.units.get(goal["metric_id"]) == "prosent"
                 else self.metrics.change(goal["metric_id"], goal["latest_value"], planned)
-            )  # fmt: skip
-            rows.append([self.goal_label(goal), self.latest_value(goal),
-                         self.goal_value(goal, planned), change])  # fmt: skip
-        self.add(Paragraph(
-            "Avvik er forskjellen mellom siste verdi og der målet ville vært med jevn framdrift fra "
-            "utgangspunktet til måldatoen (en rett linje)."
-        ))  # fmt: skip
+            )
+            rows.append([self.goal_label(goal), self.latest_value(goal), self.goal_value(goal, planned), change])
+        self.add(
+            Paragraph(
+                "Avvik er forskjellen mellom siste verdi og der målet ville vært med jevn framdrift fra "
+                "utgangspunktet til måldatoen (en rett linje)."
+            )
+        )
         if rows:
-            self.add(Table(["Mål", "Siste verdi", "Jevn framdrift", "Avvik"], rows,
-                           caption="Tabell: Siste verdi mot jevn framdrift mot målet",
-                           numeric_columns=frozenset({1, 2, 3})))  # fmt: skip
+            self.add(
+                Table(
+                    ["Mål", "Siste verdi", "Jevn framdrift", "Avvik"],
+                    rows,
+                    caption="Tabell: Siste verdi mot jevn framdrift mot målet",
+                    numeric_columns=frozenset({1, 2, 3}),
+                )
+            )
         deviating = self.goals[self.goals["status"].isin(DEVIATING_STATUSES)]
         if deviating.empty:
             self.add(Paragraph("Ingen mål har status «risiko for å ikke nå målet» eller «ikke i rute»."))
         else:
-            self.add(Paragraph("Mål der prognosen viser avvik fra målet:"), Bullets([
-                f"{self.goal_label(goal)}: {STATUS_WORDS[goal['status']]}" for _, goal in deviating.iterrows()
-            ]))  # fmt: skip
+            self.add(
+                Paragraph("Mål der prognosen viser avvik fra målet:"),
+                Bullets(
+                    [f"{self.goal_label(goal)}: {STATUS_WORDS[goal['status']]}" for _, goal in deviating.iterrows()]
+                ),
+            )
         against = self.moving_against_goals()
         if against:
-            self.add(Paragraph("Indikatorer som har gått i motsatt retning av målet siden forrige rapport:"),
-                     Bullets(against))  # fmt: skip
+            self.add(
+                Paragraph("Indikatorer som har gått i motsatt retning av målet siden forrige rapport:"),
+                Bullets(against),
+            )
         else:
             self.add(Paragraph("Ingen målindikator har gått i motsatt retning av målet siden forrige rapport."))
 
@@ -552,15 +611,22 @@ class Report:
             self.add(Paragraph("Prognosene viser ingen mål med risiko for å ikke bli nådd."))
         else:
             self.add(
-                Paragraph(f"{fmt.number(len(risky))} av {fmt.number(len(self.goals))} mål står i fare for ikke å "
-                          "bli nådd:"),
-                Bullets([f"**{self.goal_label(goal)}** ({STATUS_WORDS[goal['status']]}). {self.forecast_sentence(goal)}"
-                         for _, goal in risky.iterrows()]),
-            )  # fmt: skip
-        self.add(Paragraph(
-            "Plattformen måler og varsler, men vurderer ikke tiltak: risikoreduserende tiltak står i "
-            f"analytikerens kommentar («{SECTION_COMMENTARY}»)."
-        ))  # fmt: skip
+                Paragraph(
+                    f"{fmt.number(len(risky))} av {fmt.number(len(self.goals))} mål står i fare for ikke å bli nådd:"
+                ),
+                Bullets(
+                    [
+                        f"**{self.goal_label(goal)}** ({STATUS_WORDS[goal['status']]}). {self.forecast_sentence(goal)}"
+                        for _, goal in risky.iterrows()
+                    ]
+                ),
+            )
+        self.add(
+            Paragraph(
+                "Plattformen måler og varsler, men vurderer ikke tiltak: risikoreduserende tiltak står i "
+                f"analytikerens kommentar («{SECTION_COMMENTARY}»)."
+            )
+        )
 
     def economy(self) -> None:
         self.add(Heading(2, SECTION_ECONOMY))
@@ -585,22 +651,37 @@ class Report:
             # Budget / cost would give back a hidden number of persons: hide the cost with them.
             persons_hidden = self.counts.hidden(row.denominator)
             cost = fmt.SUPPRESSED if persons_hidden else self.metrics.value(row.metric_id, row.value)
-            rows.append([str(row.period_end.year), f"{fmt.number(row.numerator)}{fmt.NBSP}kr",
-                         self.counts.text(row.denominator), cost])  # fmt: skip
-        self.add(Paragraph(
-            "Kostnad per nyregistrert person er årets ramme (mandatets tabell 1) delt på antall personer "
-            "som fikk kritisk informasjon registrert for første gang i året."
-        ))  # fmt: skip
-        self.add(Table(["År", "Ramme", "Nye personer", "Kostnad per ny person"], rows,
-                       caption="Tabell: Ramme, nye personer og kostnad per ny person",
-                       numeric_columns=frozenset({1, 2, 3})))  # fmt: skip
+            rows.append(
+                [
+                    str(row.period_end.year),
+                    f"{fmt.number(row.numerator)}{fmt.NBSP}kr",
+                    self.counts.text(row.denominator),
+                    cost,
+                ]
+            )
+        self.add(
+            Paragraph(
+                "Kostnad per nyregistrert person er årets ramme (mandatets tabell 1) delt på antall personer "
+                "som fikk kritisk informasjon registrert for første gang i året."
+            )
+        )
+        self.add(
+            Table(
+                ["År", "Ramme", "Nye personer", "Kostnad per ny person"],
+                rows,
+                caption="Tabell: Ramme, nye personer og kostnad per ny person",
+                numeric_columns=frozenset({1, 2, 3}),
+            )
+        )
         current = self.package.reference_month
         if current is not None and years.iloc[-1]["period_end"] > current:
-            self.add(Paragraph(
-                f"{years.iloc[-1]['period_end'].year} er ikke omme: rammen er regnet for de rapporterte "
-                f"månedene (til og med {fmt.month(current)}), og nye personer er talt for de samme månedene.",
-                small=True,
-            ))  # fmt: skip
+            self.add(
+                Paragraph(
+                    f"{years.iloc[-1]['period_end'].year} er ikke omme: rammen er regnet for de rapporterte "
+                    f"månedene (til og med {fmt.month(current)}), og nye personer er talt for de samme månedene.",
+                    small=True,
+                )
+            )
 
     def quarantine_reasons(self) -> pd.DataFrame:
         """Lines quarantined per reason up to the as-of day, and the days whose count is hidden."""
@@ -631,25 +712,31 @@ class Report:
         loaded, duplicates = quality.get("loaded"), quality.get("duplicates")
         lines_read, quarantined = quality.get("lines_read"), quality.get("quarantined")
         quarantine_hidden = counts.hidden(quarantined) or any(reason_hidden)
-        lines_hidden = counts.hidden(lines_read) or counts.hidden(loaded) or counts.hidden(duplicates) or quarantine_hidden
+        lines_hidden = (
+            counts.hidden(lines_read) or counts.hidden(loaded) or counts.hidden(duplicates) or quarantine_hidden
+        )
 
         def shown(value: object, hidden: bool) -> str:
             return fmt.SUPPRESSED if hidden else fmt.number(value)
 
         if quality:
-            self.add(Paragraph(
-                f"Til og med {fmt.day(self.package.as_of)} er det lest {counts.text(quality.get('files'))} filer "
-                f"med {shown(lines_read, lines_hidden)} linjer: {counts.text(loaded)} er lastet inn, "
-                f"{counts.text(duplicates)} var duplikater og {shown(quarantined, quarantine_hidden)} ble satt i "
-                "karantene fordi de ikke kunne brukes."
-            ))  # fmt: skip
+            self.add(
+                Paragraph(
+                    f"Til og med {fmt.day(self.package.as_of)} er det lest {counts.text(quality.get('files'))} filer "
+                    f"med {shown(lines_read, lines_hidden)} linjer: {counts.text(loaded)} er lastet inn, "
+                    f"{counts.text(duplicates)} var duplikater og {shown(quarantined, quarantine_hidden)} ble satt i "
+                    "karantene fordi de ikke kunne brukes."
+                )
+            )
             balanced = lines_read == (loaded or 0) + (duplicates or 0) + (quarantined or 0)
-            self.add(Paragraph(
-                "Avstemmingen går opp: leste linjer = innlastede + duplikater + karantene."
-                if balanced else
-                "Avstemmingen går ikke opp: leste linjer er ikke lik innlastede + duplikater + karantene. "
-                "Dette må undersøkes før tallene brukes."
-            ))  # fmt: skip
+            self.add(
+                Paragraph(
+                    "Avstemmingen går opp: leste linjer = innlastede + duplikater + karantene."
+                    if balanced
+                    else "Avstemmingen går ikke opp: leste linjer er ikke lik innlastede + duplikater + karantene. "
+                    "Dette må undersøkes før tallene brukes."
+                )
+            )
         else:
             self.add(Paragraph("Pakken sier ikke hvor mange linjer som ble lest."))
         if not reasons.empty:
@@ -657,20 +744,32 @@ class Report:
                 [label, shown(lines, hidden)]
                 for label, lines, hidden in zip(reasons["reason_label"], reasons["lines"], reason_hidden, strict=True)
             ]
-            self.add(Table(["Årsak", "Linjer"], rows, caption="Tabell: Linjer i karantene etter årsak",
-                           numeric_columns=frozenset({1})))  # fmt: skip
+            self.add(
+                Table(
+                    ["Årsak", "Linjer"],
+                    rows,
+                    caption="Tabell: Linjer i karantene etter årsak",
+                    numeric_columns=frozenset({1}),
+                )
+            )
         late = quality.get("late_events")
         if self.package.previous_package is None:
-            self.add(Paragraph("Dette er den første pakken, så ingen hendelser kan ha kommet for sent til en "
-                               "tidligere rapport."))  # fmt: skip
+            self.add(
+                Paragraph(
+                    "Dette er den første pakken, så ingen hendelser kan ha kommet for sent til en tidligere rapport."
+                )
+            )
         elif late == 0:
-            self.add(Paragraph("Ingen hendelser for måneder som alt var rapportert, kom etter fristen for forrige "
-                               "rapport."))  # fmt: skip
+            self.add(
+                Paragraph("Ingen hendelser for måneder som alt var rapportert, kom etter fristen for forrige rapport.")
+            )
         else:
-            self.add(Paragraph(
-                "Hendelser for måneder som alt var rapportert i forrige rapport, men som kom etter fristen for "
-                f"den: {counts.text(late)}. De er med nå, og kan ha endret tidligere tall (se «{SECTION_REVISIONS}»)."
-            ))  # fmt: skip
+            self.add(
+                Paragraph(
+                    "Hendelser for måneder som alt var rapportert i forrige rapport, men som kom etter fristen for "
+                    f"den: {counts.text(late)}. De er med nå, og kan ha endret tidligere tall (se «{SECTION_REVISIONS}»)."
+                )
+            )
         self.unusual_data()
 
     def unusual_data(self) -> None:
@@ -683,9 +782,10 @@ class Report:
         if findings.empty:
             self.add(Paragraph("Ingen uvanlige data er funnet."))
             return
-        self.add(Paragraph("Uvanlige data som er talt med etter faste regler:"), Bullets([
-            f"{row.label_nb}: {self.counts.text(row.count)} {row.unit_nb}" for row in findings.itertuples()
-        ]))  # fmt: skip
+        self.add(
+            Paragraph("Uvanlige data som er talt med etter faste regler:"),
+            Bullets([f"{row.label_nb}: {self.counts.text(row.count)} {row.unit_nb}" for row in findings.itertuples()]),
+        )
 
     def revisions(self) -> None:
         self.add(Heading(2, SECTION_REVISIONS))
@@ -709,15 +809,19 @@ class Report:
         if totals["revised"] == 0 and totals["hidden_changed"] == 0:
             self.add(Paragraph(f"Ingen tall er endret siden pakken for {previous}."))
             return
-        self.add(Paragraph(
-            f"{fmt.number(totals['revised'])} tall er endret siden pakken for {previous}, "
-            f"{fmt.number(totals['revised_national'])} av dem for hele landet. Endringene kommer av data som kom "
-            "etter forrige frist eller ble rettet."
-        ))  # fmt: skip
+        self.add(
+            Paragraph(
+                f"{fmt.number(totals['revised'])} tall er endret siden pakken for {previous}, "
+                f"{fmt.number(totals['revised_national'])} av dem for hele landet. Endringene kommer av data som kom "
+                "etter forrige frist eller ble rettet."
+            )
+        )
         if totals["hidden_changed"]:
-            self.add(Paragraph(
-                f"{fmt.number(totals['hidden_changed'])} tall er skjult i den ene pakken, men ikke i den andre."
-            ))  # fmt: skip
+            self.add(
+                Paragraph(
+                    f"{fmt.number(totals['hidden_changed'])} tall er skjult i den ene pakken, men ikke i den andre."
+                )
+            )
         largest = self.package.query(
             """
             SELECT metric_id, period_end, period, previous_value, current_value, difference FROM revisions
@@ -729,23 +833,34 @@ class Report:
         if largest.empty:
             return
         rows = [
-            [self.metrics.name(row.metric_id), fmt.period(row.period_end, row.period),
-             self.metrics.value(row.metric_id, row.previous_value), self.metrics.value(row.metric_id, row.current_value),
-             self.metrics.change(row.metric_id, row.current_value, row.previous_value)]
+            [
+                self.metrics.name(row.metric_id),
+                fmt.period(row.period_end, row.period),
+                self.metrics.value(row.metric_id, row.previous_value),
+                self.metrics.value(row.metric_id, row.current_value),
+                self.metrics.change(row.metric_id, row.current_value, row.previous_value),
+            ]
             for row in largest.itertuples()
-        ]  # fmt: skip
-        self.add(Table(["Indikator", "Periode", "Tidligere", "Nå", "Endring"], rows,
-                       caption="Tabell: De største revisjonene for hele landet (tidligere → nå)",
-                       numeric_columns=frozenset({2, 3, 4})))  # fmt: skip
+        ]
+        self.add(
+            Table(
+                ["Indikator", "Periode", "Tidligere", "Nå", "Endring"],
+                rows,
+                caption="Tabell: De største revisjonene for hele landet (tidligere → nå)",
+                numeric_columns=frozenset({2, 3, 4}),
+            )
+        )
 
     def commentary(self) -> None:
         self.add(Heading(2, SECTION_COMMENTARY))
         text = self.package.commentary()
         if text is None or not text.strip():
-            self.add(Paragraph(
-                "Ingen kommentar er gitt til denne rapporten. Vurderinger av avvik og risikoreduserende tiltak "
-                "skrives av analytikeren i commentary.md i pakken."
-            ))  # fmt: skip
+            self.add(
+                Paragraph(
+                    "Ingen kommentar er gitt til denne rapporten. Vurderinger av avvik og risikoreduserende tiltak "
+                    "skrives av analytikeren i commentary.md i pakken."
+                )
+            )
             return
         self.add(*markdown_blocks(text))
         self.add(Paragraph("Kommentaren er skrevet av analytikeren og gjengitt som den er.", small=True))
@@ -766,10 +881,12 @@ class Report:
         ]
         self.add(
             Heading(2, SECTION_ABOUT),
-            Paragraph("Rapporten er laget automatisk fra evalueringspakken, som også har tabellene den bygger på "
-                      "(Parquet, CSV og JSON-stat). Den viser bare summerte tall."),
+            Paragraph(
+                "Rapporten er laget automatisk fra evalueringspakken, som også har tabellene den bygger på "
+                "(Parquet, CSV og JSON-stat). Den viser bare summerte tall."
+            ),
             Bullets([item for item in items if item]),
-        )  # fmt: skip
+        )
 
     def build(self) -> list[Block]:
         self.title()

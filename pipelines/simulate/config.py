@@ -64,8 +64,14 @@ class SimulationConfig:
             raise ValueError(f"ramp_months must be >= 0, got {self.ramp_months}")
         if self.api_rate_uplift < -1:
             raise ValueError(f"api_rate_uplift must be >= -1, got {self.api_rate_uplift}")
-        for name in ("duplicate_rate", "late_rate", "malformed_rate", "api_share_after_ramp",
-                     "portal_substance_as_text_share", "missing_criticality_share"):
+        for name in (
+            "duplicate_rate",
+            "late_rate",
+            "malformed_rate",
+            "api_share_after_ramp",
+            "portal_substance_as_text_share",
+            "missing_criticality_share",
+        ):
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ValueError(f"{name} must be within 0..1, got {value}")
@@ -111,9 +117,7 @@ class SimulationSummary:
     # Truth of the injected effect, by (health region of the person's home county, "YYYY-MM"):
     # new persons actually drawn, and the expected number without and with the API effect.
     new_persons_by_region_month: Mapping[tuple[str, str], int] = field(default_factory=dict)
-    expected_new_persons_by_region_month: Mapping[tuple[str, str], tuple[float, float]] = field(
-        default_factory=dict
-    )
+    expected_new_persons_by_region_month: Mapping[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
 
     def injected_effect(self) -> dict[str, dict[str, object]]:
         """Per region: go-live, full uplift, ramp length, and expected extra new persons in range."""

@@ -216,9 +216,7 @@ def load_counties() -> tuple[County, ...]:
         n = int(row["municipalities"])
         numbers = tuple(f"{code}{k:02d}" for k in range(1, n + 1))
         weights = [1 / k**1.1 for k in range(1, n + 1)]
-        counties.append(
-            County(code, row["health_region"], int(row["population"]), numbers, tuple(accumulate(weights)))
-        )
+        counties.append(County(code, row["health_region"], int(row["population"]), numbers, tuple(accumulate(weights))))
     return tuple(counties)
 
 
@@ -520,8 +518,12 @@ class World:
         for ordinal in range(self.start_ord, self.end_ord + 1):
             day = date.fromordinal(ordinal)
             base = (
-                self.national_rate(day) / 365.25 * WEEKDAY_FACTOR[day.weekday()] * MONTH_FACTOR[day.month - 1]
-                * config.scale / self.population
+                self.national_rate(day)
+                / 365.25
+                * WEEKDAY_FACTOR[day.weekday()]
+                * MONTH_FACTOR[day.month - 1]
+                * config.scale
+                / self.population
             )
             if base <= 0:
                 continue
@@ -610,9 +612,18 @@ class World:
             session = Session(organisation, self.pick_channel(organisation, day))
         content = self._CONTENT_BUILDERS[kind.resource_type](self, kind, session.channel)
         entry = R.Entry(
-            kind.resource_type, resource_id, self._profiles[kind.type_id], kind.type_id, content.category,
-            kind.label_nb, content.code, content.text, content.allergy_type, content.reaction,
-            created_ts - self.recording_delay(session.channel), f"Patient/{person.pseudonym}",
+            kind.resource_type,
+            resource_id,
+            self._profiles[kind.type_id],
+            kind.type_id,
+            content.category,
+            kind.label_nb,
+            content.code,
+            content.text,
+            content.allergy_type,
+            content.reaction,
+            created_ts - self.recording_delay(session.channel),
+            f"Patient/{person.pseudonym}",
         )
         self._lifecycle(entry, kind, content.criticality, person, session, created_ts, day)
         return session
@@ -683,8 +694,14 @@ class World:
     # -- what happens to an entry ------------------------------------------------------------
 
     def _lifecycle(
-        self, entry: R.Entry, kind: CriticalInformationType, criticality: str | None, person: Person,
-        session: Session, created_ts: int, day: int,
+        self,
+        entry: R.Entry,
+        kind: CriticalInformationType,
+        criticality: str | None,
+        person: Person,
+        session: Session,
+        created_ts: int,
+        day: int,
     ) -> None:
         """Created; then withdrawn as entered in error, or confirmed and revised until refuted, inactivated
         (the entry ends on its own or the person leaves) or the end of the simulated range."""
@@ -704,15 +721,17 @@ class World:
         refuted_at = math.inf
         if rt in R.HAS_CLINICAL_STATUS and u < ENTERED_IN_ERROR_SHARE + REFUTED_SHARE:
             refuted_at = created_ts + rng.randint(*REFUTED_WITHIN)
-        state, version = self._revise(entry, state, session.organisation, person, created_ts,
-                                      min(end, refuted_at, self.horizon_ts))
+        state, version = self._revise(
+            entry, state, session.organisation, person, created_ts, min(end, refuted_at, self.horizon_ts)
+        )
         if refuted_at < min(end, self.horizon_ts):
             self._refute(entry, state, version + 1, session.organisation, person, refuted_at)
         elif end < self.horizon_ts:
             self._inactivate(entry, state, version + 1, session.organisation, person, end, person.end_ts <= own_end)
 
-    def _enter_in_error(self, entry: R.Entry, state: R.State, creator: Organisation, person: Person,
-                        created_ts: int) -> None:
+    def _enter_in_error(
+        self, entry: R.Entry, state: R.State, creator: Organisation, person: Person, created_ts: int
+    ) -> None:
         ts = created_ts + self.rng.randint(*ENTERED_IN_ERROR_WITHIN)
         if ts >= self.horizon_ts:
             return
@@ -722,8 +741,9 @@ class World:
             withdrawn = R.shared_state("entered-in-error", None, state.criticality, None)
         self._later(ts, "entered-in-error", 2, entry, withdrawn, creator, person)
 
-    def _revise(self, entry: R.Entry, state: R.State, creator: Organisation, person: Person, created_ts: int,
-                stop: float) -> tuple[R.State, int]:
+    def _revise(
+        self, entry: R.Entry, state: R.State, creator: Organisation, person: Person, created_ts: int, stop: float
+    ) -> tuple[R.State, int]:
         """Confirmation of an unconfirmed or provisional entry, then revisions until ``stop``.
 
         Returns the last state and version.
@@ -748,15 +768,24 @@ class World:
             state = R.shared_state(state.status, state.verification, criticality, self._note(entry.resource_type))
             self._later(ts, "updated", version, entry, state, creator, person)
 
-    def _refute(self, entry: R.Entry, state: R.State, version: int, creator: Organisation, person: Person,
-                refuted_at: float) -> None:
+    def _refute(
+        self, entry: R.Entry, state: R.State, version: int, creator: Organisation, person: Person, refuted_at: float
+    ) -> None:
         ts = max(int(refuted_at), self._last_ts + MIN_EVENT_GAP)
         if ts < self.horizon_ts:
             refuted = R.shared_state(state.status, "refuted", state.criticality, state.note)
             self._later(ts, "updated", version, entry, refuted, creator, person)
 
-    def _inactivate(self, entry: R.Entry, state: R.State, version: int, creator: Organisation, person: Person,
-                    end: float, person_left: bool) -> None:
+    def _inactivate(
+        self,
+        entry: R.Entry,
+        state: R.State,
+        version: int,
+        creator: Organisation,
+        person: Person,
+        end: float,
+        person_left: bool,
+    ) -> None:
         """The entry ends on its own, or with all the entries of a person who leaves the register."""
         ts = int(end) + (self.rng.randint(0, LEAVING_SPREAD) if person_left else 0)
         ts = max(ts, self._last_ts + MIN_EVENT_GAP)
@@ -768,8 +797,16 @@ class World:
     def _note(self, resource_type: str) -> str:
         return self._pick(R.PROCEDURE_CHANGES if resource_type == "Flag" else R.NOTES)
 
-    def _later(self, ts: int, event_type: str, version: int, entry: R.Entry, state: R.State, creator: Organisation,
-               person: Person) -> None:
+    def _later(
+        self,
+        ts: int,
+        event_type: str,
+        version: int,
+        entry: R.Entry,
+        state: R.State,
+        creator: Organisation,
+        person: Person,
+    ) -> None:
         """An event after creation: by the creating organisation or another one, channel as of then."""
         day = self.local_ordinal(ts)
         if self.rng.random() < SAME_ORGANISATION_SHARE:
@@ -779,13 +816,34 @@ class World:
         channel = self.pick_channel(organisation, day)
         self._emit(ts, event_type, version, entry, state, organisation, channel, person, day)
 
-    def _emit(self, ts: int, event_type: str, version: int, entry: R.Entry, state: R.State,
-              organisation: Organisation, channel: str, person: Person, day: int) -> None:
+    def _emit(
+        self,
+        ts: int,
+        event_type: str,
+        version: int,
+        entry: R.Entry,
+        state: R.State,
+        organisation: Organisation,
+        channel: str,
+        person: Person,
+        day: int,
+    ) -> None:
         self._last_ts = ts
-        self.events.append(SimulatedEvent(
-            ts, uuid4_int(self.rng), event_type, version, entry, state, organisation, channel,
-            person.municipality_at(ts), person, day,
-        ))
+        self.events.append(
+            SimulatedEvent(
+                ts,
+                uuid4_int(self.rng),
+                event_type,
+                version,
+                entry,
+                state,
+                organisation,
+                channel,
+                person.municipality_at(ts),
+                person,
+                day,
+            )
+        )
 
 
 def _first_category(kind: CriticalInformationType) -> str:
@@ -805,4 +863,3 @@ def _poisson(rng: random.Random, lam: float) -> int:
             p *= rng.random()
         return k
     return max(0, round(rng.gauss(lam, math.sqrt(lam))))
-

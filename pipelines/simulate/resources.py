@@ -383,4 +383,3 @@ def initial_verifications(resource_type: str) -> tuple[tuple[str, ...], tuple[fl
     if resource_type == "Condition":
         return ("confirmed", "provisional"), (1 - PROVISIONAL_CONDITION_SHARE, PROVISIONAL_CONDITION_SHARE)
     return (None,), (1.0,)  # type: ignore[return-value]
-

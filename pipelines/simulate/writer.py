@@ -41,8 +41,15 @@ TRUNCATED_SHARE = 0.7
 TRAILING_GARBAGE_SHARE = 0.15
 
 _MISSING = (
-    ("event_id",), ("event_type",), ("occurred_at",), ("channel",), ("source", "organisation_id"),
-    ("source", "health_region"), ("patient", "pseudonym"), ("patient", "birth_year"), ("resource",),
+    ("event_id",),
+    ("event_type",),
+    ("occurred_at",),
+    ("channel",),
+    ("source", "organisation_id"),
+    ("source", "health_region"),
+    ("patient", "pseudonym"),
+    ("patient", "birth_year"),
+    ("resource",),
 )
 
 
@@ -137,7 +144,10 @@ def malformed_line(event: SimulatedEvent, kind: str, new_id: int, u: float, v: f
             resource["meta"] = "1"  # an object where a string is
         else:
             required = {
-                "Procedure": "status", "Flag": "code", "DeviceUseStatement": "device", "Consent": "scope",
+                "Procedure": "status",
+                "Flag": "code",
+                "DeviceUseStatement": "device",
+                "Consent": "scope",
             }.get(resource["resourceType"])
             if required:
                 del resource[required]  # a required element missing

@@ -46,8 +46,17 @@ def prepare_dbt_manifest() -> None:
         return
     subprocess.run(
         # No log file: parsing logs nothing worth keeping, and dbt_project/logs/ would only grow.
-        [dbt_executable(), "parse", "--quiet", "--log-level-file", "none",
-         "--project-dir", str(dbt_project.project_dir), "--profiles-dir", str(dbt_project.profiles_dir)],
+        [
+            dbt_executable(),
+            "parse",
+            "--quiet",
+            "--log-level-file",
+            "none",
+            "--project-dir",
+            str(dbt_project.project_dir),
+            "--profiles-dir",
+            str(dbt_project.profiles_dir),
+        ],
         check=True,
         env={**os.environ, "KRITINFO_HOME": str(paths().home)},  # profiles.yml reads it
     )
@@ -57,7 +66,8 @@ def require_current_manifest() -> None:
     if not manifest_is_current():
         raise DbtManifestNotPrepared(
             f"the dbt manifest {dbt_project.manifest_path} is missing or older than the dbt project: "
-            "run `kritinfo prepare` (or `make setup`) first")
+            "run `kritinfo prepare` (or `make setup`) first"
+        )
 
 
 class KritinfoDbtTranslator(DagsterDbtTranslator):

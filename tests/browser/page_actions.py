@@ -34,10 +34,11 @@ def metric(page: Page, label: str) -> Locator:
 
 def metric_values(page: Page) -> dict[str, str]:
     return {
-        m.locator('[data-testid="stMetricLabel"]').inner_text().strip():
-            m.locator('[data-testid="stMetricValue"]').inner_text().strip()
+        m.locator('[data-testid="stMetricLabel"]').inner_text().strip(): m.locator('[data-testid="stMetricValue"]')
+        .inner_text()
+        .strip()
         for m in page.locator('[data-testid="stMetric"]').all()
-    }  # fmt: skip
+    }
 
 
 def choose(page: Page, filter_label: str, option: str) -> None:

@@ -45,10 +45,17 @@ def axe_script() -> str:
         if shutil.which("npm") is None:
             pytest.fail("npm is not on PATH: apt-get install -y npm (or put axe.min.js in %s)" % script.parent)
         script.parent.mkdir(parents=True, exist_ok=True)
-        packed = subprocess.run(
-            ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent", "--pack-destination", str(script.parent)],
-            check=True, capture_output=True, text=True, timeout=300,
-        ).stdout.strip().splitlines()[-1]  # fmt: skip
+        packed = (
+            subprocess.run(
+                ["npm", "pack", f"axe-core@{AXE_VERSION}", "--silent", "--pack-destination", str(script.parent)],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         with tarfile.open(script.parent / packed) as archive:
             script.write_bytes(archive.extractfile("package/axe.min.js").read())
     return script.read_text()
@@ -80,18 +87,19 @@ def open_rendered(page: Page, url: str, title: str) -> None:
 
 def violations(page: Page, axe: str) -> list[dict]:
     page.add_script_tag(content=axe)
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA_TAGS
-    )
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA_TAGS)
     return [v for v in result["violations"] if v["impact"] in FAILING_IMPACTS]
 
 
 def described(found: list[dict]) -> str:
     return json.dumps(
-        [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-          "nodes": [n["target"] for n in v["nodes"][:5]]} for v in found],
-        ensure_ascii=False, indent=1,
-    )  # fmt: skip
+        [
+            {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"][:5]]}
+            for v in found
+        ],
+        ensure_ascii=False,
+        indent=1,
+    )
 
 
 @pytest.mark.parametrize("path", list(PAGES))

@@ -25,10 +25,13 @@ def open_data_quality(page: Page, url: str) -> dict[str, str]:
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(1)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     return {
-        metric.locator('[data-testid="stMetricLabel"]').inner_text().strip():
-            metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+        metric.locator('[data-testid="stMetricLabel"]').inner_text().strip(): metric.locator(
+            '[data-testid="stMetricValue"]'
+        )
+        .inner_text()
+        .strip()
         for metric in metrics.all()
-    }  # fmt: skip
+    }
 
 
 def test_data_quality_shows_hand_made_figures(page: Page, dashboard_server, handmade_home: Path):

@@ -40,8 +40,7 @@ def automatic_share(index: int, regions: tuple[str, ...]) -> str:
     return f"{share:.1f}".replace(".", ",") + f"{NBSP}%"
 
 
-def test_effect_page_renders_and_a_filter_change_updates_the_figures(page: Page, dashboard_server,
-                                                                      handmade_home: Path):  # fmt: skip
+def test_effect_page_renders_and_a_filter_change_updates_the_figures(page: Page, dashboard_server, handmade_home: Path):
     open_effect(page, dashboard_server(handmade_home))
     national = automatic_share(12, tuple(sf.REGIONS))
     assert national == f"60,5{NBSP}%"
@@ -91,19 +90,22 @@ def test_effect_page_renders_a_real_publication(page: Page, dashboard_server, pu
     serving = published_home / "serving.duckdb"
     with duckdb.connect(str(serving), read_only=True) as con:
         (threshold,) = con.execute("SELECT suppression_threshold FROM publish_info").fetchone()
-        latest = dict(con.execute(
-            "SELECT coalesce(health_region, 'national'), value FROM metrics WHERE metric_id = 'automatic_share' "
-            "AND grain IN ('national', 'region') AND dimension_name = 'total' "
-            "AND period_end = (SELECT max(period_end) FROM metrics WHERE metric_id = 'automatic_share')"
-        ).fetchall())  # fmt: skip
-        region_names = dict(con.execute(
-            "SELECT DISTINCT health_region, health_region_name FROM coverage_by_region_month").fetchall())  # fmt: skip
+        latest = dict(
+            con.execute(
+                "SELECT coalesce(health_region, 'national'), value FROM metrics WHERE metric_id = 'automatic_share' "
+                "AND grain IN ('national', 'region') AND dimension_name = 'total' "
+                "AND period_end = (SELECT max(period_end) FROM metrics WHERE metric_id = 'automatic_share')"
+            ).fetchall()
+        )
+        region_names = dict(
+            con.execute("SELECT DISTINCT health_region, health_region_name FROM coverage_by_region_month").fetchall()
+        )
         # The region whose breakdown by organisation type hides the most counts.
         region, hidden = con.execute(
             "SELECT health_region, count(*) FILTER (WHERE numerator IS NULL OR denominator IS NULL) AS hidden "
             "FROM metrics WHERE metric_id = 'automatic_share' AND grain = 'region' "
             "AND dimension_name = 'organisation_type' GROUP BY ALL ORDER BY hidden DESC, health_region LIMIT 1"
-        ).fetchone()  # fmt: skip
+        ).fetchone()
     assert hidden > 0, "the simulation should give some suppressed cells"
 
     open_effect(page, dashboard_server(published_home))
@@ -133,8 +135,9 @@ def shown_filters(page: Page) -> dict[str, str]:
     return {**boxes, "Periode": period.inner_text().strip()}
 
 
-def test_a_filtered_effect_view_reopens_from_its_address(page: Page, dashboard_server, handmade_home: Path,
-                                                        chromium_browser):  # fmt: skip
+def test_a_filtered_effect_view_reopens_from_its_address(
+    page: Page, dashboard_server, handmade_home: Path, chromium_browser
+):
     url = dashboard_server(handmade_home)
     open_effect(page, url)
     choose(page, "Indikator", "Registreringsgrad av anslått behov")
@@ -147,10 +150,16 @@ def test_a_filtered_effect_view_reopens_from_its_address(page: Page, dashboard_s
     expect(page).to_have_url(re.compile(r"periode=hele"), timeout=RENDER_TIMEOUT_MS)
     wait_rendered(page, downloads=3, last_text=LAST_TEXT)
     address = page.url
-    assert {"fylke=56", "region=helse-nord", "indikator=registration_coverage_need"} <= set(address.split("?")[1].split("&"))
+    assert {"fylke=56", "region=helse-nord", "indikator=registration_coverage_need"} <= set(
+        address.split("?")[1].split("&")
+    )
     filters = shown_filters(page)
-    assert filters == {"Indikator": "Registreringsgrad av anslått behov", "Helseregion": "Helse Nord RHF",
-                       "Fylke": "Finnmark", "Periode": "Hele perioden"}  # fmt: skip
+    assert filters == {
+        "Indikator": "Registreringsgrad av anslått behov",
+        "Helseregion": "Helse Nord RHF",
+        "Fylke": "Finnmark",
+        "Periode": "Hele perioden",
+    }
     figure = metric(page, "Registreringsgrad av anslått behov").inner_text()
 
     context = chromium_browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nb-NO")

@@ -12,8 +12,14 @@ from tests.browser.page_actions import assert_no_error, csv_rows, download, metr
 
 ILLUSTRATIVE = "Illustrative mål – de offisielle målene er ikke publisert"
 LAST_TEXT = "Slik leses målene"
-STATUSES = {"on_track": "På sporet", "at_risk": "Usikker", "off_track": "Ikke på sporet", "met": "Nådd",
-            "missed": "Ikke nådd", "insufficient_data": "For lite data"}  # fmt: skip
+STATUSES = {
+    "on_track": "På sporet",
+    "at_risk": "Usikker",
+    "off_track": "Ikke på sporet",
+    "met": "Nådd",
+    "missed": "Ikke nådd",
+    "insufficient_data": "For lite data",
+}
 
 
 def open_goals(page: Page, url: str) -> None:

@@ -117,8 +117,7 @@ def test_a_newly_published_copy_is_read_on_the_next_run(serving_home: Path, app:
     sf.build_serving_db(new_copy)
     con = duckdb.connect(str(new_copy))
     con.execute(
-        "UPDATE coverage_national_month SET persons_with_critical_info = 80000 "
-        "WHERE period_end = ?",
+        "UPDATE coverage_national_month SET persons_with_critical_info = 80000 WHERE period_end = ?",
         [sf.REFERENCE],
     )
     con.close()
@@ -145,8 +144,11 @@ def test_county_csv_holds_the_table_with_colon_for_suppressed(serving_home: Path
     for county in sorted(sf.COUNTIES, key=lambda c: c.code):
         persons = county.persons_reference
         need = county.population * sf.NEED_SHARE
-        counts = [":", ":", ":"] if sf.is_suppressed(persons) else [
-            str(persons), plain(100 * persons / county.population, 1), plain(100 * persons / need, 1)]
+        counts = (
+            [":", ":", ":"]
+            if sf.is_suppressed(persons)
+            else [str(persons), plain(100 * persons / county.population, 1), plain(100 * persons / need, 1)]
+        )
         expected.append([county.name, sf.REGIONS[county.region], counts[0], str(county.population), *counts[1:]])
     assert rows[1:] == expected
     assert ["Troms", "Helse Nord RHF", ":", "168000", ":", ":"] in rows

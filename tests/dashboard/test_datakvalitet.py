@@ -19,8 +19,12 @@ def fixture_totals() -> dict[str, int]:
     loaded = sum(d[2] for d in sf.DATA_QUALITY_DAYS)
     duplicates = sum(d[3] for d in sf.DATA_QUALITY_DAYS)
     quarantined = sum(sum(d[4].values()) for d in sf.DATA_QUALITY_DAYS)
-    return {"read": loaded + duplicates + quarantined, "loaded": loaded,
-            "duplicates": duplicates, "quarantined": quarantined}  # fmt: skip
+    return {
+        "read": loaded + duplicates + quarantined,
+        "loaded": loaded,
+        "duplicates": duplicates,
+        "quarantined": quarantined,
+    }
 
 
 def open_page(app: AppTest) -> AppTest:
@@ -58,13 +62,17 @@ def test_reconciliation_line_says_whether_the_counts_add_up(serving_home: Path, 
 
     # A publication whose counts do not add up must say so, with the difference.
     with duckdb.connect(str(serving_home / "serving.duckdb")) as con:
-        con.execute("UPDATE data_quality_daily SET lines_read = lines_read + 2 WHERE arrived_on = ?",
-                    [sf.DATA_QUALITY_DAYS[0][0]])
+        con.execute(
+            "UPDATE data_quality_daily SET lines_read = lines_read + 2 WHERE arrived_on = ?",
+            [sf.DATA_QUALITY_DAYS[0][0]],
+        )
     at.run()
     assert not at.exception
     assert len(at.success) == 0
     assert len(at.error) == 1
-    assert at.error[0].value.startswith(f"Stemmer ikke: lest = lastet + duplikater + i karantene: {thousands(t['read'] + 2)} = ")
+    assert at.error[0].value.startswith(
+        f"Stemmer ikke: lest = lastet + duplikater + i karantene: {thousands(t['read'] + 2)} = "
+    )
     assert at.error[0].value.endswith("(avvik +2)")
 
 
@@ -115,8 +123,10 @@ def test_reason_csv_holds_the_table(serving_home: Path, app: AppTest, csv_downlo
     shown = convert_arrow_bytes_to_pandas_df(at.table[0].proto.arrow_data.styler.display_values)
     assert rows[0] == list(at.table[0].value.columns)
     # The same rows as on screen, numbers without grouping or unit.
-    assert rows[1:] == [[label, code, lines, share.removesuffix(f"{NBSP}%")]
-                        for label, code, lines, share in shown.astype(str).values.tolist()]
+    assert rows[1:] == [
+        [label, code, lines, share.removesuffix(f"{NBSP}%")]
+        for label, code, lines, share in shown.astype(str).values.tolist()
+    ]
 
 
 def test_unusual_data_table_shows_each_finding_most_first(serving_home: Path, app: AppTest, csv_downloads: dict):

@@ -13,8 +13,21 @@ from tests import serving_fixture as sf
 from tests.dashboard.expected import NBSP, change, csv_rows, pct, plain, pp, signed_pct, thousands
 
 PAGE = "views/effekt.py"
-MONTHS = ["oktober 2025", "november 2025", "desember 2025", "januar 2026", "februar 2026", "mars 2026", "april 2026",
-          "mai 2026", "juni 2026", "juli 2026", "august 2026", "september 2026", "oktober 2026"]  # fmt: skip
+MONTHS = [
+    "oktober 2025",
+    "november 2025",
+    "desember 2025",
+    "januar 2026",
+    "februar 2026",
+    "mars 2026",
+    "april 2026",
+    "mai 2026",
+    "juni 2026",
+    "juli 2026",
+    "august 2026",
+    "september 2026",
+    "oktober 2026",
+]
 ORGANISATION_TYPES = {"gp": "Fastlege", "municipal": "Kommunal helse- og omsorgstjeneste", "hospital": "Sykehus"}
 
 
@@ -74,7 +87,8 @@ def test_region_filter_changes_the_figures(serving_home: Path, app: AppTest):
     api, total = automatic(12, regions=("helse-vest",))
     api_before, total_before = automatic(0, regions=("helse-vest",))
     assert key_figures(at)["Andel automatisk innmeldt via API"] == (
-        pct(100 * api / total), pp(100 * api / total - 100 * api_before / total_before)
+        pct(100 * api / total),
+        pp(100 * api / total - 100 * api_before / total_before),
     )
     assert key_figures(at)["Nevner"] == (thousands(total), "")
     assert "Helse Vest RHF · siste periode: **oktober 2026**" in [c.value for c in at.caption]
@@ -91,13 +105,21 @@ def expected_breakdown_rows(region: str, types: list[str], value) -> list[list[s
             api, total = sf.automatic_entries(region, code, index)
             hidden = suppressed(api) or suppressed(total)
             rate = ":" if hidden else ".." if total == 0 else value(100 * api / total)
-            rows.append([MONTHS[index], ORGANISATION_TYPES[code], ":" if suppressed(api) else str(api),
-                         ":" if suppressed(total) else str(total), rate])  # fmt: skip
+            rows.append(
+                [
+                    MONTHS[index],
+                    ORGANISATION_TYPES[code],
+                    ":" if suppressed(api) else str(api),
+                    ":" if suppressed(total) else str(total),
+                    rate,
+                ]
+            )
     return rows
 
 
-def test_breakdown_by_organisation_type_with_suppressed_and_empty_cells(serving_home: Path, app: AppTest,
-                                                                         csv_downloads: dict):  # fmt: skip
+def test_breakdown_by_organisation_type_with_suppressed_and_empty_cells(
+    serving_home: Path, app: AppTest, csv_downloads: dict
+):
     at = open_page(app)
     at.selectbox(key="effekt_region").set_value("helse-nord").run()
     at.button_group(key="effekt_dimension").set_value("organisation_type").run()
@@ -158,7 +180,10 @@ def test_a_quantile_has_no_numerator_and_shows_hours(serving_home: Path, app: Ap
     api_name = "API (fra journalsystemet)"
     assert rows[(MONTHS[2], api_name)] == ["0", ".."]  # no API entries: nothing to take a median of
     assert rows[(MONTHS[3], api_name)] == [":", ":"]  # three entries: suppressed
-    assert rows[(MONTHS[12], api_name)] == [str(sf.delay_entries("api", 12)[0]), thousands(sf.delay_entries("api", 12)[1], 1)]
+    assert rows[(MONTHS[12], api_name)] == [
+        str(sf.delay_entries("api", 12)[0]),
+        thousands(sf.delay_entries("api", 12)[1], 1),
+    ]
     # The chart's API line stops at the two months without a value instead of bridging them.
     chart = convert_arrow_bytes_to_pandas_df(at.get("vega_lite_chart")[0].proto.datasets[0].data.data)
     api_line = chart[chart["dimension_value"] == "api"].sort_values("period_end")
@@ -178,7 +203,8 @@ def test_a_yearly_metric_is_shown_per_year(serving_home: Path, app: AppTest):
     cost_2024, cost_2025 = budget_2024 / persons_2024, budget_2025 / persons_2025
     assert (cost_2024, cost_2025) == (850, 1_150)  # 10,2 MNOK / 12 000 and 23 MNOK / 20 000
     assert key_figures(at)["Kostnad per nyregistrert person"] == (
-        f"{thousands(cost_2025)} kroner per person", change(cost_2025 - cost_2024, "kr")
+        f"{thousands(cost_2025)} kroner per person",
+        change(cost_2025 - cost_2024, "kr"),
     )
     cost = next(m for m in at.metric if m.label == "Kostnad per nyregistrert person")
     assert cost.proto.color == MetricProto.RED  # a dearer new registration is a worsening
@@ -209,21 +235,35 @@ def test_rollout_effect_with_interval_event_study_and_method(serving_home: Path,
         for frame in (convert_arrow_bytes_to_pandas_df(d.data.data) for d in chart.proto.datasets)
         if "event_month" in frame.columns
     )
-    assert {m: (round(e, 9), round(lo, 9), round(hi, 9)) for m, e, lo, hi in
-            zip(study["event_month"], study["Anslag"], study["Nedre"], study["Øvre"])} == {
+    assert {
+        m: (round(e, 9), round(lo, 9), round(hi, 9))
+        for m, e, lo, hi in zip(study["event_month"], study["Anslag"], study["Nedre"], study["Øvre"])
+    } == {
         m: (round(100 * e, 9), round(100 * lo, 9), round(100 * hi, 9)) for m, (e, lo, hi, _) in sf.EVENT_STUDY.items()
-    }  # fmt: skip
+    }
 
     estimates = csv_rows(csv_downloads["api-effekt-anslag.csv"])
     assert estimates == [
-        ["Anslag", "Relativ endring (%)", "Nedre grense (%)", "Øvre grense (%)", "Konfidensnivå (%)",
-         "Helseregioner", "Måneder"],
+        [
+            "Anslag",
+            "Relativ endring (%)",
+            "Nedre grense (%)",
+            "Øvre grense (%)",
+            "Konfidensnivå (%)",
+            "Helseregioner",
+            "Måneder",
+        ],
         ["Endring de første 12 månedene etter oppstart", "14,3", "5,2", "24,1", "95", "4", "30"],
         ["Endring fra 12. måned etter oppstart", "31,2", "18,4", "45,1", "95", "4", "30"],
-    ]  # fmt: skip
+    ]
     months = csv_rows(csv_downloads["api-effekt-per-maned.csv"])
-    assert months[0] == ["Måneder fra oppstart", "Relativ endring (%)", "Nedre grense (%)", "Øvre grense (%)",
-                         "Helseregioner"]  # fmt: skip
+    assert months[0] == [
+        "Måneder fra oppstart",
+        "Relativ endring (%)",
+        "Nedre grense (%)",
+        "Øvre grense (%)",
+        "Helseregioner",
+    ]
     assert months[1:] == [
         [str(m), plain(100 * e, 1), plain(100 * lo, 1), plain(100 * hi, 1), str(n)]
         for m, (e, lo, hi, n) in sorted(sf.EVENT_STUDY.items())
@@ -248,8 +288,7 @@ def open_address(app: AppTest, **params: str) -> AppTest:
 
 
 def test_filters_are_read_from_the_address(serving_home: Path, app: AppTest):
-    at = open_address(app, indikator="registration_coverage_need", region="helse-nord", fylke="55",
-                      periode="hele")  # fmt: skip
+    at = open_address(app, indikator="registration_coverage_need", region="helse-nord", fylke="55", periode="hele")
     assert not at.exception
     assert at.selectbox(key="effekt_metric").value == "registration_coverage_need"
     assert at.selectbox(key="effekt_region").value == "helse-nord"
@@ -267,8 +306,7 @@ def test_invalid_values_in_the_address_fall_back_to_the_start_view(serving_home:
     assert not {"indikator", "region", "periode", "fordelt"} & set(at.query_params)
 
 
-def test_a_filter_change_is_written_to_the_address_and_the_start_view_leaves_it_empty(serving_home: Path,
-                                                                                      app: AppTest):  # fmt: skip
+def test_a_filter_change_is_written_to_the_address_and_the_start_view_leaves_it_empty(serving_home: Path, app: AppTest):
     at = open_page(app)
     assert not {"indikator", "region", "fordelt", "verdier", "periode"} & set(at.query_params)
     at.selectbox(key="effekt_region").set_value("helse-nord").run()

@@ -77,9 +77,7 @@ def test_dates():
 
 def test_timestamp_in_oslo_time():
     # 13.05 UTC is 14.05 in Oslo in winter (CET) ...
-    assert fmt.timestamp(datetime(2026, 11, 3, 13, 5, tzinfo=UTC)) == (
-        "3. nov. 2026 kl. 14.05"
-    )
+    assert fmt.timestamp(datetime(2026, 11, 3, 13, 5, tzinfo=UTC)) == ("3. nov. 2026 kl. 14.05")
     # ... and 15.05 in summer (CEST); naive values are taken as UTC.
     assert fmt.timestamp(datetime(2026, 7, 3, 13, 5)) == "3. jul. 2026 kl. 15.05"
     # A UTC instant late in the evening can be the next day in Oslo.

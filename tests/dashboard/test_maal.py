@@ -14,12 +14,27 @@ from tests.dashboard.expected import csv_rows, pct, plain, thousands
 
 PAGE = "views/maal.py"
 ILLUSTRATIVE = "Illustrative mål – de offisielle målene er ikke publisert"
-STATUS = {"on_track": "På sporet", "at_risk": "Usikker", "off_track": "Ikke på sporet",
-          "insufficient_data": "For lite data"}  # fmt: skip
+STATUS = {
+    "on_track": "På sporet",
+    "at_risk": "Usikker",
+    "off_track": "Ikke på sporet",
+    "insufficient_data": "For lite data",
+}
 NAMES = {d.metric_id: d.name_nb for d in sf.METRIC_DEFINITIONS}
 UNITS = {d.metric_id: d.unit for d in sf.METRIC_DEFINITIONS}
-HEADINGS = ["Indikator", "Område", "Utgangspunkt", "Siste verdi", "Siste måned", "Mål", "Måldato",
-            "Prognose ved måldato", "Nedre grense", "Øvre grense", "Status"]  # fmt: skip
+HEADINGS = [
+    "Indikator",
+    "Område",
+    "Utgangspunkt",
+    "Siste verdi",
+    "Siste måned",
+    "Mål",
+    "Måldato",
+    "Prognose ved måldato",
+    "Nedre grense",
+    "Øvre grense",
+    "Status",
+]
 
 
 def open_page(app: AppTest) -> AppTest:
@@ -54,12 +69,21 @@ def goals_in_page_order() -> list[sf.GoalRow]:
 def expected_goal_rows(value) -> list[list[str]]:
     """A latest value published hidden (its metrics cell is) reads ':'; any other missing '..'."""
     return [
-        [NAMES[g.metric_id], place(g.scope), value(g, g.baseline_value),
-         ":" if g.latest_value is None else value(g, g.latest_value), "oktober 2026",
-         value(g, g.target_value), "desember 2029", value(g, g.forecast_at_target), value(g, g.lower_at_target),
-         value(g, g.upper_at_target), STATUS[g.status]]
+        [
+            NAMES[g.metric_id],
+            place(g.scope),
+            value(g, g.baseline_value),
+            ":" if g.latest_value is None else value(g, g.latest_value),
+            "oktober 2026",
+            value(g, g.target_value),
+            "desember 2029",
+            value(g, g.forecast_at_target),
+            value(g, g.lower_at_target),
+            value(g, g.upper_at_target),
+            STATUS[g.status],
+        ]
         for g in goals_in_page_order()
-    ]  # fmt: skip
+    ]
 
 
 def test_goals_are_labelled_illustrative_with_status_counts(serving_home: Path, app: AppTest):
@@ -68,8 +92,11 @@ def test_goals_are_labelled_illustrative_with_status_counts(serving_home: Path, 
     assert len(at.warning) == 1
     assert ILLUSTRATIVE in at.warning[0].value
     assert {m.label: m.value for m in at.metric} == {
-        "På sporet": "1", "Usikker": "2", "Ikke på sporet": "1", "For lite data": "1",
-    }  # fmt: skip
+        "På sporet": "1",
+        "Usikker": "2",
+        "Ikke på sporet": "1",
+        "For lite data": "1",
+    }
     assert "Målsett versjon 1" in at.caption[0].value
 
 

@@ -21,7 +21,9 @@ def write_package(home: Path, as_of: str, reference_month: str | None, meeting_d
     (directory / "data").mkdir(parents=True)
     (directory / "csv").mkdir()
     meta = {"as_of": as_of, "reference_month": reference_month, "meeting_date": meeting_date, "code_version": code}
-    (directory / "datapackage.json").write_text(json.dumps({"name": f"kritinfo-{as_of}", "resources": [], "kritinfo": meta}))
+    (directory / "datapackage.json").write_text(
+        json.dumps({"name": f"kritinfo-{as_of}", "resources": [], "kritinfo": meta})
+    )
     (directory / "data" / "metrics.parquet").write_bytes(b"PAR1 stand-in")
     (directory / "csv" / "metrics.csv").write_text("metric_id\n")
     (directory / "metrics.jsonstat.json").write_text("{}")
@@ -56,8 +58,10 @@ def test_packages_are_listed_newest_first_with_their_downloads(empty_home: Path,
 
     buttons = at.get("download_button")
     assert [b.proto.label for b in buttons] == [
-        "Last ned rapporten (PDF)", "Last ned rapporten (HTML)", "Last ned dataene (ZIP)",
-    ] * 2  # fmt: skip
+        "Last ned rapporten (PDF)",
+        "Last ned rapporten (HTML)",
+        "Last ned dataene (ZIP)",
+    ] * 2
     assert not any(b.proto.disabled for b in buttons)
 
 
@@ -67,8 +71,10 @@ def test_data_zip_holds_the_tables_and_metadata_only(empty_home: Path):
     with zipfile.ZipFile(io.BytesIO(packages.data_zip(package))) as archive:
         names = sorted(archive.namelist())
     root = "kritinfo-evaluering-2026-11-15"
-    assert names == [f"{root}/{name}" for name in
-                     ("csv/metrics.csv", "data/metrics.parquet", "datapackage.json", "metrics.jsonstat.json")]  # fmt: skip
+    assert names == [
+        f"{root}/{name}"
+        for name in ("csv/metrics.csv", "data/metrics.parquet", "datapackage.json", "metrics.jsonstat.json")
+    ]
 
 
 def test_without_packages_the_page_says_how_to_make_one(empty_home: Path, app: AppTest):

@@ -45,8 +45,24 @@ PORTAL = "kjernejournal-portal"
 
 # Real municipality numbers (2024 numbering) per health region; the first two digits are the county.
 MUNICIPALITIES = {
-    "helse-sor-ost": ["0301", "3201", "3203", "3205", "3107", "3105", "3301", "3303", "3403", "3405",
-                      "3905", "3907", "4001", "4003", "4204", "4203"],
+    "helse-sor-ost": [
+        "0301",
+        "3201",
+        "3203",
+        "3205",
+        "3107",
+        "3105",
+        "3301",
+        "3303",
+        "3403",
+        "3405",
+        "3905",
+        "3907",
+        "4001",
+        "4003",
+        "4204",
+        "4203",
+    ],
     "helse-vest": ["1103", "1108", "1106", "4601", "4602", "4621"],
     "helse-midt-norge": ["1506", "1508", "1505", "5001", "5006", "5007"],
     "helse-nord": ["1804", "1806", "1833", "5501", "5503", "5601", "5603"],
@@ -66,30 +82,58 @@ EPJ_SPELLINGS = {
 
 # Types of critical information (contract table) and how often each is registered.
 TYPE_WEIGHTS = {
-    "drug-reaction": 30, "other-allergy": 12, "intubation-problem": 4, "anaesthesia-problem": 5,
-    "critical-condition": 12, "ongoing-treatment": 6, "implant-condition": 4,
-    "limitation-of-life-prolonging-treatment": 5, "other-procedure-change": 6, "infection": 5,
-    "cpr-minus-and-treatment-decisions": 6, "mechanical-implant": 5,
+    "drug-reaction": 30,
+    "other-allergy": 12,
+    "intubation-problem": 4,
+    "anaesthesia-problem": 5,
+    "critical-condition": 12,
+    "ongoing-treatment": 6,
+    "implant-condition": 4,
+    "limitation-of-life-prolonging-treatment": 5,
+    "other-procedure-change": 6,
+    "infection": 5,
+    "cpr-minus-and-treatment-decisions": 6,
+    "mechanical-implant": 5,
 }
-CONDITION_CODES = {"intubation-problem": "3", "anaesthesia-problem": "4", "critical-condition": "5",
-                   "implant-condition": "7", "infection": "10"}
+CONDITION_CODES = {
+    "intubation-problem": "3",
+    "anaesthesia-problem": "4",
+    "critical-condition": "5",
+    "implant-condition": "7",
+    "infection": "10",
+}
 CONSENT_CODES = {"limitation-of-life-prolonging-treatment": "8", "cpr-minus-and-treatment-decisions": "11"}
 RESOURCE_OF_TYPE = {
-    "drug-reaction": "AllergyIntolerance", "other-allergy": "AllergyIntolerance",
-    **{t: "Condition" for t in CONDITION_CODES}, **{t: "Consent" for t in CONSENT_CODES},
-    "ongoing-treatment": "Procedure", "other-procedure-change": "Flag", "mechanical-implant": "DeviceUseStatement",
+    "drug-reaction": "AllergyIntolerance",
+    "other-allergy": "AllergyIntolerance",
+    **{t: "Condition" for t in CONDITION_CODES},
+    **{t: "Consent" for t in CONSENT_CODES},
+    "ongoing-treatment": "Procedure",
+    "other-procedure-change": "Flag",
+    "mechanical-implant": "DeviceUseStatement",
 }
 
 # Resource statuses (FHIR R4 value sets) that leave an entry active, and some that do not.
-STATUS_ACTIVE = {"Flag": ["active"], "Consent": ["active"], "Procedure": ["in-progress", "on-hold", "preparation"],
-                 "DeviceUseStatement": ["active", "on-hold"]}
-STATUS_INACTIVE = {"Flag": ["inactive", "entered-in-error"], "Consent": ["inactive", "rejected", "entered-in-error", "draft"],
-                   "Procedure": ["completed", "stopped", "not-done", "entered-in-error"],
-                   "DeviceUseStatement": ["completed", "stopped", "entered-in-error", "intended"]}
-CLINICAL = {"AllergyIntolerance": ("allergyintolerance-clinical", ["active"], ["inactive", "resolved"]),
-            "Condition": ("condition-clinical", ["active", "recurrence", "relapse"], ["inactive", "remission", "resolved"])}
-VERIFICATION = {"AllergyIntolerance": ("allergyintolerance-verification", ["confirmed", "unconfirmed"]),
-                "Condition": ("condition-ver-status", ["confirmed", "provisional", "differential", "unconfirmed"])}
+STATUS_ACTIVE = {
+    "Flag": ["active"],
+    "Consent": ["active"],
+    "Procedure": ["in-progress", "on-hold", "preparation"],
+    "DeviceUseStatement": ["active", "on-hold"],
+}
+STATUS_INACTIVE = {
+    "Flag": ["inactive", "entered-in-error"],
+    "Consent": ["inactive", "rejected", "entered-in-error", "draft"],
+    "Procedure": ["completed", "stopped", "not-done", "entered-in-error"],
+    "DeviceUseStatement": ["completed", "stopped", "entered-in-error", "intended"],
+}
+CLINICAL = {
+    "AllergyIntolerance": ("allergyintolerance-clinical", ["active"], ["inactive", "resolved"]),
+    "Condition": ("condition-clinical", ["active", "recurrence", "relapse"], ["inactive", "remission", "resolved"]),
+}
+VERIFICATION = {
+    "AllergyIntolerance": ("allergyintolerance-verification", ["confirmed", "unconfirmed"]),
+    "Condition": ("condition-ver-status", ["confirmed", "provisional", "differential", "unconfirmed"]),
+}
 
 
 @dataclass
@@ -129,12 +173,12 @@ class Person:
 class Delivery:
     """What write_delivery put in landing/."""
 
-    events: list[dict]                   # every distinct valid event: what must be loaded
-    files: dict[str, Counter]            # file name -> lines, blank, loaded, duplicates, quarantined
+    events: list[dict]  # every distinct valid event: what must be loaded
+    files: dict[str, Counter]  # file name -> lines, blank, loaded, duplicates, quarantined
     quarantined: dict[tuple[str, int], str]  # (file, line) -> the reason code it must get
-    planted: list[str]                   # national identity numbers planted, 11 digits each
+    planted: list[str]  # national identity numbers planted, 11 digits each
     persons: int
-    registered: dict[date, Counter]      # month end -> county -> persons registered, by the generator
+    registered: dict[date, Counter]  # month end -> county -> persons registered, by the generator
 
 
 def oslo_day(instant: datetime) -> date:
@@ -172,29 +216,46 @@ class Generator:
             for municipality in municipalities:
                 # A municipality: GP offices and the emergency ward under one number, nursing homes
                 # later under the same number.
-                units = [Unit(START, None, "gp", region, municipality), Unit(START, None, "emergency", region, municipality)]
+                units = [
+                    Unit(START, None, "gp", region, municipality),
+                    Unit(START, None, "emergency", region, municipality),
+                ]
                 if rng.random() < 0.5:
                     units.append(Unit(date(2024, rng.randrange(1, 13), 1), None, "municipal", region, municipality))
-                organisations.append(Organisation(self._org_number(), units, ["cgm", rng.choice(["infodoc", "gerica"])],
-                                                  self._go_live()))
+                organisations.append(
+                    Organisation(self._org_number(), units, ["cgm", rng.choice(["infodoc", "gerica"])], self._go_live())
+                )
             # A trust with units in two counties of its region; after a merger one of them belongs to
             # a unit in another region.
             other = rng.choice([r for r in MUNICIPALITIES if r != region])
             merger = date(2024, 3, 1)
-            units = [Unit(START, None, "hospital", region, municipalities[0]),
-                     Unit(START, merger, "hospital", region, municipalities[-1]),
-                     Unit(merger, None, "hospital", other, MUNICIPALITIES[other][1])]
+            units = [
+                Unit(START, None, "hospital", region, municipalities[0]),
+                Unit(START, merger, "hospital", region, municipalities[-1]),
+                Unit(merger, None, "hospital", other, MUNICIPALITIES[other][1]),
+            ]
             organisations.append(Organisation(self._org_number(), units, ["dips"], self._go_live()))
         # A private chain registering as specialist and as GP in several regions.
         for _ in range(3):
-            units = [Unit(START + timedelta(days=rng.randrange(0, 500)), None, rng.choice(["private-specialist", "gp"]), r,
-                          rng.choice(MUNICIPALITIES[r])) for r in rng.sample(list(MUNICIPALITIES), 3)]
+            units = [
+                Unit(
+                    START + timedelta(days=rng.randrange(0, 500)),
+                    None,
+                    rng.choice(["private-specialist", "gp"]),
+                    r,
+                    rng.choice(MUNICIPALITIES[r]),
+                )
+                for r in rng.sample(list(MUNICIPALITIES), 3)
+            ]
             units.append(Unit(START, None, "private-specialist", "helse-sor-ost", "0301"))
             organisations.append(Organisation(self._org_number(), units, ["pridok", "systemx"], self._go_live()))
         # A few that only ever use the portal.
         for region in MUNICIPALITIES:
-            organisations.append(Organisation(self._org_number(), [Unit(START, None, "gp", region, MUNICIPALITIES[region][-1])],
-                                              [], None))
+            organisations.append(
+                Organisation(
+                    self._org_number(), [Unit(START, None, "gp", region, MUNICIPALITIES[region][-1])], [], None
+                )
+            )
         return organisations
 
     def _go_live(self) -> date | None:
@@ -212,8 +273,9 @@ class Generator:
             homes.append((moved, rng.choice([m for m in REGION_OF_MUNICIPALITY if m[:2] != homes[-1][1][:2]])))
             homes.sort()
         pseudonym = hashlib.sha256(f"foreign-{self.seed}-{index}".encode()).hexdigest()
-        return Person(pseudonym, rng.randrange(1925, 2022), rng.choice(["female", "male", "female", "male", "unknown"]),
-                      homes)
+        return Person(
+            pseudonym, rng.randrange(1925, 2022), rng.choice(["female", "male", "female", "male", "unknown"]), homes
+        )
 
     def _instant(self, first: date, last: date) -> datetime:
         """A uniformly random instant between Oslo midnight of first and of the day after last."""
@@ -290,11 +352,18 @@ class Generator:
         """When the source EPJ recorded the entry, written in the forms FHIR dateTime allows."""
         rng = self.rng
         delay = rng.choices(
-            [timedelta(minutes=rng.randrange(0, 120)), timedelta(hours=rng.randrange(2, 72)),
-             timedelta(days=rng.randrange(3, 120)), -timedelta(minutes=rng.randrange(1, 90))],
-            [55, 25, 15, 5])[0]
+            [
+                timedelta(minutes=rng.randrange(0, 120)),
+                timedelta(hours=rng.randrange(2, 72)),
+                timedelta(days=rng.randrange(3, 120)),
+                -timedelta(minutes=rng.randrange(1, 90)),
+            ],
+            [55, 25, 15, 5],
+        )[0]
         recorded = created - delay
-        form = rng.choices(["offset", "utc", "fraction", "date", "month", "year", "absent"], [40, 10, 5, 25, 3, 2, 15])[0]
+        form = rng.choices(["offset", "utc", "fraction", "date", "month", "year", "absent"], [40, 10, 5, 25, 3, 2, 15])[
+            0
+        ]
         local = recorded.astimezone(OSLO)
         if form == "offset":
             return local.isoformat(timespec="seconds")
@@ -319,15 +388,27 @@ class Generator:
             codings.insert(0, {"system": LOCAL_STATUS, "code": opposite, "display": "lokal status"})
         return {"coding": codings}
 
-    def _resource(self, kind: str, entry_id: str, version: str, person: Person, active: bool, by_event: bool,
-                  recorded: str | None, instant: datetime) -> dict:
+    def _resource(
+        self,
+        kind: str,
+        entry_id: str,
+        version: str,
+        person: Person,
+        active: bool,
+        by_event: bool,
+        recorded: str | None,
+        instant: datetime,
+    ) -> dict:
         """The entry as it stands after the change. Inactive (unless the event type says so) by one
         of the resource's own means: clinical status, verification status or status."""
         rng = self.rng
         resource_type = RESOURCE_OF_TYPE[kind]
         reference = {"reference": f"Patient/{person.pseudonym}"}
-        resource: dict = {"resourceType": resource_type, "id": entry_id,
-                          "meta": {"versionId": version, "profile": [PROFILE + "Kj" + resource_type]}}
+        resource: dict = {
+            "resourceType": resource_type,
+            "id": entry_id,
+            "meta": {"versionId": version, "profile": [PROFILE + "Kj" + resource_type]},
+        }
         if rng.random() < 0.3:
             resource["meta"]["lastUpdated"] = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         keep = active or by_event
@@ -343,7 +424,9 @@ class Generator:
                     verification = way
             # An active entry may leave out its verification status, and a Condition its clinical
             # status; none has a clinical status when it is entered in error (ait-2, con-5).
-            if verification != "entered-in-error" and (resource_type == "AllergyIntolerance" or not keep or rng.random() < 0.9):
+            if verification != "entered-in-error" and (
+                resource_type == "AllergyIntolerance" or not keep or rng.random() < 0.9
+            ):
                 resource["clinicalStatus"] = self._status_element(resource_type, "clinicalStatus", clinical)
             if not keep or rng.random() < 0.9:
                 resource["verificationStatus"] = self._status_element(resource_type, "verificationStatus", verification)
@@ -354,14 +437,21 @@ class Generator:
             if kind == "drug-reaction":
                 resource["category"] = ["medication"] if rng.random() < 0.9 else ["food", "medication"]
                 code = rng.choices(
-                    [{"coding": [{"system": ATC, "code": rng.choice(["J01CE02", "N02BE01", "M01AE01"])}]},
-                     {"coding": [{"system": SNOMED, "code": "387207008"}, {"system": ATC, "code": "J01CA04"}]},
-                     {"coding": [{"system": SNOMED, "code": "372687004"}]},
-                     {"text": "penicillin (fritekst)"}], [70, 10, 10, 10])[0]
+                    [
+                        {"coding": [{"system": ATC, "code": rng.choice(["J01CE02", "N02BE01", "M01AE01"])}]},
+                        {"coding": [{"system": SNOMED, "code": "387207008"}, {"system": ATC, "code": "J01CA04"}]},
+                        {"coding": [{"system": SNOMED, "code": "372687004"}]},
+                        {"text": "penicillin (fritekst)"},
+                    ],
+                    [70, 10, 10, 10],
+                )[0]
             else:
                 resource["category"] = [rng.choice(["food", "environment", "biologic"])]
-                code = {"coding": [{"system": ALLERGEN_7514, "code": rng.choice(["1", "12", "57"])}]} \
-                    if rng.random() < 0.85 else {"text": "nøtter"}
+                code = (
+                    {"coding": [{"system": ALLERGEN_7514, "code": rng.choice(["1", "12", "57"])}]}
+                    if rng.random() < 0.85
+                    else {"text": "nøtter"}
+                )
             resource["code"] = code
             if rng.random() < 0.85:
                 resource["criticality"] = rng.choice(["low", "high", "unable-to-assess"])
@@ -371,11 +461,17 @@ class Generator:
             if rng.random() < 0.3:
                 category.insert(0, {"system": LOCAL_STATUS, "code": "k"})
             resource["category"] = [{"coding": category}]
-            resource["code"] = {"coding": [{"system": ICD10, "code": rng.choice(["D66", "T88.3", "A49.0", "Z95.0"])}]} \
-                if rng.random() < 0.85 else {"text": "vanskelig luftvei"}
+            resource["code"] = (
+                {"coding": [{"system": ICD10, "code": rng.choice(["D66", "T88.3", "A49.0", "Z95.0"])}]}
+                if rng.random() < 0.85
+                else {"text": "vanskelig luftvei"}
+            )
             resource["subject"] = reference
         else:
-            coding = {"system": CATEGORY_7651, "code": CONSENT_CODES.get(kind, {"Procedure": "6", "Flag": "9"}.get(resource_type))}
+            coding = {
+                "system": CATEGORY_7651,
+                "code": CONSENT_CODES.get(kind, {"Procedure": "6", "Flag": "9"}.get(resource_type)),
+            }
             if resource_type == "Consent":
                 resource["scope"] = {"coding": [{"system": HL7 + "consentscope", "code": "treatment"}]}
                 resource["category"] = [{"coding": [coding]}]
@@ -389,30 +485,49 @@ class Generator:
             else:
                 # Procedure.category is one CodeableConcept in R4, Flag.category a list.
                 resource["category"] = {"coding": [coding]} if resource_type == "Procedure" else [{"coding": [coding]}]
-                resource["code"] = {"text": "dialyse tirsdag og fredag" if resource_type == "Procedure" else "unngå blodtrykk venstre arm"}
+                resource["code"] = {
+                    "text": "dialyse tirsdag og fredag"
+                    if resource_type == "Procedure"
+                    else "unngå blodtrykk venstre arm"
+                }
                 resource["subject"] = reference
         if recorded is not None and resource_type in ("AllergyIntolerance", "Condition"):
             resource["recordedDate"] = recorded
         return resource
 
-    def _event(self, event_type: str, instant: datetime, sender: tuple[Organisation, Unit], person: Person,
-               resource: dict) -> dict:
+    def _event(
+        self, event_type: str, instant: datetime, sender: tuple[Organisation, Unit], person: Person, resource: dict
+    ) -> dict:
         rng = self.rng
         organisation, unit = sender
         api = organisation.api_from is not None and oslo_day(instant) >= organisation.api_from and rng.random() < 0.8
         system = rng.choice(EPJ_SPELLINGS[rng.choice(organisation.products)]) if api else PORTAL
-        written = rng.choices([instant.astimezone(OSLO).isoformat(timespec="seconds"),
-                               instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                               instant.astimezone(UTC).isoformat(timespec="microseconds")], [70, 20, 10])[0]
+        written = rng.choices(
+            [
+                instant.astimezone(OSLO).isoformat(timespec="seconds"),
+                instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                instant.astimezone(UTC).isoformat(timespec="microseconds"),
+            ],
+            [70, 20, 10],
+        )[0]
         return {
             "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "event_type": event_type,
             "occurred_at": written,
             "channel": "api" if api else "portal",
-            "source": {"organisation_type": unit.organisation_type, "organisation_id": organisation.organisation_id,
-                       "health_region": unit.health_region, "municipality": unit.municipality, "system": system},
-            "patient": {"pseudonym": person.pseudonym, "birth_year": person.birth_year, "sex": person.sex,
-                        "municipality": person.municipality_at(instant)},
+            "source": {
+                "organisation_type": unit.organisation_type,
+                "organisation_id": organisation.organisation_id,
+                "health_region": unit.health_region,
+                "municipality": unit.municipality,
+                "system": system,
+            },
+            "patient": {
+                "pseudonym": person.pseudonym,
+                "birth_year": person.birth_year,
+                "sex": person.sex,
+                "municipality": person.municipality_at(instant),
+            },
             "resource": resource,
         }
 
@@ -440,12 +555,15 @@ class Generator:
 
 # --- the delivery on disk -----------------------------------------------------------------------
 
+
 def planted_numbers(count: int) -> list[str]:
     """Valid national identity numbers (and D-numbers) from the published formula."""
     found, step = [], 0
     while len(found) < count:
         day = 1 + step % 28 + (40 if step % 5 == 4 else 0)
-        number = national_id(f"{day:02d}{1 + step % 12:02d}{(13 * step + 41) % 100:02d}", f"{(71 * step + 401) % 1000:03d}")
+        number = national_id(
+            f"{day:02d}{1 + step % 12:02d}{(13 * step + 41) % 100:02d}", f"{(71 * step + 401) % 1000:03d}"
+        )
         if number:
             found.append(number)
         step += 1
@@ -460,6 +578,7 @@ def written_forms(number: str) -> list[str]:
 
 def malformed(rng: random.Random, valid: dict) -> list[tuple[bytes, str]]:
     """Lines the contract refuses, each with the reason code it must get."""
+
     def variant(change) -> bytes:
         event = json.loads(json.dumps(valid))
         event["event_id"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
@@ -531,8 +650,14 @@ def write_delivery(landing: Path, seed: int = 9, persons: int = 3000) -> Deliver
     first_file: dict[str, str] = {}
     for event in events:
         instant = datetime.fromisoformat(event["occurred_at"])
-        lag = rng.choices([timedelta(hours=rng.randrange(1, 72)), timedelta(days=rng.randrange(3, 30)),
-                           timedelta(days=rng.randrange(30, 200))], [85, 11, 4])[0]
+        lag = rng.choices(
+            [
+                timedelta(hours=rng.randrange(1, 72)),
+                timedelta(days=rng.randrange(3, 30)),
+                timedelta(days=rng.randrange(30, 200)),
+            ],
+            [85, 11, 4],
+        )[0]
         first_file[event["event_id"]] = name = f"kj-{oslo_day(instant + lag):%Y-%m}.ndjson"
         files[name].append((encode(rng, event), None))
     # Redeliveries: in the same or a later file (nothing is delivered before it happened), and in
@@ -557,7 +682,7 @@ def write_delivery(landing: Path, seed: int = 9, persons: int = 3000) -> Deliver
         rng.shuffle(lines)
         if index % 4 == 1:
             # Blank lines are skipped, not counted.
-            lines[len(lines) // 2:len(lines) // 2] = [(b"", None), (b"", None)]
+            lines[len(lines) // 2 : len(lines) // 2] = [(b"", None), (b"", None)]
         path = landing / (name + ".gz" if index % 3 == 2 else name)
         count = Counter()
         for number, (line, reason) in enumerate(lines, start=1):
@@ -575,8 +700,11 @@ def write_delivery(landing: Path, seed: int = 9, persons: int = 3000) -> Deliver
         ending = b"\r\n" if index % 3 == 0 else b"\n"
         data = (b"\xef\xbb\xbf" if index % 5 == 0 else b"") + ending.join(line for line, _ in lines) + ending
         path.write_bytes(gzip.compress(data, mtime=0) if path.name.endswith(".gz") else data)
-        delivered = datetime(2025, 12, 1, tzinfo=UTC) if "resend" in name else \
-            datetime.strptime(name[3:10], "%Y-%m").replace(tzinfo=UTC) + timedelta(days=31)
+        delivered = (
+            datetime(2025, 12, 1, tzinfo=UTC)
+            if "resend" in name
+            else datetime.strptime(name[3:10], "%Y-%m").replace(tzinfo=UTC) + timedelta(days=31)
+        )
         os.utime(path, (delivered.timestamp(), delivered.timestamp()))
         counts[path.name] = count
     assert seen == {e["event_id"] for e in events}

@@ -21,7 +21,8 @@ METRIC_ID = "test_new_entries_count"
 MODEL = f"metric_{METRIC_ID}"
 TEMPLATE = "metric_corrections_share"
 NAME_NB = "Nye oppføringer (testindikator)"
-DECLARATION = """declare_metric({
+DECLARATION = (
+    """declare_metric({
     'name_nb': '%s',
     'definition': 'Oppføringer opprettet i måneden.',
     'numerator': 'Nye oppføringer i måneden',
@@ -33,7 +34,9 @@ DECLARATION = """declare_metric({
     'dimensions': ['channel'],
     'additivity': ['breakdowns_to_total', 'regions_to_nation'],
     'mandate': 'Tiltaket skal bidra til å øke registreringsgraden nasjonalt.',
-})""" % NAME_NB
+})"""
+    % NAME_NB
+)
 FACTS_AND_CELLS = """
 with facts as (
     select cast(last_day(created_on) as date) as period_end, health_region, channel, count(*) as entries
@@ -64,14 +67,15 @@ def add_metric(project: Path) -> None:
     sql = Path(shutil.copy(metrics / f"{TEMPLATE}.sql", metrics / f"{MODEL}.sql"))
     yml = Path(shutil.copy(metrics / f"{TEMPLATE}.yml", metrics / f"{MODEL}.yml"))
     # 2. Change the declaration, the facts and what is counted per cell.
-    assert re.search(r"\{%- set metric = declare_metric\(\{.*?\n\}\) %\}\n", sql.read_text(encoding="utf-8"), re.S), \
+    assert re.search(r"\{%- set metric = declare_metric\(\{.*?\n\}\) %\}\n", sql.read_text(encoding="utf-8"), re.S), (
         f"{TEMPLATE}.sql declares its metric as the guide says"
+    )
     sql.write_text(f"-- {DESCRIPTION}\n{{%- set metric = {DECLARATION} %}}\n{FACTS_AND_CELLS}", encoding="utf-8")
     # 3. Change the model's name and description; this metric keeps no unit test.
     text = yml.read_text(encoding="utf-8")
     description = re.search(r"    description: >\n(      .*\n)+", text)
-    text = text[:description.start()] + f"    description: {DESCRIPTION}\n" + text[description.end():]
-    yml.write_text(text[:text.index("\nunit_tests:")].replace(TEMPLATE, MODEL), encoding="utf-8")
+    text = text[: description.start()] + f"    description: {DESCRIPTION}\n" + text[description.end() :]
+    yml.write_text(text[: text.index("\nunit_tests:")].replace(TEMPLATE, MODEL), encoding="utf-8")
     # 4. One line for dbt's graph at the top of the union.
     union = metrics / "metrics.sql"
     lines = union.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -102,14 +106,18 @@ def monkeypatch_module():
 
 def test_the_new_metric_counts_the_new_entries(home_with_new_metric: Path):
     with duckdb.connect(str(home_with_new_metric / "warehouse.duckdb"), read_only=True) as warehouse:
-        counted = dict(warehouse.execute(
-            f"select period_end, numerator from metrics where metric_id = '{METRIC_ID}' "
-            "and grain = 'national' and dimension_name = 'total'"
-        ).fetchall())
-        created = dict(warehouse.execute(
-            "select cast(last_day(created_on) as date), count(*) from int_entry_creations "
-            "where cast(last_day(created_on) as date) in (select period_end from int_month_ends) group by all"
-        ).fetchall())
+        counted = dict(
+            warehouse.execute(
+                f"select period_end, numerator from metrics where metric_id = '{METRIC_ID}' "
+                "and grain = 'national' and dimension_name = 'total'"
+            ).fetchall()
+        )
+        created = dict(
+            warehouse.execute(
+                "select cast(last_day(created_on) as date), count(*) from int_entry_creations "
+                "where cast(last_day(created_on) as date) in (select period_end from int_month_ends) group by all"
+            ).fetchall()
+        )
         defined = warehouse.execute(
             "select name_nb, source_model, latest_period_end from metric_definitions where metric_id = ?", [METRIC_ID]
         ).fetchall()

@@ -29,9 +29,9 @@ def planted_line(number: str) -> bytes:
 
 def quarantined_lines(paths: Paths, name: str) -> dict[int, str]:
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        return dict(con.execute(
-            "select source_line, masked_text from raw.quarantine where source_file = ?", [name]
-        ).fetchall())
+        return dict(
+            con.execute("select source_line, masked_text from raw.quarantine where source_file = ?", [name]).fetchall()
+        )
 
 
 def test_archived_files_keep_every_byte_but_the_quarantined_lines(home):

@@ -62,8 +62,9 @@ def refused_lines() -> list[tuple[bytes, str, str]]:
     invalid_fhir = carrying_plants(1, "3a0c4b57-6a1f-4f0e-9d55-1b2f3a4c5d02")
     invalid_fhir["resource"]["recordedDate"] = NARRATIVE
     identifier = carrying_plants(2, "3a0c4b57-6a1f-4f0e-9d55-1b2f3a4c5d03", with_number=True)
-    identifier["resource"]["contained"] = [{"resourceType": "Patient", "birthDate": BIRTH_DATE,
-                                           "name": [{"text": NAME}], "address": [{"line": [ADDRESS]}]}]
+    identifier["resource"]["contained"] = [
+        {"resourceType": "Patient", "birthDate": BIRTH_DATE, "name": [{"text": NAME}], "address": [{"line": [ADDRESS]}]}
+    ]
     truncated = line(carrying_plants(3, "3a0c4b57-6a1f-4f0e-9d55-1b2f3a4c5d04", extra_fields=True))
     return [
         (line(wrong_enum), "invalid_value", "channel: '[text]' is not one of api, portal"),
@@ -75,8 +76,10 @@ def refused_lines() -> list[tuple[bytes, str, str]]:
 
 
 def utf16_lines() -> list[bytes]:
-    return [line(carrying_plants(0, "3a0c4b57-6a1f-4f0e-9d55-1b2f3a4c5d05", with_number=True)),
-            line(carrying_plants(1, "3a0c4b57-6a1f-4f0e-9d55-1b2f3a4c5d06"))]
+    return [
+        line(carrying_plants(0, "3a0c4b57-6a1f-4f0e-9d55-1b2f3a4c5d05", with_number=True)),
+        line(carrying_plants(1, "3a0c4b57-6a1f-4f0e-9d55-1b2f3a4c5d06")),
+    ]
 
 
 def run(home: Path, *args: str, **environment: str) -> subprocess.CompletedProcess:
@@ -155,10 +158,12 @@ def test_no_key_and_no_hash_can_reverse_the_masks(home):
     assert not (home / "secrets").exists()
     assert not [p for p in home.rglob("*") if "key" in p.name.lower() or "secret" in p.name.lower()]
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        texts = dict(con.execute(
-            "select source_file, masked_text from raw.quarantine where source_line = 3 and source_file in (?, ?)",
-            [PLAIN_FILE, GZIP_FILE],
-        ).fetchall())
+        texts = dict(
+            con.execute(
+                "select source_file, masked_text from raw.quarantine where source_line = 3 and source_file in (?, ?)",
+                [PLAIN_FILE, GZIP_FILE],
+            ).fetchall()
+        )
         assert con.execute("select count(*) from raw.quarantine where masked_text like '%[id:%'").fetchone() == (0,)
     assert texts[PLAIN_FILE] == texts[GZIP_FILE]
 
@@ -189,11 +194,14 @@ def test_doctor_reports_every_area_the_locks_and_the_retention(home):
 
 
 def test_doctor_names_the_process_holding_the_lock(home):
-    script = ("import sys; from pathlib import Path; from pipelines.settings import Paths; "
-              "from pipelines.single_writer import warehouse_lock; held = warehouse_lock(Paths(Path(sys.argv[1]))); "
-              "held.__enter__(); print('ready', flush=True); sys.stdin.read()")
-    holder = subprocess.Popen([sys.executable, "-c", script, str(home)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    script = (
+        "import sys; from pathlib import Path; from pipelines.settings import Paths; "
+        "from pipelines.single_writer import warehouse_lock; held = warehouse_lock(Paths(Path(sys.argv[1]))); "
+        "held.__enter__(); print('ready', flush=True); sys.stdin.read()"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(home)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         result = run(home, "doctor")
@@ -215,7 +223,8 @@ def test_archived_files_older_than_the_retention_are_removed(tmp_path):
     removals = housekeeping.planned_removals(paths, Retention(dbt_runs=2, archive_days=10))
 
     assert {(r.area, Path(r.what).name) for r in removals if "dbt_project" not in r.what} == {
-        ("archive", "old.ndjson"), ("dbt runs", "run-2"),
+        ("archive", "old.ndjson"),
+        ("dbt runs", "run-2"),
     }
     housekeeping.apply(paths, removals)
     assert sorted(p.name for p in paths.archive.iterdir()) == ["new.ndjson"]

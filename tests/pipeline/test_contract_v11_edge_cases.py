@@ -77,8 +77,9 @@ def status(*codings: dict) -> dict:
     return {"coding": list(codings)}
 
 
-def allergy(entry: str, version: int, clinical: dict | None, verification: dict, recorded: str,
-            category: str = "medication") -> dict:
+def allergy(
+    entry: str, version: int, clinical: dict | None, verification: dict, recorded: str, category: str = "medication"
+) -> dict:
     resource = example_event(0)["resource"]  # a drug reaction coded with ATC
     resource.update(id=entry, recordedDate=recorded, verificationStatus=verification, category=[category])
     resource["meta"]["versionId"] = str(version)
@@ -86,12 +87,15 @@ def allergy(entry: str, version: int, clinical: dict | None, verification: dict,
     if clinical is not None:  # absent when entered in error (FHIR R4 ait-2)
         resource["clinicalStatus"] = clinical
     if category != "medication":
-        resource["code"] = {"coding": [{"system": "urn:oid:2.16.578.1.12.4.1.1.7514", "code": "10", "display": "Peanøtt"}]}
+        resource["code"] = {
+            "coding": [{"system": "urn:oid:2.16.578.1.12.4.1.1.7514", "code": "10", "display": "Peanøtt"}]
+        }
     return resource
 
 
-def condition(entry: str, version: int, clinical: dict | None, verification: dict, recorded: str,
-              category: str) -> dict:
+def condition(
+    entry: str, version: int, clinical: dict | None, verification: dict, recorded: str, category: str
+) -> dict:
     resource = example_event(1)["resource"]
     resource.update(id=entry, recordedDate=recorded, verificationStatus=verification)
     resource["meta"]["versionId"] = str(version)
@@ -111,7 +115,8 @@ def flag(entry: str, version: int, flag_status: str) -> dict:
 
 def procedure(entry: str, version: int, procedure_status: str) -> dict:
     return {
-        "resourceType": "Procedure", "id": entry,
+        "resourceType": "Procedure",
+        "id": entry,
         "meta": {"versionId": str(version), "profile": ["http://nhn.no/kj/fhir/StructureDefinition/KjProcedure"]},
         "status": procedure_status,
         "category": {"coding": [coding(CATEGORY_7651, "6")]},
@@ -122,7 +127,8 @@ def procedure(entry: str, version: int, procedure_status: str) -> dict:
 
 def consent(entry: str, version: int, consent_status: str) -> dict:
     return {
-        "resourceType": "Consent", "id": entry,
+        "resourceType": "Consent",
+        "id": entry,
         "meta": {"versionId": str(version), "profile": ["http://nhn.no/kj/fhir/StructureDefinition/KjConsent"]},
         "status": consent_status,
         "scope": {"coding": [coding("http://terminology.hl7.org/CodeSystem/consentscope", "treatment")]},
@@ -133,13 +139,23 @@ def consent(entry: str, version: int, consent_status: str) -> dict:
     }
 
 
-def event(number: int, event_type: str, occurred_at: str, org: Org, person: int, municipality: str,
-          resource: dict) -> dict:
+def event(
+    number: int, event_type: str, occurred_at: str, org: Org, person: int, municipality: str, resource: dict
+) -> dict:
     envelope = example_event(0)
-    envelope.update(event_id=f"e0000000-0000-4000-8000-{number:012x}", event_type=event_type,
-                    occurred_at=occurred_at, channel=org.channel)
-    envelope["source"] = {"organisation_type": org.organisation_type, "organisation_id": org.organisation_id,
-                          "health_region": org.health_region, "municipality": org.municipality, "system": org.system}
+    envelope.update(
+        event_id=f"e0000000-0000-4000-8000-{number:012x}",
+        event_type=event_type,
+        occurred_at=occurred_at,
+        channel=org.channel,
+    )
+    envelope["source"] = {
+        "organisation_type": org.organisation_type,
+        "organisation_id": org.organisation_id,
+        "health_region": org.health_region,
+        "municipality": org.municipality,
+        "system": org.system,
+    }
     envelope["patient"].update(pseudonym=pseudonym(person), municipality=municipality)
     reference_field = {"AllergyIntolerance": "patient", "Consent": "patient"}.get(resource["resourceType"], "subject")
     resource[reference_field] = {"reference": f"Patient/{pseudonym(person)}"}
@@ -157,31 +173,95 @@ def delivery() -> list[dict]:
     events = [
         # E1, P1 Vestland: a local coding before the HL7 one says inactive; HL7 says active, so
         # active. recordedDate is a date: 2025-01-10 00:00 in Oslo, so the delay is 12 h exactly.
-        event(1, "created", "2025-01-10T12:00:00+01:00", H1, 1, "4601",
-              allergy("edge-e1", 1, status(coding(LOCAL_SYSTEM, "inactive"), coding(ALLERGY_CLINICAL, "active")),
-                      CONFIRMED, "2025-01-10")),
+        event(
+            1,
+            "created",
+            "2025-01-10T12:00:00+01:00",
+            H1,
+            1,
+            "4601",
+            allergy(
+                "edge-e1",
+                1,
+                status(coding(LOCAL_SYSTEM, "inactive"), coding(ALLERGY_CLINICAL, "active")),
+                CONFIRMED,
+                "2025-01-10",
+            ),
+        ),
         # E2, P2 Rogaland: the reverse, local active before HL7 inactive: never active. Delay 24 h.
-        event(2, "created", "2025-01-12T09:00:00+01:00", H2, 2, "1103",
-              allergy("edge-e2", 1, status(coding(LOCAL_SYSTEM, "active"), coding(ALLERGY_CLINICAL, "inactive")),
-                      CONFIRMED, "2025-01-11T09:00:00+01:00")),
+        event(
+            2,
+            "created",
+            "2025-01-12T09:00:00+01:00",
+            H2,
+            2,
+            "1103",
+            allergy(
+                "edge-e2",
+                1,
+                status(coding(LOCAL_SYSTEM, "active"), coding(ALLERGY_CLINICAL, "inactive")),
+                CONFIRMED,
+                "2025-01-11T09:00:00+01:00",
+            ),
+        ),
         # E3, P3 Oslo: clinicalStatus recurrence is a kind of active. Delay 6 h. Its update on
         # 28 February at 08:30 in Oslo (27 February in Los Angeles) is the delivery's last event:
         # it makes February a complete month.
-        event(3, "created", "2025-01-20T10:00:00+01:00", S, 3, "0301",
-              condition("edge-e3", 1, status(coding(CONDITION_CLINICAL, "recurrence")), C_CONFIRMED,
-                        "2025-01-20T04:00:00+01:00", "5")),
-        event(4, "updated", "2025-02-28T08:30:00+01:00", S, 3, "0301",
-              condition("edge-e3", 2, status(coding(CONDITION_CLINICAL, "recurrence")), C_CONFIRMED,
-                        "2025-01-20T04:00:00+01:00", "5")),
+        event(
+            3,
+            "created",
+            "2025-01-20T10:00:00+01:00",
+            S,
+            3,
+            "0301",
+            condition(
+                "edge-e3",
+                1,
+                status(coding(CONDITION_CLINICAL, "recurrence")),
+                C_CONFIRMED,
+                "2025-01-20T04:00:00+01:00",
+                "5",
+            ),
+        ),
+        event(
+            4,
+            "updated",
+            "2025-02-28T08:30:00+01:00",
+            S,
+            3,
+            "0301",
+            condition(
+                "edge-e3",
+                2,
+                status(coding(CONDITION_CLINICAL, "recurrence")),
+                C_CONFIRMED,
+                "2025-01-20T04:00:00+01:00",
+                "5",
+            ),
+        ),
         # E4, P4 Akershus: a local verification coding entered-in-error before HL7 confirmed:
         # active. Delay 14 h.
-        event(5, "created", "2025-01-21T10:00:00+01:00", S, 4, "3201",
-              condition("edge-e4", 1, status(coding(CONDITION_CLINICAL, "active")),
-                        status(coding(LOCAL_SYSTEM, "entered-in-error"), coding(CONDITION_VERIFICATION, "confirmed")),
-                        "2025-01-20T20:00:00+01:00", "10")),
+        event(
+            5,
+            "created",
+            "2025-01-21T10:00:00+01:00",
+            S,
+            4,
+            "3201",
+            condition(
+                "edge-e4",
+                1,
+                status(coding(CONDITION_CLINICAL, "active")),
+                status(coding(LOCAL_SYSTEM, "entered-in-error"), coding(CONDITION_VERIFICATION, "confirmed")),
+                "2025-01-20T20:00:00+01:00",
+                "10",
+            ),
+        ),
         # E5, P5: a Procedure in progress is active. P5 lives in Trøndelag, then moves to Nordland
         # (her event of 10 February, registered in the portal by a hospital in Nordland).
-        event(6, "created", "2025-01-05T10:00:00+01:00", X_EMERGENCY, 5, "5001", procedure("edge-e5", 1, "in-progress")),
+        event(
+            6, "created", "2025-01-05T10:00:00+01:00", X_EMERGENCY, 5, "5001", procedure("edge-e5", 1, "in-progress")
+        ),
         event(7, "updated", "2025-02-10T10:00:00+01:00", N, 5, "1804", procedure("edge-e5", 2, "in-progress")),
         # E6, P6 Møre og Romsdal: a Procedure completed is not active; created so, never corrected.
         event(8, "created", "2025-01-06T10:00:00+01:00", G, 6, "1507", procedure("edge-e6", 1, "completed")),
@@ -191,47 +271,165 @@ def delivery() -> list[dict]:
         event(10, "updated", "2025-02-12T10:00:00+01:00", X_GP, 7, "5601", flag("edge-e7", 2, "inactive")),
         # E8, P8 Troms: versions 9 and 10 at the same instant; 10 (resolved) is the later, though
         # "9" > "10" as text and version 9 has the greater event_id. Delay 48 h; corrected.
-        event(11, "created", "2025-01-15T10:00:00+01:00", H2, 8, "5501",
-              condition("edge-e8", 1, status(coding(CONDITION_CLINICAL, "active")), C_CONFIRMED,
-                        "2025-01-13T10:00:00+01:00", "4")),
-        event(13, "updated", "2025-02-14T10:00:00+01:00", H2, 8, "5501",
-              condition("edge-e8", 9, status(coding(CONDITION_CLINICAL, "active")), C_CONFIRMED,
-                        "2025-01-13T10:00:00+01:00", "4")),
-        event(12, "updated", "2025-02-14T10:00:00+01:00", H2, 8, "5501",
-              condition("edge-e8", 10, status(coding(CONDITION_CLINICAL, "resolved")), C_CONFIRMED,
-                        "2025-01-13T10:00:00+01:00", "4")),
+        event(
+            11,
+            "created",
+            "2025-01-15T10:00:00+01:00",
+            H2,
+            8,
+            "5501",
+            condition(
+                "edge-e8",
+                1,
+                status(coding(CONDITION_CLINICAL, "active")),
+                C_CONFIRMED,
+                "2025-01-13T10:00:00+01:00",
+                "4",
+            ),
+        ),
+        event(
+            13,
+            "updated",
+            "2025-02-14T10:00:00+01:00",
+            H2,
+            8,
+            "5501",
+            condition(
+                "edge-e8",
+                9,
+                status(coding(CONDITION_CLINICAL, "active")),
+                C_CONFIRMED,
+                "2025-01-13T10:00:00+01:00",
+                "4",
+            ),
+        ),
+        event(
+            12,
+            "updated",
+            "2025-02-14T10:00:00+01:00",
+            H2,
+            8,
+            "5501",
+            condition(
+                "edge-e8",
+                10,
+                status(coding(CONDITION_CLINICAL, "resolved")),
+                C_CONFIRMED,
+                "2025-01-13T10:00:00+01:00",
+                "4",
+            ),
+        ),
         # E9, P9 Østfold: a Consent updated to status entered-in-error: registered at the end of
         # January only; corrected.
         event(14, "created", "2025-01-18T10:00:00+01:00", S, 9, "3101", consent("edge-e9", 1, "active")),
         event(15, "updated", "2025-02-18T10:00:00+01:00", S, 9, "3101", consent("edge-e9", 2, "entered-in-error")),
         # E10, P10 Buskerud: two created events. The first (January, delay 2 h) makes the new
         # entry; the second (February, would be 458 h) is neither a new entry nor a delay.
-        event(16, "created", "2025-01-15T10:00:00+01:00", H1, 10, "3301",
-              allergy("edge-e10", 1, ACTIVE, CONFIRMED, "2025-01-15T08:00:00+01:00", category="food")),
-        event(17, "created", "2025-02-03T10:00:00+01:00", H1, 10, "3301",
-              allergy("edge-e10", 2, ACTIVE, CONFIRMED, "2025-01-15T08:00:00+01:00", category="food")),
+        event(
+            16,
+            "created",
+            "2025-01-15T10:00:00+01:00",
+            H1,
+            10,
+            "3301",
+            allergy("edge-e10", 1, ACTIVE, CONFIRMED, "2025-01-15T08:00:00+01:00", category="food"),
+        ),
+        event(
+            17,
+            "created",
+            "2025-02-03T10:00:00+01:00",
+            H1,
+            10,
+            "3301",
+            allergy("edge-e10", 2, ACTIVE, CONFIRMED, "2025-01-15T08:00:00+01:00", category="food"),
+        ),
         # E11, P11 Innlandet: created (delay 3 h), later entered in error: corrected.
-        event(18, "created", "2025-01-22T10:00:00+01:00", H2, 11, "3401",
-              allergy("edge-e11", 1, ACTIVE, CONFIRMED, "2025-01-22T07:00:00+01:00")),
-        event(19, "entered-in-error", "2025-02-05T10:00:00+01:00", H2, 11, "3401",
-              allergy("edge-e11", 2, None, status(coding(ALLERGY_VERIFICATION, "entered-in-error")),
-                      "2025-01-22T07:00:00+01:00")),
+        event(
+            18,
+            "created",
+            "2025-01-22T10:00:00+01:00",
+            H2,
+            11,
+            "3401",
+            allergy("edge-e11", 1, ACTIVE, CONFIRMED, "2025-01-22T07:00:00+01:00"),
+        ),
+        event(
+            19,
+            "entered-in-error",
+            "2025-02-05T10:00:00+01:00",
+            H2,
+            11,
+            "3401",
+            allergy(
+                "edge-e11",
+                2,
+                None,
+                status(coding(ALLERGY_VERIFICATION, "entered-in-error")),
+                "2025-01-22T07:00:00+01:00",
+            ),
+        ),
         # E12, P12 Vestfold: the creating event is already entered in error: a new entry (delay
         # 1 h) that is never active and never corrected.
-        event(20, "created", "2025-01-25T10:00:00+01:00", H1, 12, "3901",
-              condition("edge-e12", 1, None, status(coding(CONDITION_VERIFICATION, "entered-in-error")),
-                        "2025-01-25T09:00:00+01:00", "3")),
+        event(
+            20,
+            "created",
+            "2025-01-25T10:00:00+01:00",
+            H1,
+            12,
+            "3901",
+            condition(
+                "edge-e12",
+                1,
+                None,
+                status(coding(CONDITION_VERIFICATION, "entered-in-error")),
+                "2025-01-25T09:00:00+01:00",
+                "3",
+            ),
+        ),
         # E13, P13 Telemark: delay 24 h; inactivated at 00:30 on 1 February in Oslo (still 31
         # January in UTC): registered at the end of 31 January; corrected.
-        event(21, "created", "2025-01-28T10:00:00+01:00", S, 13, "4001",
-              condition("edge-e13", 1, status(coding(CONDITION_CLINICAL, "active")), C_CONFIRMED,
-                        "2025-01-27T10:00:00+01:00", "7")),
-        event(22, "inactivated", "2025-02-01T00:30:00+01:00", S, 13, "4001",
-              condition("edge-e13", 2, status(coding(CONDITION_CLINICAL, "inactive")), C_CONFIRMED,
-                        "2025-01-27T10:00:00+01:00", "7")),
+        event(
+            21,
+            "created",
+            "2025-01-28T10:00:00+01:00",
+            S,
+            13,
+            "4001",
+            condition(
+                "edge-e13",
+                1,
+                status(coding(CONDITION_CLINICAL, "active")),
+                C_CONFIRMED,
+                "2025-01-27T10:00:00+01:00",
+                "7",
+            ),
+        ),
+        event(
+            22,
+            "inactivated",
+            "2025-02-01T00:30:00+01:00",
+            S,
+            13,
+            "4001",
+            condition(
+                "edge-e13",
+                2,
+                status(coding(CONDITION_CLINICAL, "inactive")),
+                C_CONFIRMED,
+                "2025-01-27T10:00:00+01:00",
+                "7",
+            ),
+        ),
         # E14, P14 Agder: February's one new entry, delay 5 h.
-        event(23, "created", "2025-02-20T15:00:00+01:00", H1, 14, "4203",
-              allergy("edge-e14", 1, ACTIVE, CONFIRMED, "2025-02-20T10:00:00+01:00")),
+        event(
+            23,
+            "created",
+            "2025-02-20T15:00:00+01:00",
+            H1,
+            14,
+            "4203",
+            allergy("edge-e14", 1, ACTIVE, CONFIRMED, "2025-02-20T10:00:00+01:00"),
+        ),
     ]
     return events[::-1]
 
@@ -272,8 +470,9 @@ def runs(tmp_path_factory) -> dict[str, Run]:
         env.update(KRITINFO_HOME=str(home), TZ=zone)
         log = logs / f"{home.name}.log"
         with open(log, "wb") as out:
-            process = subprocess.Popen([KRITINFO, "run"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                [KRITINFO, "run"], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         started[zone] = (home, process, log)
     runs = {}
     for zone, (home, process, log) in started.items():
@@ -305,7 +504,8 @@ def metric_row(con, metric_id: str, period_end: date, place: str, dimension=("to
     rows = con.execute(
         f"select numerator, denominator, value from main.metrics where metric_id = ? and period_end = ? and {where} "
         "and dimension_name = ? and dimension_value = ?",
-        [metric_id, period_end, *parameters, *dimension]).fetchall()
+        [metric_id, period_end, *parameters, *dimension],
+    ).fetchall()
     assert len(rows) <= 1, (metric_id, period_end, place, dimension, rows)
     return tuple(rows[0]) if rows else None
 
@@ -357,7 +557,8 @@ REGISTERED = {
 def test_every_line_is_loaded_and_none_quarantined(warehouse):
     loaded, quarantined, duplicates = warehouse.execute(
         "select (select count(*) from raw.events), (select count(*) from raw.quarantine), "
-        "(select count(*) from raw.duplicate_deliveries)").fetchone()
+        "(select count(*) from raw.duplicate_deliveries)"
+    ).fetchone()
     reasons = warehouse.execute("select reason_code, reason from raw.quarantine").fetchall()
     assert (loaded, quarantined, duplicates) == (len(delivery()), 0, 0), reasons
 
@@ -366,13 +567,20 @@ def test_coverage_per_county_at_each_month_end(warehouse):
     counties = populations()
     for period_end, registered in REGISTERED.items():
         expected = {county: registered.get(county, 0) for county in counties}
-        mart = dict(warehouse.execute(
-            "select county_code, persons_with_critical_info from main.coverage_by_county_month where period_end = ?",
-            [period_end]).fetchall())
+        mart = dict(
+            warehouse.execute(
+                "select county_code, persons_with_critical_info from main.coverage_by_county_month where period_end = ?",
+                [period_end],
+            ).fetchall()
+        )
         assert mart == expected, period_end
-        metric = dict(warehouse.execute(
-            "select county_code, numerator from main.metrics where metric_id = 'registration_coverage_population' "
-            "and grain = 'county' and dimension_name = 'total' and period_end = ?", [period_end]).fetchall())
+        metric = dict(
+            warehouse.execute(
+                "select county_code, numerator from main.metrics where metric_id = 'registration_coverage_population' "
+                "and grain = 'county' and dimension_name = 'total' and period_end = ?",
+                [period_end],
+            ).fetchall()
+        )
         assert metric == expected, period_end
 
 
@@ -381,18 +589,31 @@ def test_coverage_per_region_and_nationally_at_each_month_end(warehouse):
     for period_end, registered in REGISTERED.items():
         # January: sør-øst 6 (P3, P4, P9, P10, P11, P13), vest 1 (P1), midt 1 (P5), nord 2 (P7, P8);
         # February: sør-øst 4 (P3, P4, P10, P14), vest 1 (P1), midt 0, nord 1 (P5).
-        persons = {region: sum(n for county, n in registered.items() if counties[county][0] == region)
-                   for region in REGIONS}
+        persons = {
+            region: sum(n for county, n in registered.items() if counties[county][0] == region) for region in REGIONS
+        }
         population = {region: sum(p for r, p in counties.values() if r == region) for region in REGIONS}
-        mart = {region: (persons_, round(pct, 9)) for region, persons_, pct in warehouse.execute(
-            "select health_region, persons_with_critical_info, coverage_pct_population from main.coverage_by_region_month "
-            "where period_end = ?", [period_end]).fetchall()}
-        assert mart == {region: (persons[region], round(100 * persons[region] / population[region], 9))
-                        for region in REGIONS}, period_end
-        metric = {place: rounded((metric_row(warehouse, "registration_coverage_population", period_end, place)
-                                  or (None, None))[:2]) for place in (*REGIONS, NATIONAL)}
-        assert metric == {**{region: (persons[region], population[region]) for region in REGIONS},
-                          NATIONAL: (sum(persons.values()), sum(population.values()))}, period_end
+        mart = {
+            region: (persons_, round(pct, 9))
+            for region, persons_, pct in warehouse.execute(
+                "select health_region, persons_with_critical_info, coverage_pct_population from main.coverage_by_region_month "
+                "where period_end = ?",
+                [period_end],
+            ).fetchall()
+        }
+        assert mart == {
+            region: (persons[region], round(100 * persons[region] / population[region], 9)) for region in REGIONS
+        }, period_end
+        metric = {
+            place: rounded(
+                (metric_row(warehouse, "registration_coverage_population", period_end, place) or (None, None))[:2]
+            )
+            for place in (*REGIONS, NATIONAL)
+        }
+        assert metric == {
+            **{region: (persons[region], population[region]) for region in REGIONS},
+            NATIONAL: (sum(persons.values()), sum(population.values())),
+        }, period_end
     assert {period_end: sum(r.values()) for period_end, r in REGISTERED.items()} == {JAN: 10, FEB: 6}
 
 
@@ -404,13 +625,13 @@ def test_coverage_per_region_and_nationally_at_each_month_end(warehouse):
 # Quantiles interpolate linearly at position q·(n − 1) of the sorted values.
 DELAYS = {
     # (month end, place): (values, median, p90, values of at most 24 h)
-    (JAN, "helse-vest"): (6, 7.5, 36.0, 5),         # median (3 + 12) / 2; p90 at 4.5: 24 + 0.5·24; all but 48
-    (JAN, "helse-sor-ost"): (3, 14.0, 22.0, 3),     # p90 at 1.8: 14 + 0.8·10
+    (JAN, "helse-vest"): (6, 7.5, 36.0, 5),  # median (3 + 12) / 2; p90 at 4.5: 24 + 0.5·24; all but 48
+    (JAN, "helse-sor-ost"): (3, 14.0, 22.0, 3),  # p90 at 1.8: 14 + 0.8·10
     (JAN, "helse-midt-norge"): (0, None, None, 0),  # E5 and E6 are Procedures: no recordedDate
     (JAN, "helse-nord"): (0, None, None, 0),
     # 1 2 3 6 12 14 24 24 48: the median is E1's 12 h, in a cell large enough to be published, so
     # a date-only recordedDate read in the machine's zone shows in the serving copy too.
-    (JAN, NATIONAL): (9, 12.0, 28.8, 8),            # p90 at 7.2: 24 + 0.2·24
+    (JAN, NATIONAL): (9, 12.0, 28.8, 8),  # p90 at 7.2: 24 + 0.2·24
     (FEB, "helse-vest"): (1, 5.0, 5.0, 1),
     (FEB, "helse-sor-ost"): (0, None, None, 0),
     (FEB, "helse-midt-norge"): (0, None, None, 0),
@@ -430,8 +651,9 @@ def test_delay_p90_and_within_24_hours_per_month_and_region(warehouse):
     assert p90 == {key: rounded((None, n, value)) for key, (n, _, value, _) in DELAYS.items()}
     within = {key: rounded(metric_row(warehouse, "delay_within_24h_share", *key)) for key in DELAYS}
     # E2 and E13 took exactly 24 hours: within.
-    assert within == {key: rounded((within_, n, 100 * within_ / n if n else None))
-                      for key, (n, _, _, within_) in DELAYS.items()}
+    assert within == {
+        key: rounded((within_, n, 100 * within_ / n if n else None)) for key, (n, _, _, within_) in DELAYS.items()
+    }
 
 
 def test_date_only_recorded_date_is_the_start_of_the_day_in_oslo(warehouse):
@@ -464,8 +686,10 @@ CORRECTIONS = {
 
 def test_corrections_share_per_month_and_region(warehouse):
     found = {key: rounded(metric_row(warehouse, "corrections_share", *key)) for key in CORRECTIONS}
-    assert found == {key: rounded((numerator, denominator, 100 * numerator / denominator if denominator else None))
-                     for key, (numerator, denominator) in CORRECTIONS.items()}
+    assert found == {
+        key: rounded((numerator, denominator, 100 * numerator / denominator if denominator else None))
+        for key, (numerator, denominator) in CORRECTIONS.items()
+    }
 
 
 # Organisations in January. API: H1 and H2 (hospitals, vest), X as gp (vest) and as emergency
@@ -473,18 +697,18 @@ def test_corrections_share_per_month_and_region(warehouse):
 # under, and once nationally and in the total.
 API_ORGANISATIONS = {
     # (place, dimension): (organisations via API, organisations with any event)
-    (NATIONAL, ("total", "all")): (3, 5),                      # H1 H2 X / H1 H2 X G S
-    (NATIONAL, ("organisation_type", "hospital")): (2, 3),     # H1 H2 / H1 H2 S
-    (NATIONAL, ("organisation_type", "gp")): (1, 2),           # X / X G
-    (NATIONAL, ("organisation_type", "emergency")): (1, 1),    # X
+    (NATIONAL, ("total", "all")): (3, 5),  # H1 H2 X / H1 H2 X G S
+    (NATIONAL, ("organisation_type", "hospital")): (2, 3),  # H1 H2 / H1 H2 S
+    (NATIONAL, ("organisation_type", "gp")): (1, 2),  # X / X G
+    (NATIONAL, ("organisation_type", "emergency")): (1, 1),  # X
     ("helse-vest", ("total", "all")): (3, 3),
     ("helse-vest", ("organisation_type", "hospital")): (2, 2),
     ("helse-vest", ("organisation_type", "gp")): (1, 1),
-    ("helse-midt-norge", ("total", "all")): (1, 2),            # X / X G
+    ("helse-midt-norge", ("total", "all")): (1, 2),  # X / X G
     ("helse-midt-norge", ("organisation_type", "emergency")): (1, 1),
     ("helse-midt-norge", ("organisation_type", "gp")): (0, 1),  # G, portal only
-    ("helse-sor-ost", ("total", "all")): (0, 1),               # S, portal only
-    ("helse-nord", ("total", "all")): (0, 0),                  # N sends only in February
+    ("helse-sor-ost", ("total", "all")): (0, 1),  # S, portal only
+    ("helse-nord", ("total", "all")): (0, 0),  # N sends only in February
 }
 
 
@@ -492,16 +716,18 @@ def test_an_organisation_under_two_types_and_regions_counts_once_in_each_cell(wa
     organisations = {key: rounded(metric_row(warehouse, "api_organisations", JAN, *key)) for key in API_ORGANISATIONS}
     assert organisations == {key: (api, None, api) for key, (api, _) in API_ORGANISATIONS.items()}
     share = {key: rounded(metric_row(warehouse, "api_organisation_share", JAN, *key)) for key in API_ORGANISATIONS}
-    assert share == {key: rounded((api, anyone, 100 * api / anyone if anyone else None))
-                     for key, (api, anyone) in API_ORGANISATIONS.items()}
+    assert share == {
+        key: rounded((api, anyone, 100 * api / anyone if anyone else None))
+        for key, (api, anyone) in API_ORGANISATIONS.items()
+    }
 
 
 # EPJ products via the API in January: "DIPS Arena 21.3" (H1) and "dips  arena" (H2) are one
 # product, dips arena; X sends "CGM Allmenn" in two regions and under two types. The portal is
 # not an EPJ product.
 API_SYSTEMS = {
-    (NATIONAL, ("total", "all")): 2,                       # dips arena, cgm allmenn
-    (NATIONAL, ("organisation_type", "hospital")): 1,      # dips arena, from two spellings
+    (NATIONAL, ("total", "all")): 2,  # dips arena, cgm allmenn
+    (NATIONAL, ("organisation_type", "hospital")): 1,  # dips arena, from two spellings
     (NATIONAL, ("organisation_type", "gp")): 1,
     (NATIONAL, ("organisation_type", "emergency")): 1,
     ("helse-vest", ("total", "all")): 2,
@@ -530,23 +756,36 @@ def table_rows(database: Path, only: set[tuple[str, str]] | None = None) -> dict
     """Every base table (or those of the schemas and (schema, table) pairs named) as sorted rows,
     without the write-time columns."""
     with duckdb.connect(str(database), read_only=True) as con:
-        tables = con.execute("select table_schema, table_name from information_schema.tables "
-                             "where table_type = 'BASE TABLE' order by 1, 2").fetchall()
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' order by 1, 2"
+        ).fetchall()
         rows = {}
         for schema, table in tables:
             if only is not None and (schema, table) not in only and schema not in only:
                 continue
-            columns = [f'"{name}"' for (name,) in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-                "order by ordinal_position", [schema, table]).fetchall() if (table, name) not in WRITE_TIME_COLUMNS]
-            rows[(schema, table)] = con.execute(f'select {", ".join(columns)} from {schema}."{table}" order by all').fetchall()
+            columns = [
+                f'"{name}"'
+                for (name,) in con.execute(
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+                    "order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+                if (table, name) not in WRITE_TIME_COLUMNS
+            ]
+            rows[(schema, table)] = con.execute(
+                f'select {", ".join(columns)} from {schema}."{table}" order by all'
+            ).fetchall()
     return rows
 
 
 def differences(reference: dict, other: dict) -> dict:
     """Per differing table, a few rows found in only one of the two (reference's first)."""
-    return {name: (sorted(set(rows) - set(other[name]), key=repr)[:4], sorted(set(other[name]) - set(rows), key=repr)[:4])
-            for name, rows in sorted(reference.items()) if rows != other[name]}
+    return {
+        name: (sorted(set(rows) - set(other[name]), key=repr)[:4], sorted(set(other[name]) - set(rows), key=repr)[:4])
+        for name, rows in sorted(reference.items())
+        if rows != other[name]
+    }
 
 
 def test_the_delivery_publishes_under_every_time_zone(runs):

@@ -38,7 +38,11 @@ def expected_simulated_days(files: dict[str, list[bytes]]) -> dict[date, tuple[i
         new = len(set(ids) - seen)
         seen.update(ids)
         days[date.fromisoformat(name.removeprefix("events-").removesuffix(".ndjson"))] = (
-            1, len(lines), new, len(lines) - new, 0,
+            1,
+            len(lines),
+            new,
+            len(lines) - new,
+            0,
         )
     return days
 
@@ -56,7 +60,9 @@ def test_published_data_quality_matches_the_delivered_files(published_home: Path
         by_reason = con.execute(
             "select arrived_on, reason_code, lines from data_quality_by_reason_daily where lines > 0"
         ).fetchall()
-        reason_days = con.execute("select count(distinct arrived_on), count(*) from data_quality_by_reason_daily").fetchall()
+        reason_days = con.execute(
+            "select count(distinct arrived_on), count(*) from data_quality_by_reason_daily"
+        ).fetchall()
 
     # The bad-lines file arrived when the test wrote it: today in Norway (yesterday past midnight).
     today = datetime.now(ZoneInfo("Europe/Oslo")).date()

@@ -66,21 +66,32 @@ def loaded():
 
 def test_importing_the_definitions_starts_no_process_reads_no_manifest_and_leaves_the_environment():
     # Without KRITINFO_HOME and DAGSTER_HOME: an import that set them would show here.
-    environment = {name: value for name, value in os.environ.items()
-                   if name not in ("KRITINFO_HOME", "DAGSTER_HOME", "DAGSTER_IS_DEV_CLI")}
-    result = subprocess.run([sys.executable, "-c", AUDITED_IMPORT], cwd=REPO, env=environment,
-                            capture_output=True, text=True, timeout=300)
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("KRITINFO_HOME", "DAGSTER_HOME", "DAGSTER_IS_DEV_CLI")
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", AUDITED_IMPORT], cwd=REPO, env=environment, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.splitlines()[-1]) == {"seen": [], "environment_changed": False}
 
 
 def test_definitions_equal_the_snapshot(loaded):
     committed = SNAPSHOT_FILE.read_text(encoding="utf-8").splitlines(keepends=True)
-    difference = "".join(difflib.unified_diff(committed, as_text(snapshot(loaded)).splitlines(keepends=True),
-                                              "definitions_snapshot.json", "loaded definitions"))
+    difference = "".join(
+        difflib.unified_diff(
+            committed,
+            as_text(snapshot(loaded)).splitlines(keepends=True),
+            "definitions_snapshot.json",
+            "loaded definitions",
+        )
+    )
     assert not difference, (
         "the definitions differ from tests/pipeline/definitions_snapshot.json; if intended, run "
-        f"`.venv/bin/python -m tests.pipeline.update_definitions_snapshot` and review its diff:\n{difference}")
+        f"`.venv/bin/python -m tests.pipeline.update_definitions_snapshot` and review its diff:\n{difference}"
+    )
 
 
 def test_readme_lists_the_asset_groups_of_the_snapshot():
@@ -117,8 +128,11 @@ def test_sensor_requests_one_run_per_complete_file_keyed_by_its_name_time_and_si
         os.utime(os.path.join(os.fsencode(landing), b"bad-\xff.ndjson"), (settled, settled))
     requests = landing_files_sensor(build_sensor_context())
     bad_ns = os.lstat(os.path.join(os.fsencode(landing), b"bad-\xff.ndjson")).st_mtime_ns
-    assert [r.run_key for r in requests] == [f"bad-\\xff.ndjson:{bad_ns}:0",
-                                             f"{names[0]}:{mtime_ns[names[0]]}:3", f"{names[1]}:{mtime_ns[names[1]]}:0"]
+    assert [r.run_key for r in requests] == [
+        f"bad-\\xff.ndjson:{bad_ns}:0",
+        f"{names[0]}:{mtime_ns[names[0]]}:3",
+        f"{names[1]}:{mtime_ns[names[1]]}:0",
+    ]
     assert [r.tags.get(FILE_TAG) for r in requests] == [None, *names]
 
 

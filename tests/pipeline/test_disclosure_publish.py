@@ -28,8 +28,16 @@ from pipelines.publish.assets import serving_copy_asset
 from tests.disclosure_attack import recovered_cells
 
 RAISED_THRESHOLD = 20
-METRIC_KEY = ("metric_id", "period_end", "period", "grain", "health_region", "county_code", "dimension_name",
-              "dimension_value")
+METRIC_KEY = (
+    "metric_id",
+    "period_end",
+    "period",
+    "grain",
+    "health_region",
+    "county_code",
+    "dimension_name",
+    "dimension_value",
+)
 REGION_KEY = ("period_end", "health_region")
 
 
@@ -41,21 +49,31 @@ class Shape:
 
 
 MARTS = {
-    "coverage_by_county_month": Shape(("period_end", "county_code"), ("persons_with_critical_info",),
-                                      ("coverage_pct_population", "coverage_pct_need")),
-    "coverage_by_region_month": Shape(REGION_KEY, ("persons_with_critical_info",),
-                                      ("coverage_pct_population", "coverage_pct_need")),
-    "coverage_national_month": Shape(("period_end",), ("persons_with_critical_info",),
-                                     ("coverage_pct_population", "coverage_pct_need")),
-    "registrations_by_channel_month": Shape(("period_month", "health_region", "channel"),
-                                            ("new_entries", "region_new_entries"), ("channel_share_pct",)),
-    "registrations_national_month": Shape(("period_month",), ("new_entries", "api_entries", "portal_entries"),
-                                          ("api_share_pct",)),
+    "coverage_by_county_month": Shape(
+        ("period_end", "county_code"), ("persons_with_critical_info",), ("coverage_pct_population", "coverage_pct_need")
+    ),
+    "coverage_by_region_month": Shape(
+        REGION_KEY, ("persons_with_critical_info",), ("coverage_pct_population", "coverage_pct_need")
+    ),
+    "coverage_national_month": Shape(
+        ("period_end",), ("persons_with_critical_info",), ("coverage_pct_population", "coverage_pct_need")
+    ),
+    "registrations_by_channel_month": Shape(
+        ("period_month", "health_region", "channel"), ("new_entries", "region_new_entries"), ("channel_share_pct",)
+    ),
+    "registrations_national_month": Shape(
+        ("period_month",), ("new_entries", "api_entries", "portal_entries"), ("api_share_pct",)
+    ),
 }
 METRICS_SHAPE = Shape(METRIC_KEY, ("numerator", "denominator"), ("value",))
 # Published without cell suppression: lines of input, the metric registry's texts, the publication's own facts.
-WITHOUT_PERSON_COUNTS = {"data_quality_daily", "data_quality_by_reason_daily", "data_quality_unusual_data",
-                         "metric_definitions", "publish_info"}
+WITHOUT_PERSON_COUNTS = {
+    "data_quality_daily",
+    "data_quality_by_reason_daily",
+    "data_quality_unusual_data",
+    "metric_definitions",
+    "publish_info",
+}
 # Distinct senders: an organisation or EPJ product counts in every region and type it sent under
 # (docs/definitions.md), so their figures need not add up.
 NOT_ADDITIVE = {"api_organisations", "api_organisation_share", "api_systems"}
@@ -80,12 +98,21 @@ class Publication:
 
 def read_publication(home: Path, threshold: int) -> Publication:
     shapes, cells, rows = {}, {}, {}
-    with duckdb.connect(str(home / "serving.duckdb"), read_only=True) as serving, \
-            duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as warehouse:
-        for (table,) in serving.execute("select table_name from duckdb_tables() where schema_name = 'main' "
-                                        "order by 1").fetchall():
-            columns = [c for (c,) in serving.execute("select column_name from duckdb_columns() where schema_name = "
-                                                     "'main' and table_name = ? order by column_index", [table]).fetchall()]
+    with (
+        duckdb.connect(str(home / "serving.duckdb"), read_only=True) as serving,
+        duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as warehouse,
+    ):
+        for (table,) in serving.execute(
+            "select table_name from duckdb_tables() where schema_name = 'main' order by 1"
+        ).fetchall():
+            columns = [
+                c
+                for (c,) in serving.execute(
+                    "select column_name from duckdb_columns() where schema_name = "
+                    "'main' and table_name = ? order by column_index",
+                    [table],
+                ).fetchall()
+            ]
             if table in WITHOUT_PERSON_COUNTS:
                 continue
             shape = MARTS.get(table) or (METRICS_SHAPE if set(METRIC_KEY) <= set(columns) else None)
@@ -139,17 +166,33 @@ def relations(p: Publication) -> list[tuple[tuple, list[tuple]]]:
         region_totals[(month, channel)].append(key)
     for (month, region), keys in channels.items():
         for copy in keys:  # the region's total, repeated on each of its rows
-            found.append((("registrations_by_channel_month", copy, "region_new_entries"),
-                          [("registrations_by_channel_month", k, "new_entries") for k in keys]))
+            found.append(
+                (
+                    ("registrations_by_channel_month", copy, "region_new_entries"),
+                    [("registrations_by_channel_month", k, "new_entries") for k in keys],
+                )
+            )
     for (month, channel), keys in by_channel.items():
         national = "registrations_national_month"
-        found.append(((national, (month,), f"{channel}_entries"),
-                      [("registrations_by_channel_month", k, "new_entries") for k in keys]))
-        found.append(((national, (month,), "new_entries"),
-                      [("registrations_by_channel_month", k, "region_new_entries") for k in region_totals[(month, channel)]]))
+        found.append(
+            (
+                (national, (month,), f"{channel}_entries"),
+                [("registrations_by_channel_month", k, "new_entries") for k in keys],
+            )
+        )
+        found.append(
+            (
+                (national, (month,), "new_entries"),
+                [("registrations_by_channel_month", k, "region_new_entries") for k in region_totals[(month, channel)]],
+            )
+        )
     for (month,) in p.rows["registrations_national_month"]:
-        found.append((("registrations_national_month", (month,), "new_entries"),
-                      [("registrations_national_month", (month,), f"{c}_entries") for c in ("api", "portal")]))
+        found.append(
+            (
+                ("registrations_national_month", (month,), "new_entries"),
+                [("registrations_national_month", (month,), f"{c}_entries") for c in ("api", "portal")],
+            )
+        )
 
     for table, shape in p.shapes.items():
         if shape is METRICS_SHAPE:
@@ -174,9 +217,13 @@ def metric_relations(p: Publication, table: str) -> list[tuple[tuple, list[tuple
             parts_of[((metric, end, period, "region", region, None, name, value), "counties")].append(key)
         if grain == "region":
             parts_of[((metric, end, period, "national", None, None, name, value), "regions")].append(key)
-    return [((table, total, column), [(table, k, column) for k in parts])
-            for (total, _), parts in parts_of.items() if total in rows for column in METRICS_SHAPE.counts
-            if (total[0], column) not in NOT_COUNTS]
+    return [
+        ((table, total, column), [(table, k, column) for k in parts])
+        for (total, _), parts in parts_of.items()
+        if total in rows
+        for column in METRICS_SHAPE.counts
+        if (total[0], column) not in NOT_COUNTS
+    ]
 
 
 def same_figures(p: Publication) -> list[tuple[tuple, list[tuple]]]:
@@ -187,13 +234,24 @@ def same_figures(p: Publication) -> list[tuple[tuple, list[tuple]]]:
             for key in p.rows[table]:
                 for column in shape.counts:
                     found.append((("metrics", key, column), [(table, key, column)]))
-    places = {"coverage_by_county_month": "county", "coverage_by_region_month": "region",
-              "coverage_national_month": "national"}
+    places = {
+        "coverage_by_county_month": "county",
+        "coverage_by_region_month": "region",
+        "coverage_national_month": "national",
+    }
     for table, grain in places.items():
         for key, row in p.rows[table].items():
             for metric in ("registration_coverage_population", "registration_coverage_need"):
-                twin = (metric, row["period_end"], "month", grain, row.get("health_region") if grain != "national" else None,
-                        row.get("county_code") if grain == "county" else None, "total", "all")
+                twin = (
+                    metric,
+                    row["period_end"],
+                    "month",
+                    grain,
+                    row.get("health_region") if grain != "national" else None,
+                    row.get("county_code") if grain == "county" else None,
+                    "total",
+                    "all",
+                )
                 found.append((("metrics", twin, "numerator"), [(table, key, "persons_with_critical_info")]))
     return found
 
@@ -261,20 +319,26 @@ def test_no_relation_has_exactly_one_hidden_cell(publication: Publication):
 
 def test_no_hidden_cell_can_be_recovered(publication: Publication):
     p = publication
-    equations = [(total, parts) for total, parts in relations(p)
-                 if all(p.cells[cell][0] is not None for cell in [total, *parts])]
-    known = {cell: Fraction(shown) for cell, (_, shown) in p.cells.items()
-             if shown is not None and cell[2] in p.shapes[cell[0]].counts}
+    equations = [
+        (total, parts) for total, parts in relations(p) if all(p.cells[cell][0] is not None for cell in [total, *parts])
+    ]
+    known = {
+        cell: Fraction(shown)
+        for cell, (_, shown) in p.cells.items()
+        if shown is not None and cell[2] in p.shapes[cell[0]].counts
+    }
     assert recovered_cells(equations, known, p.threshold) == {}
 
 
 def test_a_goals_latest_value_is_hidden_with_its_metric_cell(publication: Publication):
     with duckdb.connect(str(publication.serving), read_only=True) as serving:
-        if not serving.execute("select count(*) from duckdb_tables() where schema_name = 'evaluation' "
-                               "and table_name = 'goal_status'").fetchall()[0][0]:
+        if not serving.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'evaluation' and table_name = 'goal_status'"
+        ).fetchall()[0][0]:
             pytest.fail("evaluation.goal_status is not published")
-        goals = serving.execute("select metric_id, scope, latest_period_end, latest_value from evaluation.goal_status"
-                                ).fetchall()
+        goals = serving.execute(
+            "select metric_id, scope, latest_period_end, latest_value from evaluation.goal_status"
+        ).fetchall()
     assert goals
     hidden = []
     for metric, scope, end, latest in goals:
@@ -304,15 +368,20 @@ def test_a_copy_failing_the_check_is_not_swapped_in(published_home: Path, tmp_pa
     # A county's row twice, one with nobody in it, so every sum still holds and suppression runs;
     # but the check cannot match the copy's rows one to one with the warehouse's.
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
-        assert con.execute("insert into coverage_by_county_month select * from coverage_by_county_month "
-                           "where persons_with_critical_info = 0 limit 1").fetchall() == [(1,)]
+        assert con.execute(
+            "insert into coverage_by_county_month select * from coverage_by_county_month "
+            "where persons_with_critical_info = 0 limit 1"
+        ).fetchall() == [(1,)]
 
     result = materialize_serving_copy(home, 4)
 
     assert not result.success
     [evaluation] = result.get_asset_check_evaluations()
     assert (evaluation.check_name, evaluation.passed, evaluation.severity) == (
-        "disclosure_control", False, AssetCheckSeverity.ERROR)
+        "disclosure_control",
+        False,
+        AssetCheckSeverity.ERROR,
+    )
     assert "coverage_by_county_month" in evaluation.metadata["violations"].value
     assert (home / "serving.duckdb").read_bytes() == good
     assert sorted(path.name for path in home.iterdir() if path.name.startswith(".serving")) == []

@@ -52,9 +52,11 @@ def end_of(day: date) -> datetime:
 
 
 def data_files(package: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(package)): path.read_bytes()
-            for path in sorted(package.rglob("*")) if path.is_file() and path.parent.name in ("data", "csv")
-            or path.name == "metrics.jsonstat.json"}
+    return {
+        str(path.relative_to(package)): path.read_bytes()
+        for path in sorted(package.rglob("*"))
+        if path.is_file() and path.parent.name in ("data", "csv") or path.name == "metrics.jsonstat.json"
+    }
 
 
 def resource_hashes(package: Path) -> dict[str, str]:
@@ -109,8 +111,9 @@ def test_the_package_is_read_only_and_cites_its_cut_off(two_part_home):
     assert len(facts["code_version"]) >= 40
     # The input manifest: exactly the files delivered by the end of the day, each with its hash.
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        delivered = con.execute("select source_file, sha256 from raw.ingested_files where arrived_at < ?",
-                                [end_of(FIRST)]).fetchall()
+        delivered = con.execute(
+            "select source_file, sha256 from raw.ingested_files where arrived_at < ?", [end_of(FIRST)]
+        ).fetchall()
     assert {(f["name"], f["sha256"]) for f in facts["input_files"]} == set(delivered)
     for resource in document["resources"]:
         assert resource["hash"].startswith("sha256:") and (package / resource["path"]).is_file()
@@ -123,9 +126,12 @@ def test_a_rebuild_after_late_deliveries_is_byte_identical(two_part_home):
     home, first_build = two_part_home
     # The second part did hold late events for January, a month the first package reported.
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        late = con.execute("""
+        late = con.execute(
+            """
             select count(*) from raw.events inner join raw.ingested_files using (source_file)
-            where occurred_at < ? and arrived_at >= ?""", [end_of(date(2025, 1, 31)), end_of(FIRST)]).fetchone()[0]
+            where occurred_at < ? and arrived_at >= ?""",
+            [end_of(date(2025, 1, 31)), end_of(FIRST)],
+        ).fetchone()[0]
     assert late > 0
     package = home / "evaluation" / FIRST.isoformat()
     make_writable(package)
@@ -148,8 +154,9 @@ def test_the_next_package_lists_revisions_equal_to_the_difference_of_the_two(two
     saved = {name: os.environ.get(name) for name in ("KRITINFO_HOME", "KRITINFO_REPORTING_FILE")}
     os.environ.update(KRITINFO_HOME=str(home), KRITINFO_REPORTING_FILE=str(home / "reporting.yml"))
     try:
-        result = materialize([evaluation_package], partition_key=SECOND.isoformat(),
-                             instance=DagsterInstance.ephemeral())
+        result = materialize(
+            [evaluation_package], partition_key=SECOND.isoformat(), instance=DagsterInstance.ephemeral()
+        )
     finally:
         for name, value in saved.items():
             os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
@@ -158,13 +165,29 @@ def test_the_next_package_lists_revisions_equal_to_the_difference_of_the_two(two
     facts = json.loads((second / "datapackage.json").read_text(encoding="utf-8"))["kritinfo"]
     assert facts["previous_package"] == FIRST.isoformat() and facts["reference_month"] == "2025-02"
 
-    key = ("metric_id", "period_end", "period", "grain", "health_region", "county_code", "dimension_name",
-           "dimension_value")
-    old = {tuple(row[k] for k in key): row["value"] for row in pq.read_table(first / "data" / "metrics.parquet").to_pylist()}
-    new = {tuple(row[k] for k in key): row["value"] for row in pq.read_table(second / "data" / "metrics.parquet").to_pylist()}
+    key = (
+        "metric_id",
+        "period_end",
+        "period",
+        "grain",
+        "health_region",
+        "county_code",
+        "dimension_name",
+        "dimension_value",
+    )
+    old = {
+        tuple(row[k] for k in key): row["value"]
+        for row in pq.read_table(first / "data" / "metrics.parquet").to_pylist()
+    }
+    new = {
+        tuple(row[k] for k in key): row["value"]
+        for row in pq.read_table(second / "data" / "metrics.parquet").to_pylist()
+    }
     expected = {cell: (old[cell], new[cell]) for cell in old if cell in new and old[cell] != new[cell]}
-    listed = {tuple(row[k] for k in key): (row["previous_value"], row["current_value"], row["difference"])
-              for row in pq.read_table(second / "data" / "revisions.parquet").to_pylist()}
+    listed = {
+        tuple(row[k] for k in key): (row["previous_value"], row["current_value"], row["difference"])
+        for row in pq.read_table(second / "data" / "revisions.parquet").to_pylist()
+    }
     assert expected and listed.keys() == expected.keys()
     for cell, (previous, current, difference) in listed.items():
         assert (previous, current) == expected[cell]
@@ -185,7 +208,8 @@ def test_verify_rebuilds_a_package_and_catches_a_changed_byte(two_part_home):
     failed = cli(home, "report", "verify", str(package))
     assert failed.returncode == 1
     assert failed.stderr.strip().splitlines() == [
-        f"kritinfo report verify: {tampered}: its sha256 differs from datapackage.json"]
+        f"kritinfo report verify: {tampered}: its sha256 differs from datapackage.json"
+    ]
 
 
 def test_no_package_file_shows_a_small_count(two_part_home):
@@ -195,11 +219,20 @@ def test_no_package_file_shows_a_small_count(two_part_home):
         counts = [row[column] for row in metrics for column in ("numerator", "denominator")]
         # A count from 1 to the threshold is hidden; the estimated need (5 % of a population) is no count.
         assert not [c for c in counts if c is not None and float(c).is_integer() and 1 <= c <= THRESHOLD]
-        for table in ("coverage_national_month", "coverage_by_region_month", "coverage_by_county_month",
-                      "registrations_national_month", "registrations_by_channel_month"):
+        for table in (
+            "coverage_national_month",
+            "coverage_by_region_month",
+            "coverage_by_county_month",
+            "registrations_national_month",
+            "registrations_by_channel_month",
+        ):
             rows = pq.read_table(package / "data" / f"{table}.parquet").to_pylist()
-            small = [row for row in rows for name, value in row.items()
-                     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= THRESHOLD]
+            small = [
+                row
+                for row in rows
+                for name, value in row.items()
+                if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= THRESHOLD
+            ]
             assert small == [], (package.name, table)
         # The CSV shows ':' where the Parquet file has a hidden count, and no small count either.
         lines = (package / "csv" / "metrics.csv").read_text(encoding="utf-8-sig").splitlines()
@@ -212,8 +245,11 @@ def test_no_package_file_shows_a_small_count(two_part_home):
         measures = dataset["dimension"]["statistikkvariabel"]["category"]["index"]
         count_positions = {measures["numerator"], measures["denominator"]}
         size = len(measures)
-        assert not [v for index, v in dataset["value"].items()
-                    if int(index) % size in count_positions and float(v).is_integer() and 1 <= v <= THRESHOLD]
+        assert not [
+            v
+            for index, v in dataset["value"].items()
+            if int(index) % size in count_positions and float(v).is_integer() and 1 <= v <= THRESHOLD
+        ]
 
 
 def test_the_report_reads_as_a_report_in_bokmal(two_part_home):

@@ -29,8 +29,9 @@ from pipelines.single_writer import POOL, warehouse_lock
 from tests.conftest import KRITINFO, run_cli
 
 # About 750 events over two years, with redeliveries and broken lines, so every raw table has rows.
-SIMULATION = SimulationConfig(start=date(2023, 7, 1), end=date(2025, 6, 30), scale=0.01, seed=5,
-                              duplicate_rate=0.03, malformed_rate=0.02)
+SIMULATION = SimulationConfig(
+    start=date(2023, 7, 1), end=date(2025, 6, 30), scale=0.01, seed=5, duplicate_rate=0.03, malformed_rate=0.02
+)
 # Columns that record when a row was written, not what was delivered.
 WRITE_TIME_COLUMNS = {"ingested_at", "quarantined_at", "replayed_at", "published_at"}
 KILL_TIMEOUT_S = 900
@@ -47,14 +48,25 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
 def all_rows(database: Path, schema: str) -> dict[str, list[tuple]]:
     """Every table of a schema as sorted rows, without the write-time columns."""
     with duckdb.connect(str(database), read_only=True) as con:
-        tables = [name for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
-            "order by 1", [schema]).fetchall()]
+        tables = [
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
+                "order by 1",
+                [schema],
+            ).fetchall()
+        ]
         rows = {}
         for table in tables:
-            columns = [name for (name,) in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-                "order by ordinal_position", [schema, table]).fetchall() if name not in WRITE_TIME_COLUMNS]
+            columns = [
+                name
+                for (name,) in con.execute(
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+                    "order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+                if name not in WRITE_TIME_COLUMNS
+            ]
             selected = ", ".join(f'"{c}"' for c in columns)
             rows[table] = con.execute(f'select {selected} from {schema}."{table}" order by all').fetchall()
     return rows
@@ -111,8 +123,10 @@ def dbt_is_building(seconds: float) -> Callable[[psutil.Process], bool]:
 
     def reached(parent: psutil.Process) -> bool:
         try:
-            building = any("build" in child.cmdline() and any(part.endswith("dbt") for part in child.cmdline())
-                           for child in parent.children(recursive=True))
+            building = any(
+                "build" in child.cmdline() and any(part.endswith("dbt") for part in child.cmdline())
+                for child in parent.children(recursive=True)
+            )
         except psutil.Error:  # a child ended while being looked at
             return False
         if building and not first_seen:
@@ -178,11 +192,13 @@ def test_the_same_events_in_another_split_and_delivered_twice_publish_the_same_c
         assert published[table] == reference_published[table], table
     with duckdb.connect(str(reference_home / "warehouse.duckdb"), read_only=True) as reference:
         loaded, quarantined = reference.execute(
-            "select (select count(*) from raw.events), (select count(*) from raw.quarantine)").fetchone()
+            "select (select count(*) from raw.events), (select count(*) from raw.quarantine)"
+        ).fetchone()
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         events, duplicates, refused = con.execute(
             "select (select count(*) from raw.events), (select count(*) from raw.duplicate_deliveries), "
-            "(select count(*) from raw.quarantine)").fetchone()
+            "(select count(*) from raw.quarantine)"
+        ).fetchone()
     # Every line was delivered twice: the events are loaded once, each broken line is refused
     # twice, and every other line is a counted duplicate.
     assert (events, refused) == (loaded, 2 * quarantined)
@@ -198,24 +214,39 @@ def test_a_run_waits_for_the_writer_and_then_the_warehouse_is_consistent(tmp_pat
     paths = Paths(home)
     with warehouse_lock(paths):
         # Impatient: gives up after a second, with one clear line.
-        refused = subprocess.run([KRITINFO, "run"], env=cli_env(home, KRITINFO_WAREHOUSE_LOCK_TIMEOUT="1"),
-                                 capture_output=True, text=True, timeout=300)
+        refused = subprocess.run(
+            [KRITINFO, "run"],
+            env=cli_env(home, KRITINFO_WAREHOUSE_LOCK_TIMEOUT="1"),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert refused.returncode == 1
-        assert refused.stderr.strip() == ("kritinfo run: another kritinfo run is writing the warehouse "
-                                          "(waited 1 s for its lock); run again when it has finished")
+        assert refused.stderr.strip() == (
+            "kritinfo run: another kritinfo run is writing the warehouse "
+            "(waited 1 s for its lock); run again when it has finished"
+        )
         assert not paths.warehouse.exists()
         # Patient: two ingestions at once (the refused run above wrote dagster.yaml: pool limit 1).
-        ingest = ("from dagster import DagsterInstance, materialize\n"
-                  "from pipelines.ingest.assets import raw_tables\n"
-                  "with DagsterInstance.get() as instance:\n"
-                  "    assert materialize([raw_tables], instance=instance).success\n")
+        ingest = (
+            "from dagster import DagsterInstance, materialize\n"
+            "from pipelines.ingest.assets import raw_tables\n"
+            "with DagsterInstance.get() as instance:\n"
+            "    assert materialize([raw_tables], instance=instance).success\n"
+        )
         env = cli_env(home, DAGSTER_HOME=str(paths.dagster_home))
         # The instance's storage is made once here: two processes making it at once would collide.
         with DagsterInstance.from_config(str(paths.dagster_home)) as instance:
             logs = [home / f"ingestion-{number}.log" for number in range(2)]
-            ingestions = [subprocess.Popen([str(Path(KRITINFO).with_name("python")), "-c", ingest], env=env,
-                                           stdout=subprocess.DEVNULL, stderr=log.open("w"))
-                          for log in logs]
+            ingestions = [
+                subprocess.Popen(
+                    [str(Path(KRITINFO).with_name("python")), "-c", ingest],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log.open("w"),
+                )
+                for log in logs
+            ]
             deadline = time.monotonic() + 300
             while len(instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.STARTED]))) < 2:
                 ended = [log for log, ingestion in zip(logs, ingestions) if ingestion.poll() is not None]
@@ -236,7 +267,8 @@ def test_a_run_waits_for_the_writer_and_then_the_warehouse_is_consistent(tmp_pat
         ).fetchone()
         events, duplicates, quarantined = con.execute(
             "select (select count(*) from raw.events), (select count(*) from raw.duplicate_deliveries), "
-            "(select count(*) from raw.quarantine)").fetchone()
+            "(select count(*) from raw.quarantine)"
+        ).fetchone()
     # Each file once, each line once: nothing was ingested by both.
     assert files == len(list(paths.archive.iterdir()))
     assert lines_read == rows == len(landed) == events + duplicates + quarantined
@@ -269,8 +301,9 @@ def test_no_room_to_write_fails_the_run_clearly_and_keeps_the_published_copy(tmp
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    result = subprocess.run([KRITINFO, "run"], env=cli_env(home), capture_output=True, text=True,
-                            timeout=900, preexec_fn=no_room)
+    result = subprocess.run(
+        [KRITINFO, "run"], env=cli_env(home), capture_output=True, text=True, timeout=900, preexec_fn=no_room
+    )
 
     assert result.returncode == 1
     assert kritinfo_lines(result.stderr) == [
@@ -282,7 +315,9 @@ def test_no_room_to_write_fails_the_run_clearly_and_keeps_the_published_copy(tmp
     assert all_rows(home / "warehouse.duckdb", "raw") == all_rows(reference_home / "warehouse.duckdb", "raw")
 
 
-def test_unreadable_landing_files_are_rejected_by_name_and_the_rest_is_published(tmp_path_factory, reference_home: Path):
+def test_unreadable_landing_files_are_rejected_by_name_and_the_rest_is_published(
+    tmp_path_factory, reference_home: Path
+):
     home = copy_of_published(tmp_path_factory, reference_home, "unreadable")
     (home / "landing" / "corrupt.ndjson.gz").write_bytes(b'{"event_id": "not compressed at all"}\n')
     (home / "landing" / "x.ndjson").symlink_to(home / "nowhere.ndjson")

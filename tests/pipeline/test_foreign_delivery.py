@@ -66,12 +66,22 @@ def test_the_delivery_holds_the_cases_it_is_meant_to(foreign, events):
     assert versions["9"] == versions["10"], "versions 9 and 10 at the same instant"
     assert sum(sum(e.event_type == "created" for e in v) > 1 for v in by_entry.values()) > 50
     assert any(v[0].event_type != "created" for v in (sorted(v, key=lambda e: e.order) for v in by_entry.values()))
-    local_first = [e for e in events if ((e.resource.get("verificationStatus") or {}).get("coding") or [{}])[0]
-                   .get("system", "").startswith("http://epj.")]
+    local_first = [
+        e
+        for e in events
+        if ((e.resource.get("verificationStatus") or {}).get("coding") or [{}])[0]
+        .get("system", "")
+        .startswith("http://epj.")
+    ]
     assert len(local_first) > 500
     statuses = Counter((e.resource["resourceType"], e.resource["status"]) for e in events if "status" in e.resource)
-    assert {("Flag", "inactive"), ("Flag", "entered-in-error"), ("Procedure", "completed"),
-            ("DeviceUseStatement", "on-hold"), ("Consent", "rejected")} <= set(statuses)
+    assert {
+        ("Flag", "inactive"),
+        ("Flag", "entered-in-error"),
+        ("Procedure", "completed"),
+        ("DeviceUseStatement", "on-hold"),
+        ("Consent", "rejected"),
+    } <= set(statuses)
     recorded = Counter(len(e.resource["recordedDate"]) for e in events if "recordedDate" in e.resource)
     assert recorded[10] > 500 and recorded[7] and recorded[4]
     assert len({e.source_system for e in events}) > len({e.source_system.lower().split()[0] for e in events}) + 5
@@ -94,13 +104,23 @@ def test_the_run_succeeds_and_publishes(foreign):
 def test_every_line_reconciles_with_what_the_generator_wrote(foreign):
     home, delivery, _ = foreign
     with connect(home, "warehouse.duckdb") as con:
-        files = {row[0]: row[1:] for row in con.execute(
-            "select source_file, lines_read, blank_lines, loaded, duplicates, quarantined from raw.ingested_files").fetchall()}
-        quarantined = {(f, n): reason for f, n, reason in con.execute(
-            "select source_file, source_line, reason_code from raw.quarantine").fetchall()}
+        files = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "select source_file, lines_read, blank_lines, loaded, duplicates, quarantined from raw.ingested_files"
+            ).fetchall()
+        }
+        quarantined = {
+            (f, n): reason
+            for f, n, reason in con.execute(
+                "select source_file, source_line, reason_code from raw.quarantine"
+            ).fetchall()
+        }
         loaded = {row[0] for row in con.execute("select event_id from raw.events").fetchall()}
-    assert files == {name: (c["lines"], c["blank"], c["loaded"], c["duplicates"], c["quarantined"])
-                     for name, c in delivery.files.items()}
+    assert files == {
+        name: (c["lines"], c["blank"], c["loaded"], c["duplicates"], c["quarantined"])
+        for name, c in delivery.files.items()
+    }
     assert all(read == ok + duplicates + refused for read, _, ok, duplicates, refused in files.values())
     total = Counter()
     for counts in delivery.files.values():
@@ -128,9 +148,13 @@ def test_the_metric_cells_are_those_of_the_recomputation(compared):
 
 def test_every_metric_cell_equals_the_recomputation(compared):
     published, expected = compared
-    differing = [key for key, value in expected.items() if key in published and not all(map(same, published[key], value))]
+    differing = [
+        key for key, value in expected.items() if key in published and not all(map(same, published[key], value))
+    ]
     by_metric = Counter(key[0] for key in differing)
-    examples = {metric: next((k, published[k], expected[k]) for k in differing if k[0] == metric) for metric in by_metric}
+    examples = {
+        metric: next((k, published[k], expected[k]) for k in differing if k[0] == metric) for metric in by_metric
+    }
     assert not differing, f"{len(differing)} of {len(expected)} cells differ: {dict(by_metric)}; e.g. {examples}"
     assert sum(1 for v in expected.values() if v[0] or v[1]) > len(expected) / 2, "most cells count something"
 
@@ -143,8 +167,13 @@ def test_coverage_per_region_at_the_last_month_end_equals_the_generators_count(f
         counted[REGION_OF_COUNTY[county]] += persons
     for database in ("warehouse.duckdb", "serving.duckdb"):
         with connect(home, database) as con:
-            mart = dict(con.execute("select health_region, persons_with_critical_info from coverage_by_region_month "
-                                    "where period_end = ?", [last]).fetchall())
+            mart = dict(
+                con.execute(
+                    "select health_region, persons_with_critical_info from coverage_by_region_month "
+                    "where period_end = ?",
+                    [last],
+                ).fetchall()
+            )
         assert mart == dict(counted), database
     assert min(counted.values()) > 100
 
@@ -200,9 +229,14 @@ def test_unusual_data_is_counted_on_datakvalitet(foreign, events):
         regions[(e.organisation_id, e.month_end)].add(e.organisation_region)
         spellings[epj_product(e.source_system)].add(e.source_system)
         by_entry[e.entry].append(e)
-    creations = {entry: sum(e.event_type == "created" for e in entry_events) for entry, entry_events in by_entry.items()}
-    first_created = [min((e for e in entry_events if e.event_type == "created"), key=lambda e: e.order)
-                     for entry_events in by_entry.values() if any(e.event_type == "created" for e in entry_events)]
+    creations = {
+        entry: sum(e.event_type == "created" for e in entry_events) for entry, entry_events in by_entry.items()
+    }
+    first_created = [
+        min((e for e in entry_events if e.event_type == "created"), key=lambda e: e.order)
+        for entry_events in by_entry.values()
+        if any(e.event_type == "created" for e in entry_events)
+    ]
     expected = {
         "organisation_several_types": len({org for (org, _), kinds in types.items() if len(kinds) > 1}),
         "organisation_several_regions": len({org for (org, _), places in regions.items() if len(places) > 1}),

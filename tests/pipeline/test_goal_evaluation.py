@@ -43,18 +43,28 @@ def read(home, sql, *parameters):
 
 def series(home, metric, scope):
     grain = "grain = 'national'" if scope == "national" else f"grain = 'region' and health_region = '{scope}'"
-    return read(home, f"""
+    return read(
+        home,
+        f"""
         select period_end, value from metrics
         where metric_id = ? and {grain} and period = 'month' and dimension_name = 'total' and value is not null
-        order by period_end""", metric)
+        order by period_end""",
+        metric,
+    )
 
 
 def test_every_goal_has_a_status_and_a_forecast_to_its_target(evaluated_home):
     goals = load_goals(GOALS_FILE)
-    status = {row[0]: row for row in read(evaluated_home, """
+    status = {
+        row[0]: row
+        for row in read(
+            evaluated_home,
+            """
         select goal_id, latest_value, latest_period_end, forecast_at_target, lower_at_target, upper_at_target,
                status, illustrative, goals_version
-        from evaluation.goal_status""")}
+        from evaluation.goal_status""",
+        )
+    }
     assert set(status) == {g.id for g in goals.goals}
     for goal in goals.goals:
         history = series(evaluated_home, goal.metric, goal.scope)
@@ -72,11 +82,12 @@ def test_every_goal_has_a_status_and_a_forecast_to_its_target(evaluated_home):
         assert forecast == pytest.approx(min(max(at_target, 0.0), ceiling)), goal.id
         assert lower <= upper, goal.id
 
-        expected = ("on_track" if lower >= goal.target_value else
-                    "off_track" if upper < goal.target_value else "at_risk")
+        expected = "on_track" if lower >= goal.target_value else "off_track" if upper < goal.target_value else "at_risk"
         assert state == expected, goal.id
 
-        path = read(evaluated_home, "select period_end from evaluation.goal_forecasts where goal_id = ? order by 1", goal.id)
+        path = read(
+            evaluated_home, "select period_end from evaluation.goal_forecasts where goal_id = ? order by 1", goal.id
+        )
         assert len(path) == months_between(latest_end, goal.target_date), goal.id
         assert path[-1][0] == goal.target_date
 
@@ -84,9 +95,13 @@ def test_every_goal_has_a_status_and_a_forecast_to_its_target(evaluated_home):
 def test_backtest_counts_every_rolling_origin(evaluated_home):
     goal = load_goals(GOALS_FILE).goals[0]
     n = len(series(evaluated_home, goal.metric, goal.scope))
-    rows = read(evaluated_home, """
+    rows = read(
+        evaluated_home,
+        """
         select horizon_months, forecasts, mae, interval_checks, interval_coverage
-        from evaluation.forecast_backtest where goal_id = ? order by 1""", goal.id)
+        from evaluation.forecast_backtest where goal_id = ? order by 1""",
+        goal.id,
+    )
     # Window 12: origins at the 12th .. (n-1)th month (coverage rises every month, no flat window);
     # horizon h is reached from n - 12 - h + 1 of them.
     assert [(h, k) for h, k, *_ in rows] == [(h, n - 12 - h + 1) for h in range(1, n - 12 + 1)]

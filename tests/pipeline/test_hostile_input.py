@@ -42,7 +42,11 @@ RUN_TIMEOUT_S = 900
 PASSWD_MARKER = "root:x:0:0"
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 # Made up to be found nowhere else: names, and a national identity number built from the formula.
-NAME_IN_EXTENSION, NAME_IN_DISPLAY, NAME_IN_UTF16 = "Sporsmalina Plantedottir", "Hemmelig Navnesen", "Utfoldina Sekstensen"
+NAME_IN_EXTENSION, NAME_IN_DISPLAY, NAME_IN_UTF16 = (
+    "Sporsmalina Plantedottir",
+    "Hemmelig Navnesen",
+    "Utfoldina Sekstensen",
+)
 PLANTED_ID = national_id("230375", "412") or national_id("230375", "413")
 PAGES = ["views/oversikt.py", "views/maal.py", "views/effekt.py", "views/definisjoner.py", "views/datakvalitet.py"]
 
@@ -64,8 +68,9 @@ def bad_lines() -> list[tuple[bytes, str]]:
     too_long = good_event(1, 901)
     too_long["resource"]["note"] = [{"text": "x" * LINE_BOUND}]
     human_name = good_event(2, 903)
-    human_name["resource"]["extension"] = [{"url": "http://example.org/fhir/StructureDefinition/contact",
-                                            "valueHumanName": {"text": NAME_IN_EXTENSION}}]
+    human_name["resource"]["extension"] = [
+        {"url": "http://example.org/fhir/StructureDefinition/contact", "valueHumanName": {"text": NAME_IN_EXTENSION}}
+    ]
     display = good_event(3, 904)
     display["resource"][PATIENT_REFERENCE_FIELD[display["resource"]["resourceType"]]]["display"] = NAME_IN_DISPLAY
     return [
@@ -137,8 +142,15 @@ def hostile(tmp_path_factory, low_bounds) -> dict:
 
     started = time.monotonic()
     result = run_cli(home, "run", timeout=RUN_TIMEOUT_S)
-    return {"home": home, "paths": paths, "result": result, "seconds": time.monotonic() - started,
-            "good": good, "bad": bad, "redelivery": redelivery}
+    return {
+        "home": home,
+        "paths": paths,
+        "result": result,
+        "seconds": time.monotonic() - started,
+        "good": good,
+        "bad": bad,
+        "redelivery": redelivery,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -166,8 +178,9 @@ def test_the_run_publishes_the_good_files_and_exits_3_naming_each_rejected_file(
     assert hostile["seconds"] < RUN_TIMEOUT_S
     reported = [text for text in result.stderr.splitlines() if text.startswith("kritinfo run: rejected landing file ")]
     assert sorted(text.split(" ")[5].rstrip(":") for text in reported) == sorted(REJECTED)
-    assert result.stderr.splitlines()[-1] == ("kritinfo run: 8 landing files rejected (see above and "
-                                              "raw.rejected_files); the other files were published")
+    assert result.stderr.splitlines()[-1] == (
+        "kritinfo run: 8 landing files rejected (see above and raw.rejected_files); the other files were published"
+    )
     assert (hostile["home"] / "serving.duckdb").exists()
     # Every good event, once: 8 written, none refused.
     assert query(hostile["paths"].serving, "select events_loaded from publish_info") == [(len(hostile["good"]),)]
@@ -182,7 +195,11 @@ def test_each_unreadable_entry_is_in_rejected_unopened_with_its_reason(hostile):
     kept = {stored: paths.rejected / stored for _, _, stored, _ in recorded if stored}
     assert sorted(os.listdir(paths.rejected)) == sorted(kept)
     assert {shown for shown, _, stored, _ in recorded if stored is None} == {
-        "bad-\\xff-name.ndjson", "export-[fnr].ndjson", "bomb.ndjson.gz", "damaged.ndjson.gz"}
+        "bad-\\xff-name.ndjson",
+        "export-[fnr].ndjson",
+        "bomb.ndjson.gz",
+        "damaged.ndjson.gz",
+    }
     by_name = {shown: kept[stored] for shown, _, stored, _ in recorded if stored}
     # Moved as they were: links are still links to the same targets, the pipe is still a pipe.
     assert os.readlink(by_name["link-to-passwd.ndjson"]) == "/etc/passwd"
@@ -196,22 +213,28 @@ def test_each_unreadable_entry_is_in_rejected_unopened_with_its_reason(hostile):
 
 def test_each_bad_line_is_quarantined_with_its_reason_and_every_file_reconciles(hostile):
     paths = hostile["paths"]
-    quarantined = query(paths.warehouse, "select source_line, reason_code from raw.quarantine "
-                                         "where source_file = 'bad-lines.ndjson' order by 1")
+    quarantined = query(
+        paths.warehouse,
+        "select source_line, reason_code from raw.quarantine where source_file = 'bad-lines.ndjson' order by 1",
+    )
     assert quarantined == [(number, code) for number, (_, code) in enumerate(hostile["bad"], start=1)]
-    files = query(paths.warehouse, "select source_file, lines_read, loaded, duplicates, quarantined "
-                                   "from raw.ingested_files order by 1")
+    files = query(
+        paths.warehouse,
+        "select source_file, lines_read, loaded, duplicates, quarantined from raw.ingested_files order by 1",
+    )
     renamed = next(name for name, *_ in files if name.startswith("reused-name~"))
     utf16_lines = sum(1 for text in utf16_delivery().split(b"\n") if text.strip())
-    assert files == sorted([
-        ("bad-lines.ndjson", len(hostile["bad"]), 0, 0, len(hostile["bad"])),
-        ("utf16.ndjson", utf16_lines, 0, 0, utf16_lines),
-        ("good-2.ndjson.gz", 2, 2, 0, 0),
-        ("good.ndjson", 3, 3, 0, 0),
-        ("reused-name.ndjson", 1, 1, 0, 0),
-        (renamed, 2, 1, 1, 0),
-        ("same-again.ndjson", 1, 1, 0, 0),
-    ])
+    assert files == sorted(
+        [
+            ("bad-lines.ndjson", len(hostile["bad"]), 0, 0, len(hostile["bad"])),
+            ("utf16.ndjson", utf16_lines, 0, 0, utf16_lines),
+            ("good-2.ndjson.gz", 2, 2, 0, 0),
+            ("good.ndjson", 3, 3, 0, 0),
+            ("reused-name.ndjson", 1, 1, 0, 0),
+            (renamed, 2, 1, 1, 0),
+            ("same-again.ndjson", 1, 1, 0, 0),
+        ]
+    )
     assert all(read == loaded + duplicates + refused for _, read, loaded, duplicates, refused in files)
     assert query(paths.warehouse, "select count(*) from raw.events") == [(len(hostile["good"]),)]
 
@@ -223,9 +246,11 @@ def test_a_new_file_under_a_used_name_is_its_own_delivery_and_the_same_file_is_n
     assert f"reused-name~{sha256[:12]}.ndjson" in archived
     assert (paths.archive / f"reused-name~{sha256[:12]}.ndjson").read_bytes() == hostile["redelivery"]
     assert query(paths.warehouse, "select sha256 from raw.ingested_files where source_file like 'reused-name~%'") == [
-        (sha256,)]
-    assert query(paths.warehouse, "select count(*) from raw.ingested_files where source_file = 'same-again.ndjson'") == [
-        (1,)]
+        (sha256,)
+    ]
+    assert query(
+        paths.warehouse, "select count(*) from raw.ingested_files where source_file = 'same-again.ndjson'"
+    ) == [(1,)]
 
 
 def test_the_first_month_publishes_empty_month_tables_and_every_page_says_so(hostile, monkeypatch):

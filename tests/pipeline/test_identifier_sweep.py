@@ -64,8 +64,9 @@ def national_identity_numbers(kind: str) -> Iterator[str]:
         day, month, year = 1 + step % 28, 1 + (step // 28) % 12, (7 * step) % 100
         day += 40 if kind == "d" else 0
         month += 40 if kind == "h" else 0
-        number = national_id(f"{day:02d}{month:02d}{year:02d}", f"{(37 * step) % 1000:03d}",
-                             1 + step % 3 if kind == "2032" else 0)
+        number = national_id(
+            f"{day:02d}{month:02d}{year:02d}", f"{(37 * step) % 1000:03d}", 1 + step % 3 if kind == "2032" else 0
+        )
         if number:
             yield number
 
@@ -91,7 +92,9 @@ class Planter:
     """Builds planted lines from simulated events and remembers every value it planted."""
 
     def __init__(self, simulated: list[dict]):
-        self.bases = itertools.cycle([e for e in simulated if e["resource"]["resourceType"] in ("AllergyIntolerance", "Condition")])
+        self.bases = itertools.cycle(
+            [e for e in simulated if e["resource"]["resourceType"] in ("AllergyIntolerance", "Condition")]
+        )
         self.sources = {kind: national_identity_numbers(kind) for kind in ("fnr", "d", "h", "2032", "fh")}
         self.kinds = itertools.cycle(self.sources)
         self.forms = itertools.cycle(WRITTEN_FORMS)
@@ -121,7 +124,9 @@ class Planter:
         event["patient"]["pseudonym"] = pseudonym
         resource = event["resource"]
         resource["id"] = f"planted-{uuid.uuid4().hex[:12]}"
-        resource["patient" if resource["resourceType"] == "AllergyIntolerance" else "subject"]["reference"] = f"Patient/{pseudonym}"
+        resource["patient" if resource["resourceType"] == "AllergyIntolerance" else "subject"]["reference"] = (
+            f"Patient/{pseudonym}"
+        )
         assert isinstance(validate_line(line(event)), Event), "a planted event must be valid but for what is planted"
         return event
 
@@ -130,22 +135,30 @@ class Planter:
             lambda e: e["resource"]["code"].update(text=f"Pasient {self.written_number()} reagerte kraftig"),
             lambda e: e["resource"].update(note=[{"text": f"Ringte fastlege om {self.written_number()}."}]),
             lambda e: e["resource"]["code"]["coding"][0].update(
-                display=e["resource"]["code"]["coding"][0].get("display", "kode") + f" ({self.written_number()})"),
+                display=e["resource"]["code"]["coding"][0].get("display", "kode") + f" ({self.written_number()})"
+            ),
             lambda e: e["resource"].update(identifier=[{"system": NATIONAL_ID_OID, "value": self.number("fnr")}]),
             lambda e: e["resource"].update(identifier=[{"system": D_NUMBER_OID, "value": self.number("d")}]),
             lambda e: e.update(kommentar=f"fnr:{self.written_number()}"),
             lambda e: e.update(batch=int(self.number(leading_nonzero=True))),
             lambda e: e["source"].update(system=f"EPJ {self.written_number('h')}"),
-            lambda e: e["resource"].update(extension=[{"url": "http://example.org/x", "valueString": self.number("2032")}]),
+            lambda e: e["resource"].update(
+                extension=[{"url": "http://example.org/x", "valueString": self.number("2032")}]
+            ),
             lambda e: e.update(ekstra={self.written_number(): "nøkkel"}),
             lambda e: e["resource"].update(note=[{"text": f"FH-nummer {self.written_number('fh')}"}]),
-            lambda e: e["resource"].update(contained=[{
-                "resourceType": "Patient", "id": "p1",
-                "identifier": [{"system": NATIONAL_ID_OID, "value": self.number()}],
-                "name": [{"family": FAMILY_NAME, "given": [GIVEN_NAME]}],
-                "address": [{"line": [STREET], "city": "Bergen", "postalCode": "5003"}],
-                "telecom": [{"system": "phone", "value": PHONE}],
-            }]),
+            lambda e: e["resource"].update(
+                contained=[
+                    {
+                        "resourceType": "Patient",
+                        "id": "p1",
+                        "identifier": [{"system": NATIONAL_ID_OID, "value": self.number()}],
+                        "name": [{"family": FAMILY_NAME, "given": [GIVEN_NAME]}],
+                        "address": [{"line": [STREET], "city": "Bergen", "postalCode": "5003"}],
+                        "telecom": [{"system": "phone", "value": PHONE}],
+                    }
+                ]
+            ),
             lambda e: e["patient"].update(name=f"{GIVEN_NAME} {FAMILY_NAME}", address=STREET, telecom=PHONE),
         ]
         lines = []
@@ -158,7 +171,9 @@ class Planter:
             escaped = "".join(f"\\u{ord(c):04x}" for c in self.written_number())
             lines.append(line(self.event())[:-1] + f', "merknad": "{escaped}"}}'.encode())
             # A line that is not JSON.
-            lines.append(f'{{"event_id": "{uuid.uuid4()}", "resource": {{"note": [{{"text": "fnr {self.written_number()}"'.encode())
+            lines.append(
+                f'{{"event_id": "{uuid.uuid4()}", "resource": {{"note": [{{"text": "fnr {self.written_number()}"'.encode()
+            )
         return lines
 
 
@@ -192,8 +207,9 @@ def columns_holding(database: Path, needles: list[str]) -> list[tuple[str, str, 
         assert columns
         for schema, table, column in columns:
             condition = " or ".join([f'cast("{column}" as varchar) like ?'] * len(needles))
-            hits = con.execute(f'select count(*) from "{schema}"."{table}" where {condition}',
-                               [f"%{needle}%" for needle in needles]).fetchone()[0]
+            hits = con.execute(
+                f'select count(*) from "{schema}"."{table}" where {condition}', [f"%{needle}%" for needle in needles]
+            ).fetchone()[0]
             if hits:
                 found.append((schema, table, column))
     return found
@@ -219,7 +235,8 @@ def homes(tmp_path_factory):
     redelivered = simulated_lines[:2]
     (planted_home / "landing" / PLANTED_FILE).write_bytes(b"\n".join(plain + redelivered) + b"\n")
     (planted_home / "landing" / PLANTED_GZIP_FILE).write_bytes(
-        gzip.compress(b"\xef\xbb\xbf" + b"\r\n".join(redelivered + in_gzip) + b"\r\n"))
+        gzip.compress(b"\xef\xbb\xbf" + b"\r\n".join(redelivered + in_gzip) + b"\r\n")
+    )
     planted_lines = {
         PLANTED_FILE: list(range(1, len(plain) + 1)),
         PLANTED_GZIP_FILE: list(range(len(redelivered) + 1, len(redelivered) + len(in_gzip) + 1)),
@@ -250,8 +267,12 @@ def test_every_planted_line_is_quarantined_for_an_identifier(homes):
 def test_counts_reconcile_and_nothing_planted_is_loaded(homes):
     planted_home, clean_home, planted_lines, _, redelivered = homes
     with duckdb.connect(str(planted_home / "warehouse.duckdb"), read_only=True) as con:
-        files = {row[0]: row[1:] for row in con.execute(
-            "select source_file, lines_read, loaded, duplicates, quarantined from raw.ingested_files").fetchall()}
+        files = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "select source_file, lines_read, loaded, duplicates, quarantined from raw.ingested_files"
+            ).fetchall()
+        }
         loaded = con.execute("select count(*) from raw.events").fetchone()[0]
     for name, lines in planted_lines.items():
         assert files[name] == (len(lines) + redelivered, 0, redelivered, len(lines))

@@ -50,7 +50,12 @@ def test_lines_end_loaded_duplicate_or_quarantined_and_reconcile(home):
     assert (first_counts.lines_read, first_counts.blank_lines) == (8, 1)
     assert (first_counts.loaded, first_counts.duplicates, first_counts.quarantined) == (4, 1, 3)
     second_counts = by_file["2025-04-02.ndjson.gz"]
-    assert (second_counts.lines_read, second_counts.loaded, second_counts.duplicates, second_counts.quarantined) == (2, 1, 1, 0)
+    assert (second_counts.lines_read, second_counts.loaded, second_counts.duplicates, second_counts.quarantined) == (
+        2,
+        1,
+        1,
+        0,
+    )
     assert all(f.reconciles for f in report.files)
 
     assert rows(home, "select count(*) from raw.events") == [(5,)]
@@ -58,9 +63,12 @@ def test_lines_end_loaded_duplicate_or_quarantined_and_reconcile(home):
     assert [(q[0], q[1]) for q in quarantine] == [(7, "json_syntax"), (8, "invalid_value"), (9, "identifier")]
     assert number not in quarantine[2][2]
     assert rows(home, "select source_file, source_line from raw.duplicate_deliveries order by 1, 2") == [
-        ("2025-04-01.ndjson", 5), ("2025-04-02.ndjson.gz", 1),
+        ("2025-04-01.ndjson", 5),
+        ("2025-04-02.ndjson.gz", 1),
     ]
-    logged = rows(home, "select source_file, lines_read, loaded, duplicates, quarantined from raw.ingested_files order by 1")
+    logged = rows(
+        home, "select source_file, lines_read, loaded, duplicates, quarantined from raw.ingested_files order by 1"
+    )
     assert logged == [("2025-04-01.ndjson", 8, 4, 1, 3), ("2025-04-02.ndjson.gz", 2, 1, 1, 0)]
 
 

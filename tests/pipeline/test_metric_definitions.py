@@ -21,9 +21,11 @@ def test_every_declared_metric_is_published_with_its_texts_and_freshness(publish
             "mandate, source_model, periods, latest_period_end FROM metric_definitions"
         ).fetchall()
         latest = dict(con.execute("SELECT metric_id, max(period_end) FROM metrics GROUP BY ALL").fetchall())
-        periods = dict(con.execute(
-            "SELECT metric_id, string_agg(DISTINCT period, ',' ORDER BY period) FROM metrics GROUP BY ALL"
-        ).fetchall())  # fmt: skip
+        periods = dict(
+            con.execute(
+                "SELECT metric_id, string_agg(DISTINCT period, ',' ORDER BY period) FROM metrics GROUP BY ALL"
+            ).fetchall()
+        )
 
     published = {row[0]: row for row in rows}
     assert len(rows) == len(published) == len(declared)

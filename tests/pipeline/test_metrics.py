@@ -63,7 +63,10 @@ def test_every_metric_matches_in_every_reported_cell(recomputed):
     # something, and the yearly cost has a complete year with new persons.
     for month_end in (month_ends[-1], month_ends[-7]):
         for metric_id in REGISTRY.keys() - {"cost_per_new_person"}:
-            assert any(k[:2] == (metric_id, month_end) and (v[0] or v[1]) for k, v in expected.items()), (metric_id, month_end)
+            assert any(k[:2] == (metric_id, month_end) and (v[0] or v[1]) for k, v in expected.items()), (
+                metric_id,
+                month_end,
+            )
     assert any(k[0] == "cost_per_new_person" and v[1] for k, v in expected.items())
 
 
@@ -72,8 +75,11 @@ def test_every_metric_matches_in_every_reported_cell(recomputed):
 
 def test_every_metric_declares_a_model_that_quotes_the_mandate():
     mandate = re.sub(r"\s+", " ", MANDATE.read_text(encoding="utf-8"))
-    nodes = {node["name"]: node for node in json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))["nodes"].values()
-             if node["resource_type"] == "model"}
+    nodes = {
+        node["name"]: node
+        for node in json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))["nodes"].values()
+        if node["resource_type"] == "model"
+    }
     declared = metric_registry({"nodes": nodes})
     assert set(declared) == set(REGISTRY)
     for metric_id, (grains, dimensions) in REGISTRY.items():

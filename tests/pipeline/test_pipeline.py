@@ -136,7 +136,8 @@ def test_every_line_is_loaded_duplicate_or_quarantined(published_home, warehouse
 
 def test_bad_lines_are_quarantined_with_reasons_and_no_identifier(warehouse):
     found = warehouse.execute(
-        "select reason_code, masked_text from raw.quarantine where source_file = ? order by source_line", [BAD_LINES_FILE]
+        "select reason_code, masked_text from raw.quarantine where source_file = ? order by source_line",
+        [BAD_LINES_FILE],
     ).fetchall()
     assert [code for code, _ in found] == [code for _, code in bad_lines()]
     assert all(PLANTED_NATIONAL_ID not in text for _, text in found)

@@ -78,8 +78,9 @@ def rows(paths: Paths, sql: str, *params) -> list[tuple]:
 
 
 def file_counts(paths: Paths) -> tuple[int, int, int, int]:
-    return rows(paths, "select lines_read, loaded, duplicates, quarantined from raw.ingested_files "
-                       "where source_file = ?", FILE)[0]  # fmt: skip
+    return rows(
+        paths, "select lines_read, loaded, duplicates, quarantined from raw.ingested_files where source_file = ?", FILE
+    )[0]
 
 
 def correct_line(paths: Paths, name: str, corrected: bytes) -> None:
@@ -155,18 +156,24 @@ def test_replay_after_a_fix_loads_corrected_lines_once_and_keeps_the_rest(home, 
     assert "1 still quarantined" in out
     assert "1 lines were left as they are: only their masked text is kept" in out
     # The corrected new event is loaded once, from its own file and line.
-    assert rows(home, "select source_file, source_line, patient_municipality from raw.events where event_id = ?",
-                "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e01") == [(FILE, line_number("unknown_county"), FIXED_MUNICIPALITY)]
+    assert rows(
+        home,
+        "select source_file, source_line, patient_municipality from raw.events where event_id = ?",
+        "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e01",
+    ) == [(FILE, line_number("unknown_county"), FIXED_MUNICIPALITY)]
     assert rows(home, "select count(*) from raw.events")[0][0] == events_before + 1
     assert rows(home, "select source_line from raw.duplicate_deliveries where source_file = ?", FILE) == [
         (line_number("redelivery_with_wrong_channel"),)
     ]
     assert file_counts(home) == (read, loaded + 1, duplicates + 1, quarantined - 2)
     assert rows(home, "select source_line, reason_code, masked_text from raw.quarantine order by 1")[0] == (
-        line_number("truncated"), "missing_field", STILL_INCOMPLETE.decode()
+        line_number("truncated"),
+        "missing_field",
+        STILL_INCOMPLETE.decode(),
     )
     assert rows(home, "select source_line, reason_code from raw.quarantine order by 1")[1] == (
-        line_number("identifier"), "identifier"
+        line_number("identifier"),
+        "identifier",
     )
     assert rows(home, "select source_line, outcome, reason_code from raw.quarantine_replays order by 1") == [
         (line_number("unknown_county"), "loaded", None),
@@ -209,7 +216,9 @@ def test_a_masked_line_is_never_replayed(home, capsys):
     assert "no quarantined lines to replay match" in out
     assert "1 lines were left as they are" in out
     assert rows(home, "select reason_code from raw.quarantine where source_line = ?", number) == [("identifier",)]
-    assert rows(home, "select count(*) from raw.events where event_id = ?", "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e02") == [(0,)]
+    assert rows(home, "select count(*) from raw.events where event_id = ?", "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e02") == [
+        (0,)
+    ]
     assert rows(home, "select count(*) from raw.quarantine_replays") == [(0,)]
 
 
@@ -234,9 +243,9 @@ def test_a_line_still_failing_keeps_its_new_reason(home, capsys):
 
     assert cli(capsys, "replay", "--reason", "invalid_value")[0] == 0
 
-    assert rows(home, "select reason_code from raw.quarantine where source_line = ?", line_number("unknown_county")) == [
-        ("json_syntax",)
-    ]
+    assert rows(
+        home, "select reason_code from raw.quarantine where source_line = ?", line_number("unknown_county")
+    ) == [("json_syntax",)]
     read, loaded, duplicates, quarantined = file_counts(home)
     assert read == loaded + duplicates + quarantined
 
@@ -266,8 +275,9 @@ def test_replay_while_the_warehouse_is_held_fails_with_a_message(home, capsys, h
         "import sys; from pathlib import Path; from pipelines.settings import Paths; "
         f"home = Paths(Path(sys.argv[1])); {holder_code}; print('ready', flush=True); sys.stdin.read()"
     )
-    holder = subprocess.Popen([sys.executable, "-c", script, str(home.home)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(home.home)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         code, out, err = cli(capsys, "replay")

@@ -23,7 +23,10 @@ def test_a_failed_reconciliation_blocks_publishing(published_home, tmp_path):
     before = (home / "serving.duckdb").read_bytes()
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
         victim = con.execute("select source_file from raw.ingested_files order by source_file limit 1").fetchone()[0]
-        con.execute("delete from raw.events where event_id = (select min(event_id) from raw.events where source_file = ?)", [victim])
+        con.execute(
+            "delete from raw.events where event_id = (select min(event_id) from raw.events where source_file = ?)",
+            [victim],
+        )
         assert [row[0] for row in file_reconciliation_failures(con)] == [victim]
     event = example_event()
     event["event_id"] = "7f0c4b57-6a1f-4f0e-9d55-1b2f3a4c5d00"
@@ -43,6 +46,8 @@ def test_volume_drop_flags_a_recent_day_far_below_its_weekday_median():
     counts[days[-2]] = 60  # 40 % below: within a 50 % tolerance
     with duckdb.connect() as con:
         con.execute("create table stg_registration_events (occurred_on date)")
-        con.executemany("insert into stg_registration_events select ?::date from range(?)", [(d, n) for d, n in counts.items()])
+        con.executemany(
+            "insert into stg_registration_events select ?::date from range(?)", [(d, n) for d, n in counts.items()]
+        )
         flagged = volume_drops(con, share=0.5)
     assert [(day, events) for day, events, _ in flagged] == [(days[-1], 40)]

@@ -43,16 +43,41 @@ def months_after(day: date, months: int) -> date:
 def run_stack(home, uplift: float, seed: int):
     """Simulate, ingest, build the effect's dbt inputs, materialise the rollout asset."""
     paths = Paths(home).ensure()
-    summary = simulate(paths.landing, SimulationConfig(
-        start=START, end=END, scale=SCALE, seed=seed, api_rate_uplift=uplift, malformed_rate=0.0,
-    ))
+    summary = simulate(
+        paths.landing,
+        SimulationConfig(
+            start=START,
+            end=END,
+            scale=SCALE,
+            seed=seed,
+            api_rate_uplift=uplift,
+            malformed_rate=0.0,
+        ),
+    )
     ingest_new_files(paths)
     env = {**os.environ, "KRITINFO_HOME": str(paths.home)}
     build = subprocess.run(
-        [dbt_executable(), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--select", "+new_persons_by_region_month", "+api_first_use_by_region", "--indirect-selection", "cautious",
-         "--target-path", str(home / "dbt-target"), "--log-path", str(home / "dbt-logs")],
-        env=env, capture_output=True, text=True, timeout=900,
+        [
+            dbt_executable(),
+            "build",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--select",
+            "+new_persons_by_region_month",
+            "+api_first_use_by_region",
+            "--indirect-selection",
+            "cautious",
+            "--target-path",
+            str(home / "dbt-target"),
+            "--log-path",
+            str(home / "dbt-logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert build.returncode == 0, build.stdout[-4000:]
     previous = os.environ.get("KRITINFO_HOME")
@@ -66,16 +91,22 @@ def run_stack(home, uplift: float, seed: int):
             os.environ["KRITINFO_HOME"] = previous
     assert result.success
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        effects = {row[0]: row[1:] for row in con.execute(
-            "select estimand, estimate, ci_low, ci_high, n_regions, n_months from evaluation.rollout_effect"
-        ).fetchall()}
+        effects = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "select estimand, estimate, ci_low, ci_high, n_regions, n_months from evaluation.rollout_effect"
+            ).fetchall()
+        }
         event_study = con.execute(
             "select event_month, estimate, ci_low, ci_high from evaluation.rollout_event_study order by 1"
         ).fetchall()
         go_live = dict(con.execute("select health_region, go_live_month from api_first_use_by_region").fetchall())
-        new_persons = {(r, d.strftime("%Y-%m")): n for d, r, n in con.execute(
-            "select period_end, health_region, new_persons from new_persons_by_region_month"
-        ).fetchall()}
+        new_persons = {
+            (r, d.strftime("%Y-%m")): n
+            for d, r, n in con.execute(
+                "select period_end, health_region, new_persons from new_persons_by_region_month"
+            ).fetchall()
+        }
     return summary, effects, event_study, go_live, new_persons
 
 

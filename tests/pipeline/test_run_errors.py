@@ -55,14 +55,24 @@ def test_a_failing_reconciliation_check_is_named_with_its_figures(home: Path):
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
         con.execute("insert into raw.events select * from raw.events order by event_id limit 1")
         loaded, staged = con.execute(
-            "select (select count(*) from raw.events), (select count(*) from main.stg_registration_events)").fetchone()
+            "select (select count(*) from raw.events), (select count(*) from main.stg_registration_events)"
+        ).fetchone()
 
     result = run_cli(home, "run")
 
     assert result.returncode == 1
     lines = kritinfo_lines(result.stderr)
-    assert any(re.fullmatch(r"kritinfo run: step \w+ failed: check files_reconcile on raw/ingested_files failed "
-                            r"\(files \d+, failing_files \['[^']+'\]\)", line) for line in lines), lines
+    assert any(
+        re.fullmatch(
+            r"kritinfo run: step \w+ failed: check files_reconcile on raw/ingested_files failed "
+            r"\(files \d+, failing_files \['[^']+'\]\)",
+            line,
+        )
+        for line in lines
+    ), lines
     assert loaded == staged + 1
-    assert any(f"check staging_matches_loaded_events on stg_registration_events failed (loaded {loaded}, staged {staged}, "
-               in line for line in lines), (lines, loaded, staged)
+    assert any(
+        f"check staging_matches_loaded_events on stg_registration_events failed (loaded {loaded}, staged {staged}, "
+        in line
+        for line in lines
+    ), (lines, loaded, staged)

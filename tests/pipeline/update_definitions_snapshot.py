@@ -39,14 +39,20 @@ def snapshot(defs: dg.Definitions) -> dict:
         "assets": assets,
         "jobs": sorted(job.name for job in jobs),
         "schedules": {
-            schedule.name: {"job": schedule.job_name, "cron": schedule.cron_schedule,
-                            "timezone": schedule.execution_timezone, "default_status": schedule.default_status.value}
+            schedule.name: {
+                "job": schedule.job_name,
+                "cron": schedule.cron_schedule,
+                "timezone": schedule.execution_timezone,
+                "default_status": schedule.default_status.value,
+            }
             for schedule in sorted(repository.schedule_defs, key=lambda schedule: schedule.name)
         },
         "sensors": {
-            sensor.name: {"jobs": sorted(target.job_name for target in sensor.targets),
-                          "minimum_interval_seconds": sensor.minimum_interval_seconds,
-                          "default_status": sensor.default_status.value}
+            sensor.name: {
+                "jobs": sorted(target.job_name for target in sensor.targets),
+                "minimum_interval_seconds": sensor.minimum_interval_seconds,
+                "default_status": sensor.default_status.value,
+            }
             for sensor in sorted(repository.sensor_defs, key=lambda sensor: sensor.name)
         },
     }

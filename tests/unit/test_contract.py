@@ -18,7 +18,10 @@ def test_contract_examples_are_accepted_and_classified():
     results = [validate_line(line(event)) for event in example_events()]
     assert all(isinstance(r, Event) for r in results)
     assert [r.critical_information_type for r in results] == [
-        "drug-reaction", "critical-condition", "drug-reaction", "other-procedure-change",
+        "drug-reaction",
+        "critical-condition",
+        "drug-reaction",
+        "other-procedure-change",
     ]
     assert results[2].resource_version == "2"
     assert results[0].occurred_at.utcoffset().total_seconds() == 3600
@@ -88,8 +91,10 @@ def test_invalid_fhir_reports_the_path():
         (lambda r: r.update(category=["medication", "drugs"]), "category.1"),
         (lambda r: r["reaction"][0].update(severity="fatal"), "reaction.0.severity"),
         (lambda r: r["clinicalStatus"]["coding"][0].update(code="happy"), "clinicalStatus.coding.code"),
-        (lambda r: r["verificationStatus"]["coding"][0].update(system="http://example.org/status"),
-         "verificationStatus"),
+        (
+            lambda r: r["verificationStatus"]["coding"][0].update(system="http://example.org/status"),
+            "verificationStatus",
+        ),
     ],
 )
 def test_a_code_outside_its_required_value_set_is_invalid_fhir(mutate, path):
@@ -174,8 +179,13 @@ def test_national_id_system_name_and_address_are_refused_and_masked():
     assert "secret-value-1" not in rejection.masked_text
 
     event = example_event()
-    event["resource"]["contained"] = [{"resourceType": "Patient", "name": [{"family": "Nordmann", "given": ["Kari"]}],
-                                       "address": [{"line": ["Storgata 1"]}]}]
+    event["resource"]["contained"] = [
+        {
+            "resourceType": "Patient",
+            "name": [{"family": "Nordmann", "given": ["Kari"]}],
+            "address": [{"line": ["Storgata 1"]}],
+        }
+    ]
     rejection = refused(event)
     assert rejection.reason_code == "identifier"
     for value in ("Nordmann", "Kari", "Storgata 1"):
@@ -184,11 +194,17 @@ def test_national_id_system_name_and_address_are_refused_and_masked():
 
 @pytest.mark.parametrize(
     "plant",
-    [*(lambda e, key=key: e["resource"].update({key: "Kari"}) for key in sorted(identifiers._PERSONAL_KEYS)),
-     *(lambda e, kind=kind: e["resource"].update(contained=[{"resourceType": kind, "id": "p1"}])
-       for kind in sorted(identifiers._PERSON_RESOURCES)),
-     *(lambda e, system=system: e["resource"].update(identifier=[{"system": system, "value": "v"}])
-       for system in identifiers.NATIONAL_ID_SYSTEMS)],
+    [
+        *(lambda e, key=key: e["resource"].update({key: "Kari"}) for key in sorted(identifiers._PERSONAL_KEYS)),
+        *(
+            lambda e, kind=kind: e["resource"].update(contained=[{"resourceType": kind, "id": "p1"}])
+            for kind in sorted(identifiers._PERSON_RESOURCES)
+        ),
+        *(
+            lambda e, system=system: e["resource"].update(identifier=[{"system": system, "value": "v"}])
+            for system in identifiers.NATIONAL_ID_SYSTEMS
+        ),
+    ],
 )
 def test_every_structural_identifier_passes_the_quick_filter_and_is_refused(plant):
     # The filter that lets most lines skip the structural walk must let each of these through.

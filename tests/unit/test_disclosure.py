@@ -153,9 +153,20 @@ def published(tables: Tables, declared: dict) -> dict[str, list[dict]]:
         home = Paths(Path(folder))
         _write_warehouse(home.warehouse, tables)
         manifest = Path(folder) / "manifest.json"
-        manifest.write_text(json.dumps({"nodes": {
-            f"model.test.{name}": {"resource_type": "model", "name": name, "config": {"meta": {"publish": meta}}}
-            for name, meta in declared.items()}}))
+        manifest.write_text(
+            json.dumps(
+                {
+                    "nodes": {
+                        f"model.test.{name}": {
+                            "resource_type": "model",
+                            "name": name,
+                            "config": {"meta": {"publish": meta}},
+                        }
+                        for name, meta in declared.items()
+                    }
+                }
+            )
+        )
         previous = os.environ.get("KRITINFO_SUPPRESSION_THRESHOLD")
         os.environ["KRITINFO_SUPPRESSION_THRESHOLD"] = str(tables.threshold)
         try:
@@ -194,11 +205,16 @@ def _write_warehouse(path: Path, t: Tables) -> None:
                 persons, population = t.persons[(period, region, county)], t.population(county)
                 rows["county_t"].append((period, region, county, persons, population, 100 * persons / population))
                 region_persons, region_population = region_persons + persons, region_population + population
-            rows["region_t"].append((period, region, region_persons, region_population,
-                                     100 * region_persons / region_population))
-            national_persons, national_population = national_persons + region_persons, national_population + region_population
-        rows["national_t"].append((period, national_persons, national_population,
-                                   100 * national_persons / national_population))
+            rows["region_t"].append(
+                (period, region, region_persons, region_population, 100 * region_persons / region_population)
+            )
+            national_persons, national_population = (
+                national_persons + region_persons,
+                national_population + region_population,
+            )
+        rows["national_t"].append(
+            (period, national_persons, national_population, 100 * national_persons / national_population)
+        )
 
         by_channel = defaultdict(int)
         for region in t.regions:
@@ -206,18 +222,34 @@ def _write_warehouse(path: Path, t: Tables) -> None:
             for channel in CHANNELS:
                 entries = t.entries[(period, region, channel)]
                 by_channel[channel] += entries
-                rows["channel_t"].append((period, region, channel, entries, region_entries,
-                                          100 * entries / region_entries if region_entries else None))
+                rows["channel_t"].append(
+                    (
+                        period,
+                        region,
+                        channel,
+                        entries,
+                        region_entries,
+                        100 * entries / region_entries if region_entries else None,
+                    )
+                )
         all_entries = sum(by_channel.values())
-        rows["channel_national_t"].append((period, all_entries, by_channel["api"], by_channel["portal"],
-                                           100 * by_channel["api"] / all_entries if all_entries else None))
+        rows["channel_national_t"].append(
+            (
+                period,
+                all_entries,
+                by_channel["api"],
+                by_channel["portal"],
+                100 * by_channel["api"] / all_entries if all_entries else None,
+            )
+        )
 
         for region in [*t.regions, None]:
             for value in [*t.dimension_values, "all"]:
                 regions = [region] if region else list(t.regions)
                 values = [value] if value != "all" else t.dimension_values
-                rows["dimension_t"].append((period, region, value,
-                                            sum(t.dimension[(period, r, v)] for r in regions for v in values)))
+                rows["dimension_t"].append(
+                    (period, region, value, sum(t.dimension[(period, r, v)] for r in regions for v in values))
+                )
     with duckdb.connect(str(path)) as con:
         con.execute("create table stg_registration_events as select ?::date as occurred_on", [t.periods[-1]])
         for table, columns in COLUMNS.items():
@@ -260,8 +292,13 @@ def what_the_attacker_sees(tables: Tables, copy: dict[str, list[dict]]) -> Knowl
         for column in ("entries", "api_entries", "portal_entries"):
             cells[("national_" + column, row["period"])] = row[column]
         if row["api_share_pct"] is not None:
-            products.append((("national_api_entries", row["period"]), Fraction(row["api_share_pct"]) / 100,
-                             ("national_entries", row["period"])))
+            products.append(
+                (
+                    ("national_api_entries", row["period"]),
+                    Fraction(row["api_share_pct"]) / 100,
+                    ("national_entries", row["period"]),
+                )
+            )
     for row in copy["dimension_t"]:
         cells[("dimension", row["period"], row["region"], row["dimension_value"])] = row["n"]
 
@@ -269,21 +306,32 @@ def what_the_attacker_sees(tables: Tables, copy: dict[str, list[dict]]) -> Knowl
         for region, counties in tables.regions.items():
             equations.append((("region", period, region), [("county", period, c) for c in counties]))
             for copy_channel in CHANNELS:
-                equations.append((("region_entries", period, region, copy_channel),
-                                  [("entries", period, region, channel) for channel in CHANNELS]))
+                equations.append(
+                    (
+                        ("region_entries", period, region, copy_channel),
+                        [("entries", period, region, channel) for channel in CHANNELS],
+                    )
+                )
         equations.append((("national", period), [("region", period, r) for r in tables.regions]))
         for channel in CHANNELS:
-            equations.append(((f"national_{channel}_entries", period),
-                              [("entries", period, r, channel) for r in tables.regions]))
-            equations.append((("national_entries", period),
-                              [("region_entries", period, r, channel) for r in tables.regions]))
+            equations.append(
+                ((f"national_{channel}_entries", period), [("entries", period, r, channel) for r in tables.regions])
+            )
+            equations.append(
+                (("national_entries", period), [("region_entries", period, r, channel) for r in tables.regions])
+            )
         equations.append((("national_entries", period), [(f"national_{c}_entries", period) for c in CHANNELS]))
         for region in [*tables.regions, None]:
-            equations.append((("dimension", period, region, "all"),
-                              [("dimension", period, region, v) for v in tables.dimension_values]))
+            equations.append(
+                (
+                    ("dimension", period, region, "all"),
+                    [("dimension", period, region, v) for v in tables.dimension_values],
+                )
+            )
         for value in [*tables.dimension_values, "all"]:
-            equations.append((("dimension", period, None, value),
-                              [("dimension", period, r, value) for r in tables.regions]))
+            equations.append(
+                (("dimension", period, None, value), [("dimension", period, r, value) for r in tables.regions])
+            )
     return Knowledge(cells, equations, from_rates, products)
 
 
@@ -319,19 +367,23 @@ def true_cells(tables: Tables) -> dict[tuple, int]:
             for channel in CHANNELS:
                 cells[("entries", period, region, channel)] = tables.entries[(period, region, channel)]
                 cells[("region_entries", period, region, channel)] = sum(
-                    tables.entries[(period, region, c)] for c in CHANNELS)
+                    tables.entries[(period, region, c)] for c in CHANNELS
+                )
             for value in tables.dimension_values:
                 cells[("dimension", period, region, value)] = tables.dimension[(period, region, value)]
             cells[("dimension", period, region, "all")] = sum(
-                tables.dimension[(period, region, v)] for v in tables.dimension_values)
+                tables.dimension[(period, region, v)] for v in tables.dimension_values
+            )
         cells[("national", period)] = sum(cells[("region", period, r)] for r in tables.regions)
         for channel in CHANNELS:
             cells[(f"national_{channel}_entries", period)] = sum(
-                tables.entries[(period, r, channel)] for r in tables.regions)
+                tables.entries[(period, r, channel)] for r in tables.regions
+            )
         cells[("national_entries", period)] = sum(cells[(f"national_{c}_entries", period)] for c in CHANNELS)
         for value in [*tables.dimension_values, "all"]:
             cells[("dimension", period, None, value)] = sum(
-                cells[("dimension", period, r, value)] for r in tables.regions)
+                cells[("dimension", period, r, value)] for r in tables.regions
+            )
     return cells
 
 
@@ -360,14 +412,21 @@ def test_no_hidden_cell_can_be_recovered_from_what_is_published(tables: Tables):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(drawn_tables())
 def test_without_complementary_suppression_the_attacker_recovers_small_counts(tables: Tables):
-    primary_only = {name: {"suppress": {key: value for key, value in meta["suppress"].items() if key != "additive_groups"}}
-                    for name, meta in DECLARED.items()}
+    primary_only = {
+        name: {"suppress": {key: value for key, value in meta["suppress"].items() if key != "additive_groups"}}
+        for name, meta in DECLARED.items()
+    }
     knowledge = what_the_attacker_sees(tables, published(tables, primary_only))
     truth = true_cells(tables)
     # A small count hidden alone in an equation whose other cells are all shown.
-    exposed = {cell for total, parts in knowledge.equations for cell in [total, *parts]
-               if knowledge.cells[cell] is None and 1 <= truth[cell] <= tables.threshold
-               and all(knowledge.cells[other] is not None for other in [total, *parts] if other != cell)}
+    exposed = {
+        cell
+        for total, parts in knowledge.equations
+        for cell in [total, *parts]
+        if knowledge.cells[cell] is None
+        and 1 <= truth[cell] <= tables.threshold
+        and all(knowledge.cells[other] is not None for other in [total, *parts] if other != cell)
+    }
     assume(exposed)
     recovered = attack(knowledge, tables.threshold)
     assert exposed <= recovered.keys()
@@ -382,15 +441,20 @@ def test_the_attacker_recovers_a_lone_small_county_and_not_once_complements_are_
         tables.dimension[(tables.periods[0], region, "v0")] = 30
     lone = ("county", tables.periods[0], "r0c0")
 
-    primary_only = {name: {"suppress": {k: v for k, v in meta["suppress"].items() if k != "additive_groups"}}
-                    for name, meta in DECLARED.items()}
+    primary_only = {
+        name: {"suppress": {k: v for k, v in meta["suppress"].items() if k != "additive_groups"}}
+        for name, meta in DECLARED.items()
+    }
     exposed = what_the_attacker_sees(tables, published(tables, primary_only))
     assert exposed.cells[lone] is None
     assert attack(exposed, 4) == {lone: "linear algebra"}
 
     protected = what_the_attacker_sees(tables, published(tables, DECLARED))
     # The smallest other county is hidden with it.
-    assert {cell for cell, value in protected.cells.items() if value is None} == {lone, ("county", tables.periods[0], "r0c1")}
+    assert {cell for cell, value in protected.cells.items() if value is None} == {
+        lone,
+        ("county", tables.periods[0], "r0c1"),
+    }
     assert attack(protected, 4) == {}
 
 
@@ -420,17 +484,29 @@ def small_tables() -> Tables:
     return tables
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d["county_t"]["suppress"].update(hide=["persons"]), "unknown keys in meta.publish.suppress"),
-    (lambda d: d["county_t"]["suppress"]["additive_groups"][0].update(columns=["population"]),
-     "population is not one of the model's counts"),
-    (lambda d: d["channel_national_t"]["suppress"]["additive_groups"][0].pop("total"), "a sum of columns needs a total"),
-    (lambda d: d.pop("national_t"), "the total's model national_t is not published"),
-    (lambda d: d["region_t"]["suppress"]["additive_groups"][0]["total"].update(column="population"),
-     "the total national_t.population is not one of that model's counts"),
-    (lambda d: d["dimension_t"]["suppress"]["additive_groups"][0].update(where="dimension_value = 'v0'"),
-     "does not add up to its total dimension_t.n"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d["county_t"]["suppress"].update(hide=["persons"]), "unknown keys in meta.publish.suppress"),
+        (
+            lambda d: d["county_t"]["suppress"]["additive_groups"][0].update(columns=["population"]),
+            "population is not one of the model's counts",
+        ),
+        (
+            lambda d: d["channel_national_t"]["suppress"]["additive_groups"][0].pop("total"),
+            "a sum of columns needs a total",
+        ),
+        (lambda d: d.pop("national_t"), "the total's model national_t is not published"),
+        (
+            lambda d: d["region_t"]["suppress"]["additive_groups"][0]["total"].update(column="population"),
+            "the total national_t.population is not one of that model's counts",
+        ),
+        (
+            lambda d: d["dimension_t"]["suppress"]["additive_groups"][0].update(where="dimension_value = 'v0'"),
+            "does not add up to its total dimension_t.n",
+        ),
+    ],
+)
 def test_a_declaration_that_is_wrong_stops_the_publication_with_a_clear_error(change, message):
     declared = json.loads(json.dumps(DECLARED, default=str))
     change(declared)
@@ -438,21 +514,39 @@ def test_a_declaration_that_is_wrong_stops_the_publication_with_a_clear_error(ch
         published(small_tables(), declared)
 
 
-CHECKED = PublishedTable.from_meta("county_t", {"suppress": {
-    "counts": ["persons"], "rates": ["coverage_pct"],
-    "additive_groups": [{"by": ["period"], "total": {"model": "national_t"}}]}})
+CHECKED = PublishedTable.from_meta(
+    "county_t",
+    {
+        "suppress": {
+            "counts": ["persons"],
+            "rates": ["coverage_pct"],
+            "additive_groups": [{"by": ["period"], "total": {"model": "national_t"}}],
+        }
+    },
+)
 NATIONAL = PublishedTable.from_meta("national_t", {"suppress": {"counts": ["persons"]}})
 
 
-@pytest.mark.parametrize("shown, violation", [
-    # (persons, coverage_pct) shown per county; the warehouse holds 3, 50 and 60.
-    ({"c0": (3, 0.3), "c1": (50, 5.0), "c2": (60, 6.0)}, "county_t.persons shows 1 counts from 1 to 4"),
-    ({"c0": (None, None), "c1": (50, 5.0), "c2": (60, 6.0)},
-     "county_t: 1 groups by ['period'] of ['persons'] have exactly one hidden cell"),
-    ({"c0": (None, 0.3), "c1": (None, None), "c2": (60, 6.0)}, "county_t.coverage_pct is shown in 1 rows with a hidden count"),
-    ({"c0": (None, None), "c1": (None, None), "c2": (61, 6.0)}, "county_t.persons shows 1 figures that are not the warehouse's"),
-    ({"c0": (None, None), "c1": (None, None), "c2": (60, 6.0)}, None),
-])
+@pytest.mark.parametrize(
+    "shown, violation",
+    [
+        # (persons, coverage_pct) shown per county; the warehouse holds 3, 50 and 60.
+        ({"c0": (3, 0.3), "c1": (50, 5.0), "c2": (60, 6.0)}, "county_t.persons shows 1 counts from 1 to 4"),
+        (
+            {"c0": (None, None), "c1": (50, 5.0), "c2": (60, 6.0)},
+            "county_t: 1 groups by ['period'] of ['persons'] have exactly one hidden cell",
+        ),
+        (
+            {"c0": (None, 0.3), "c1": (None, None), "c2": (60, 6.0)},
+            "county_t.coverage_pct is shown in 1 rows with a hidden count",
+        ),
+        (
+            {"c0": (None, None), "c1": (None, None), "c2": (61, 6.0)},
+            "county_t.persons shows 1 figures that are not the warehouse's",
+        ),
+        ({"c0": (None, None), "c1": (None, None), "c2": (60, 6.0)}, None),
+    ],
+)
 def test_the_disclosure_check_finds_what_breaks_the_rules(tmp_path: Path, shown: dict, violation: str | None):
     """The check of pipelines/publish/verify.py on copies made by hand, so that each rule is broken once."""
     for database, persons in (("warehouse", {"c0": (3, 0.3), "c1": (50, 5.0), "c2": (60, 6.0)}), ("serving", shown)):
@@ -475,17 +569,38 @@ def test_the_metrics_groups_come_from_each_metrics_additivity_and_whole_counts()
         "need": {"additivity": ["counties_to_region"], "whole_counts": ["numerator"], "numerator_repeats": "persons"},
         "senders": {"additivity": []},
     }
-    union = PublishedTable.from_meta("metrics", {"suppress": {
-        "counts": ["numerator", "denominator"], "additive_groups_of_metrics": True}}, metrics)
+    union = PublishedTable.from_meta(
+        "metrics", {"suppress": {"counts": ["numerator", "denominator"], "additive_groups_of_metrics": True}}, metrics
+    )
     assert [(group.where, group.columns) for group in union.additive_groups] == [
         ("grain = 'county' and metric_id in ('need')", ("numerator",)),
         ("grain = 'county' and metric_id in ('persons')", ("numerator", "denominator")),
         ("grain = 'region' and metric_id in ('persons')", ("numerator", "denominator")),
     ]
-    mart = PublishedTable.from_meta("mart", {"suppress": {"counts": ["persons"], "additive_groups": [
-        {"by": ["period"], "total": {"model": "metrics", "column": "numerator", "where": "grain = 'national'",
-                                     "metrics_repeating": "persons"}}]}}, metrics)
+    mart = PublishedTable.from_meta(
+        "mart",
+        {
+            "suppress": {
+                "counts": ["persons"],
+                "additive_groups": [
+                    {
+                        "by": ["period"],
+                        "total": {
+                            "model": "metrics",
+                            "column": "numerator",
+                            "where": "grain = 'national'",
+                            "metrics_repeating": "persons",
+                        },
+                    }
+                ],
+            }
+        },
+        metrics,
+    )
     assert [group.total.where for group in mart.additive_groups] == ["metric_id = 'need' and (grain = 'national')"]
     with pytest.raises(ValueError, match="unknown additivity"):
-        PublishedTable.from_meta("metrics", {"suppress": {"counts": ["numerator"], "additive_groups_of_metrics": True}},
-                                 {"odd": {"additivity": ["parts_to_whole"]}})
+        PublishedTable.from_meta(
+            "metrics",
+            {"suppress": {"counts": ["numerator"], "additive_groups_of_metrics": True}},
+            {"odd": {"additivity": ["parts_to_whole"]}},
+        )

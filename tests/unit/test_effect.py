@@ -23,15 +23,21 @@ REGIONS = ("helse-sor-ost", "helse-vest", "helse-midt-norge", "helse-nord")
 # Sep 2021 - Oct 2026: from March 2026 every region is live, and those months cannot be used.
 MONTHS = tuple(date(2021 + (8 + i) // 12, (8 + i) % 12 + 1, 1) for i in range(62))
 # The simulator's rollout: Vest first, Sør-Øst last.
-GO_LIVE = {"helse-sor-ost": date(2026, 3, 1), "helse-vest": date(2024, 9, 1),
-           "helse-midt-norge": date(2025, 9, 1), "helse-nord": date(2026, 1, 1)}
+GO_LIVE = {
+    "helse-sor-ost": date(2026, 3, 1),
+    "helse-vest": date(2024, 9, 1),
+    "helse-midt-norge": date(2025, 9, 1),
+    "helse-nord": date(2026, 1, 1),
+}
 POPULATION = np.array([3_000_000, 1_130_000, 740_000, 480_000], dtype=float)[:, None] * np.ones(len(MONTHS))
 SEASON = np.array([1.05, 1.05, 1.05, 1.0, 1.0, 1.0, 0.6, 0.95, 1.1, 1.1, 1.1, 1.0])
 
 
 def months_since_go_live(go_live=GO_LIVE) -> np.ndarray:
     index = np.array([m.year * 12 + m.month - 1 for m in MONTHS])
-    return np.array([index - (g.year * 12 + g.month - 1) if g else np.full(len(MONTHS), -999) for g in go_live.values()])
+    return np.array(
+        [index - (g.year * 12 + g.month - 1) if g else np.full(len(MONTHS), -999) for g in go_live.values()]
+    )
 
 
 def expected_without_effect(per_100k_month: float = 3.5) -> np.ndarray:
@@ -107,8 +113,9 @@ def test_intervals_cover_the_truth_about_as_often_as_they_claim():
     covered = []
     for panel_number in range(40):
         counts = rng.poisson(mean).astype(float)
-        estimate = estimate_rollout_effect(Panel(REGIONS, MONTHS, counts, POPULATION, GO_LIVE), draws=149,
-                                           seed=panel_number)
+        estimate = estimate_rollout_effect(
+            Panel(REGIONS, MONTHS, counts, POPULATION, GO_LIVE), draws=149, seed=panel_number
+        )
         e = estimate.effect("relative_change_from_month_12")
         covered.append(e.ci_low <= 0.6 <= e.ci_high)
         assert e.ci_low > 0  # the effect is large enough to be told from none
@@ -136,14 +143,27 @@ def test_not_estimable_without_a_go_live_or_without_a_control():
 
 def test_panel_and_tables_in_duckdb(tmp_path):
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    con.execute("create table api_first_use_by_region (health_region varchar, first_api_event_on date, go_live_month date)")
-    con.executemany("insert into api_first_use_by_region values (?, ?, ?)",
-                    [(r, g.replace(day=9) if g else None, g) for r, g in GO_LIVE.items()])
-    con.execute("create table new_persons_by_region_month (period_end date, health_region varchar, new_persons bigint, population bigint)")
+    con.execute(
+        "create table api_first_use_by_region (health_region varchar, first_api_event_on date, go_live_month date)"
+    )
+    con.executemany(
+        "insert into api_first_use_by_region values (?, ?, ?)",
+        [(r, g.replace(day=9) if g else None, g) for r, g in GO_LIVE.items()],
+    )
+    con.execute(
+        "create table new_persons_by_region_month (period_end date, health_region varchar, new_persons bigint, population bigint)"
+    )
     counts = np.rint(expected_without_effect() * ramp_effect(0.6))
-    rows = [(date(m.year, m.month, calendar.monthrange(m.year, m.month)[1]), region, int(counts[i, t]),
-             int(POPULATION[i, t]))
-            for i, region in enumerate(REGIONS) for t, m in enumerate(MONTHS)]
+    rows = [
+        (
+            date(m.year, m.month, calendar.monthrange(m.year, m.month)[1]),
+            region,
+            int(counts[i, t]),
+            int(POPULATION[i, t]),
+        )
+        for i, region in enumerate(REGIONS)
+        for t, m in enumerate(MONTHS)
+    ]
     con.executemany("insert into new_persons_by_region_month values (?, ?, ?, ?)", rows)
 
     panel = load_panel(con)
@@ -151,8 +171,12 @@ def test_panel_and_tables_in_duckdb(tmp_path):
     assert panel.go_live == GO_LIVE
     assert panel.new_persons == pytest.approx(counts)
     given = load_panel(con, go_live={"helse-vest": date(2024, 10, 15)})
-    assert given.go_live == {"helse-sor-ost": None, "helse-vest": date(2024, 10, 1),
-                             "helse-midt-norge": None, "helse-nord": None}
+    assert given.go_live == {
+        "helse-sor-ost": None,
+        "helse-vest": date(2024, 10, 1),
+        "helse-midt-norge": None,
+        "helse-nord": None,
+    }
 
     estimate = estimate_rollout_effect(panel, draws=99)
     replace_tables(con, effect_rows(estimate))
@@ -162,7 +186,9 @@ def test_panel_and_tables_in_duckdb(tmp_path):
     assert effects[0][2] == pytest.approx(estimate.effect("relative_change_from_month_12").estimate)
     assert con.execute("select count(*) from evaluation.rollout_event_study").fetchone() == (30,)
 
-    con.execute("delete from new_persons_by_region_month where health_region = 'helse-nord' and period_end = '2023-01-31'")
+    con.execute(
+        "delete from new_persons_by_region_month where health_region = 'helse-nord' and period_end = '2023-01-31'"
+    )
     with pytest.raises(NotEstimable, match="lacks a region or a month"):
         load_panel(con)
     # Nothing to estimate leaves the tables empty, with their columns.

@@ -28,8 +28,13 @@ from pipelines.evaluation.tables import COLUMNS, replace_tables
 START = month_index(date(2021, 1, 1))
 
 COVERAGE_GOAL = Goal(
-    id="coverage", metric="registration_coverage_need", scope="national",
-    baseline_value=40.0, baseline_date=date(2024, 1, 31), target_value=75.0, target_date=date(2026, 12, 31),
+    id="coverage",
+    metric="registration_coverage_need",
+    scope="national",
+    baseline_value=40.0,
+    baseline_date=date(2024, 1, 31),
+    target_value=75.0,
+    target_date=date(2026, 12, 31),
     illustrative=True,
 )
 DELAY_GOAL = replace(COVERAGE_GOAL, id="delay", metric="delay_median_hours", target_value=10.0)
@@ -174,14 +179,90 @@ def test_goal_tables_from_a_metrics_mart_in_duckdb(tmp_path):
     for i, m in enumerate(months):
         end = month_end(m)
         rows += [
-            ("registration_coverage_need", end, "month", "national", None, None, "total", "all", None, None, 30 + 0.5 * i),
-            ("registration_coverage_need", end, "month", "region", "helse-vest", None, "total", "all", None, None, 20 + 0.2 * i),
+            (
+                "registration_coverage_need",
+                end,
+                "month",
+                "national",
+                None,
+                None,
+                "total",
+                "all",
+                None,
+                None,
+                30 + 0.5 * i,
+            ),
+            (
+                "registration_coverage_need",
+                end,
+                "month",
+                "region",
+                "helse-vest",
+                None,
+                "total",
+                "all",
+                None,
+                None,
+                20 + 0.2 * i,
+            ),
             # Other grains, dimensions and periods must not leak into the series.
-            ("registration_coverage_need", end, "month", "county", "helse-vest", "46", "total", "all", None, None, 99.0),
-            ("registration_coverage_need", end, "month", "region", "helse-vest", None, "channel", "api", None, None, 99.0),
+            (
+                "registration_coverage_need",
+                end,
+                "month",
+                "county",
+                "helse-vest",
+                "46",
+                "total",
+                "all",
+                None,
+                None,
+                99.0,
+            ),
+            (
+                "registration_coverage_need",
+                end,
+                "month",
+                "region",
+                "helse-vest",
+                None,
+                "channel",
+                "api",
+                None,
+                None,
+                99.0,
+            ),
         ]
-    rows.append(("registration_coverage_need", month_end(START + 36), "month", "national", None, None, "total", "all", None, None, None))
-    rows.append(("registration_coverage_need", date(2023, 12, 31), "year", "national", None, None, "total", "all", None, None, 99.0))
+    rows.append(
+        (
+            "registration_coverage_need",
+            month_end(START + 36),
+            "month",
+            "national",
+            None,
+            None,
+            "total",
+            "all",
+            None,
+            None,
+            None,
+        )
+    )
+    rows.append(
+        (
+            "registration_coverage_need",
+            date(2023, 12, 31),
+            "year",
+            "national",
+            None,
+            None,
+            "total",
+            "all",
+            None,
+            None,
+            99.0,
+        )
+    )
     con.executemany("insert into metrics values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     vest = replace(COVERAGE_GOAL, id="vest", scope="helse-vest", target_value=30.0)
@@ -189,8 +270,10 @@ def test_goal_tables_from_a_metrics_mart_in_duckdb(tmp_path):
     tables = forecast_goals(con, goals)
     replace_tables(con, tables)
 
-    status = {row[0]: dict(zip([c for c, _ in COLUMNS["goal_status"]], row, strict=True)) for row in
-              con.execute("select * from evaluation.goal_status").fetchall()}
+    status = {
+        row[0]: dict(zip([c for c, _ in COLUMNS["goal_status"]], row, strict=True))
+        for row in con.execute("select * from evaluation.goal_status").fetchall()
+    }
     assert status["coverage"]["latest_value"] == pytest.approx(30 + 0.5 * 35)
     assert status["coverage"]["latest_period_end"] == month_end(START + 35)
     assert status["vest"]["latest_value"] == pytest.approx(20 + 0.2 * 35)

@@ -39,8 +39,17 @@ def seed_events() -> tuple[dict, ...]:
     """The contract's examples and every event of a small simulation (all six resource types)."""
     with tempfile.TemporaryDirectory() as folder:
         landing = Path(folder) / "landing"
-        simulate(landing, SimulationConfig(start=date(2024, 1, 1), end=date(2024, 6, 30), scale=0.01, seed=5,
-                                           malformed_rate=0.0, duplicate_rate=0.0))
+        simulate(
+            landing,
+            SimulationConfig(
+                start=date(2024, 1, 1),
+                end=date(2024, 6, 30),
+                scale=0.01,
+                seed=5,
+                malformed_rate=0.0,
+                duplicate_rate=0.0,
+            ),
+        )
         simulated = [orjson.loads(raw) for path in sorted(landing.iterdir()) for raw in path.read_bytes().splitlines()]
     return (*example_events(), *simulated)
 
@@ -67,14 +76,22 @@ def parent_of(root: object, path: tuple) -> object:
 
 
 junk = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
     | st.sampled_from([HUGE_TEXT, 10**40, -(2**63) - 1, 2**64, "\ud800", "\x00", "", " ", "Patient/", "9999-99-99"]),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=12,
 )
-date_times = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59),
-                          timezones=st.sampled_from([UTC, timezone(timedelta(hours=14)),
-                                                     timezone(timedelta(hours=-14)), timezone(timedelta(hours=1))]))
+date_times = st.datetimes(
+    min_value=datetime(1, 1, 1),
+    max_value=datetime(9999, 12, 31, 23, 59, 59),
+    timezones=st.sampled_from(
+        [UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-14)), timezone(timedelta(hours=1))]
+    ),
+)
 # Values of the right type but at their limits, so a mutated line can get past validation.
 plausible = st.one_of(
     date_times.map(lambda d: d.isoformat()),
@@ -118,8 +135,11 @@ def mutated_lines(draw) -> bytes:
         raw = raw[: draw(st.integers(0, len(raw)))]
     elif damage in ("insert", "invalid_utf8"):
         at = draw(st.integers(0, len(raw)))
-        inserted = draw(st.binary(min_size=1, max_size=16)) if damage == "insert" else draw(
-            st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82"]))
+        inserted = (
+            draw(st.binary(min_size=1, max_size=16))
+            if damage == "insert"
+            else draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82"]))
+        )
         raw = raw[:at] + inserted + raw[at:]
     elif damage == "random":
         raw = draw(st.binary(max_size=200))
@@ -192,12 +212,23 @@ def test_ingestion_never_crashes_and_every_line_ends_loaded_duplicate_or_quarant
                     for table in ("events", "duplicate_deliveries", "quarantine")
                 }
                 assert (rows["events"], rows["duplicate_deliveries"], rows["quarantine"]) == (
-                    file.loaded, file.duplicates, file.quarantined)
-                duplicate_lines = {line for (line,) in con.execute(
-                    "select source_line from raw.duplicate_deliveries where source_file = ?", [name]).fetchall()}
+                    file.loaded,
+                    file.duplicates,
+                    file.quarantined,
+                )
+                duplicate_lines = {
+                    line
+                    for (line,) in con.execute(
+                        "select source_line from raw.duplicate_deliveries where source_file = ?", [name]
+                    ).fetchall()
+                }
                 assert set(repeated_valid) <= duplicate_lines
-                reasons = {code for (code,) in con.execute(
-                    "select distinct reason_code from raw.quarantine where source_file = ?", [name]).fetchall()}
+                reasons = {
+                    code
+                    for (code,) in con.execute(
+                        "select distinct reason_code from raw.quarantine where source_file = ?", [name]
+                    ).fetchall()
+                }
                 assert reasons <= set(REASON_CODES)
 
 
@@ -209,7 +240,11 @@ def mutated_resources(draw) -> dict:
         parsed = orjson.loads(serialised(resource))
     except orjson.JSONDecodeError:
         assume(False)
-    assume(isinstance(parsed, dict) and isinstance(parsed.get("resourceType"), str) and parsed["resourceType"] in FIXED_PATHS)
+    assume(
+        isinstance(parsed, dict)
+        and isinstance(parsed.get("resourceType"), str)
+        and parsed["resourceType"] in FIXED_PATHS
+    )
     return parsed
 
 
@@ -235,8 +270,13 @@ def accepted(adapter, value: str) -> bool:
 
 date_times = st.builds(
     "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}{}{}".format,
-    st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32), st.integers(0, 24), st.integers(0, 60),
-    st.integers(0, 61), st.sampled_from(["", ".5", ".123456", ".1234567", "."]),
+    st.integers(0, 9999),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(0, 24),
+    st.integers(0, 60),
+    st.integers(0, 61),
+    st.sampled_from(["", ".5", ".123456", ".1234567", "."]),
     st.sampled_from(["Z", "+01:00", "-14:00", "+14:00", "+14:01", "+1:00", "", "+02:00:00", "z"]),
 ) | st.text(max_size=40)
 ids = st.from_regex(r"[A-Za-z0-9\-.]{0,300}", fullmatch=True) | st.text(max_size=80)
@@ -249,6 +289,7 @@ def test_a_remembered_representative_gets_the_same_verdict_as_the_value(data):
     # The memo judges a value by its representative: that is exact only if they never disagree.
     kind = data.draw(st.sampled_from(sorted(fhir._REPRESENTATIVE_BY_NAME)))
     adapter, representative = fhir._REPRESENTATIVE_BY_NAME[kind]
-    value = data.draw({"id": ids, "instant": date_times, "dateTime": date_times,
-                       "reference": strings, "display": strings}[kind])
+    value = data.draw(
+        {"id": ids, "instant": date_times, "dateTime": date_times, "reference": strings, "display": strings}[kind]
+    )
     assert accepted(adapter, representative(value)) == accepted(adapter, value)

@@ -59,7 +59,12 @@ def test_a_valid_goal_is_read_with_its_types(tmp_path):
     goals = load_goals(goals_file(tmp_path, {**GOOD_GOAL, "note": "why"}))
     (goal,) = goals.goals
     assert goals.version == "3"
-    assert (goal.id, goal.metric, goal.scope, goal.note) == ("coverage-vest", "registration_coverage_need", "helse-vest", "why")
+    assert (goal.id, goal.metric, goal.scope, goal.note) == (
+        "coverage-vest",
+        "registration_coverage_need",
+        "helse-vest",
+        "why",
+    )
     assert (goal.baseline_value, goal.baseline_date) == (40.0, date(2024, 1, 31))
     assert (goal.target_value, goal.target_date, goal.illustrative) == (75.0, date(2029, 12, 31), True)
 
@@ -149,9 +154,13 @@ def test_unknown_goal_field_is_a_typo(tmp_path):
 
 
 def test_every_problem_of_every_goal_is_reported_at_once(tmp_path):
-    lines = error_lines(goals_file(
-        tmp_path, {**GOOD_GOAL, "metric": "nope"}, {**GOOD_GOAL, "id": "b", "target_date": "2031-01-01"},
-    ))
+    lines = error_lines(
+        goals_file(
+            tmp_path,
+            {**GOOD_GOAL, "metric": "nope"},
+            {**GOOD_GOAL, "id": "b", "target_date": "2031-01-01"},
+        )
+    )
     assert [line.split(":")[0] for line in lines] == ["goal 'coverage-vest' (#1)", "goal 'b' (#2)"]
 
 
@@ -171,12 +180,15 @@ def test_file_level_mistakes(tmp_path):
 
 
 def test_broken_yaml_and_missing_file_name_the_file(tmp_path):
-    broken = write(tmp_path, textwrap.dedent("""\
+    broken = write(
+        tmp_path,
+        textwrap.dedent("""\
         version: 1
         goals:
           - id: a
             metric: [unclosed
-        """))
+        """),
+    )
     assert error_lines(broken) == ["not valid YAML at line 5"]
     missing = tmp_path / "nowhere.yml"
     with pytest.raises(GoalsError, match=f"^{missing}: cannot be read"):
@@ -185,8 +197,11 @@ def test_broken_yaml_and_missing_file_name_the_file(tmp_path):
 
 def test_known_metrics_are_the_metric_models():
     metrics_dir = DBT_PROJECT_DIR / "models" / "metrics"
-    models = {path.stem.removeprefix("metric_") for path in metrics_dir.glob("metric_*.sql")
-              if "declare_metric(" in path.read_text(encoding="utf-8")}
+    models = {
+        path.stem.removeprefix("metric_")
+        for path in metrics_dir.glob("metric_*.sql")
+        if "declare_metric(" in path.read_text(encoding="utf-8")
+    }
     assert set(known_metrics()) == models
 
 

@@ -30,8 +30,24 @@ EXAMPLE = example_events()[0]
 # One separator between the date and the personal digits, as typed, as word processors and web
 # pages write it (no-break, narrow and thin spaces, en dash, non-breaking hyphen, minus sign) and
 # with invisible characters between (zero width space, BOM, soft hyphen).
-SEPARATORS = [" ", "-", ".", ":", "/", "_", "\t", "\u00a0", "\u202f", "\u2009", "\u2013", "\u2011",
-              "\u2212", "\u200b", "\ufeff", "\u00ad"]
+SEPARATORS = [
+    " ",
+    "-",
+    ".",
+    ":",
+    "/",
+    "_",
+    "\t",
+    "\u00a0",
+    "\u202f",
+    "\u2009",
+    "\u2013",
+    "\u2011",
+    "\u2212",
+    "\u200b",
+    "\ufeff",
+    "\u00ad",
+]
 
 
 def written_forms(number: str) -> list[str]:
@@ -185,27 +201,33 @@ def test_stdnum_rejects_fh_numbers_so_they_are_checked_against_the_formula():
     assert not identifiers.is_national_identity_number(seven)
 
 
-@pytest.mark.parametrize("written, expected", [
-    ("fnr 150186 10040.", ["150186 10040"]),
-    ("150186-10040/150186:10040", ["150186-10040", "150186:10040"]),
-    ("født 15.01.86-10040", ["15.01.86-10040"]),
-    ("id=0015018610040", ["0015018610040"]),
-    ("150186\u00a010040", ["150186\u00a010040"]),
-])
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        ("fnr 150186 10040.", ["150186 10040"]),
+        ("150186-10040/150186:10040", ["150186-10040", "150186:10040"]),
+        ("født 15.01.86-10040", ["15.01.86-10040"]),
+        ("id=0015018610040", ["0015018610040"]),
+        ("150186\u00a010040", ["150186\u00a010040"]),
+    ],
+)
 def test_the_guard_returns_each_number_as_written(written, expected):
     # 15018610040 is valid under the current rule (k1 = 4, k2 = 0, worked by hand from the weights).
     assert national_id("150186", "100") == "15018610040"
     assert identifiers.national_ids_in_text(json.dumps({"t": written}, ensure_ascii=False).encode()) == expected
 
 
-@pytest.mark.parametrize("written", [
-    "150186  10040",     # two separators: not one of the forms, and ordinary in tables
-    "150186 100401",     # six personal digits
-    "1150186 10040",     # seven date digits
-    "115018610040",      # twelve digits not padded with zeros
-    "15.01-86 10040",    # two different marks in the date
-    "150186,10040",      # a comma separates list items, not the groups of a number
-])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "150186  10040",  # two separators: not one of the forms, and ordinary in tables
+        "150186 100401",  # six personal digits
+        "1150186 10040",  # seven date digits
+        "115018610040",  # twelve digits not padded with zeros
+        "15.01-86 10040",  # two different marks in the date
+        "150186,10040",  # a comma separates list items, not the groups of a number
+    ],
+)
 def test_digits_that_only_resemble_a_written_form_are_not_numbers(written):
     assert identifiers.national_ids_in_text(json.dumps({"t": written}).encode()) == []
 

@@ -43,13 +43,16 @@ def test_a_line_over_the_byte_bound_is_quarantined_without_its_text():
     assert isinstance(validate_line(raw, DELIVERED, Bounds(max_line_bytes=len(raw))), Event)
 
 
-@pytest.mark.parametrize("raw", [
-    # 300 levels and an escape (it made validation raise TypeError), 1,000 levels and a personal
-    # key (RecursionError), and nesting hidden in the resource of an otherwise valid event.
-    b'{"a":' * 300 + b'"\\u0030"' + b"}" * 300,
-    b"[" * 1_000 + b'{"name": "Kari"}' + b"]" * 1_000,
-    line(example_event()).replace(b'"severity": "severe"', b'"severity": "severe", "x": ' + b"[" * 65 + b"]" * 65),
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # 300 levels and an escape (it made validation raise TypeError), 1,000 levels and a personal
+        # key (RecursionError), and nesting hidden in the resource of an otherwise valid event.
+        b'{"a":' * 300 + b'"\\u0030"' + b"}" * 300,
+        b"[" * 1_000 + b'{"name": "Kari"}' + b"]" * 1_000,
+        line(example_event()).replace(b'"severity": "severe"', b'"severity": "severe", "x": ' + b"[" * 65 + b"]" * 65),
+    ],
+)
 def test_a_line_nested_past_the_bound_is_quarantined_before_any_parse(raw):
     assert reason(raw) == "too_deep"
 
@@ -68,25 +71,31 @@ def with_dates(occurred_at: str, recorded: str | None = None) -> bytes:
     return line(event)
 
 
-@pytest.mark.parametrize("occurred_at, recorded", [
-    ("9999-12-31T23:59:59+00:00", None),
-    ("2200-01-01T00:00:00+00:00", None),
-    ("2013-12-31T22:59:59+00:00", None),  # 23:59:59 on 31 December 2013 in Norway
-    ((DELIVERED + timedelta(days=1, seconds=1)).isoformat(), None),
-    ("2025-03-14T09:02:11+01:00", "2200"),
-    ("2025-03-14T09:02:11+01:00", "9999-12-31"),
-    ("2025-03-14T09:02:11+01:00", "2025-03-22T08:00:00+01:00"),
-])
+@pytest.mark.parametrize(
+    "occurred_at, recorded",
+    [
+        ("9999-12-31T23:59:59+00:00", None),
+        ("2200-01-01T00:00:00+00:00", None),
+        ("2013-12-31T22:59:59+00:00", None),  # 23:59:59 on 31 December 2013 in Norway
+        ((DELIVERED + timedelta(days=1, seconds=1)).isoformat(), None),
+        ("2025-03-14T09:02:11+01:00", "2200"),
+        ("2025-03-14T09:02:11+01:00", "9999-12-31"),
+        ("2025-03-14T09:02:11+01:00", "2025-03-22T08:00:00+01:00"),
+    ],
+)
 def test_dates_outside_2014_to_delivery_plus_a_day_are_implausible(occurred_at, recorded):
     assert reason(with_dates(occurred_at, recorded)) == "implausible_date"
 
 
-@pytest.mark.parametrize("occurred_at, recorded", [
-    ("2013-12-31T23:00:00+00:00", None),  # midnight in Norway: the first moment of 2014 there
-    ((DELIVERED + timedelta(days=1)).isoformat(), None),
-    ("2025-03-14T09:02:11+01:00", "2025-03-21"),
-    ("2025-03-14T09:02:11+01:00", "2025"),
-])
+@pytest.mark.parametrize(
+    "occurred_at, recorded",
+    [
+        ("2013-12-31T23:00:00+00:00", None),  # midnight in Norway: the first moment of 2014 there
+        ((DELIVERED + timedelta(days=1)).isoformat(), None),
+        ("2025-03-14T09:02:11+01:00", "2025-03-21"),
+        ("2025-03-14T09:02:11+01:00", "2025"),
+    ],
+)
 def test_dates_at_the_bounds_are_plausible(occurred_at, recorded):
     assert isinstance(validate_line(with_dates(occurred_at, recorded), DELIVERED), Event)
 

@@ -66,7 +66,8 @@ def test_a_replayed_line_leaves_the_quarantine_once_or_keeps_its_place_with_its_
     assert isinstance(outcomes.quarantined[0], RefusedLine)
     assert outcomes.counts_by_file() == {FILE: LineCounts(loaded=1, duplicates=1, quarantined=1)}
     assert con.execute("select event_id, source_line from raw.events order by 2").fetchall() == [
-        (loaded_before["event_id"], 1), (new_event["event_id"], 2),
+        (loaded_before["event_id"], 1),
+        (new_event["event_id"], 2),
     ]
     assert con.execute("select source_line, reason_code, quarantined_at from raw.quarantine").fetchall() == [
         (4, "missing_field", INGESTED_AT)

@@ -41,10 +41,27 @@ def assert_nothing_planted(*texts: str) -> None:
         (line(planted_event(True))[:-30], "identifier", "national identity number (and invalid JSON"),
         (line(planted_event(True)).decode().encode("utf-16"), "json_syntax", "invalid JSON"),
         (line(planted_event(True, channel="fax")), "identifier", "direct identifier: national identity number"),
-        (json.dumps(["Kari Nordmann", "1985-03-14", "Storgata 17"]).encode(), "json_syntax", "not a JSON object but a list"),
-        (b"Kari Nordmann;14.03.1985;" + NUMBER.encode() + b";91234567;Storgata 17 Bygd\xc3\xb8y", "identifier", "national identity number"),
+        (
+            json.dumps(["Kari Nordmann", "1985-03-14", "Storgata 17"]).encode(),
+            "json_syntax",
+            "not a JSON object but a list",
+        ),
+        (
+            b"Kari Nordmann;14.03.1985;" + NUMBER.encode() + b";91234567;Storgata 17 Bygd\xc3\xb8y",
+            "identifier",
+            "national identity number",
+        ),
     ],
-    ids=["wrong_enum_name", "wrong_enum", "truncated", "truncated_number", "utf16", "identifier", "not_an_object", "csv"],
+    ids=[
+        "wrong_enum_name",
+        "wrong_enum",
+        "truncated",
+        "truncated_number",
+        "utf16",
+        "identifier",
+        "not_an_object",
+        "csv",
+    ],
 )
 def test_a_refused_line_of_any_reason_keeps_nothing_planted(raw, reason_code, reason_part):
     rejection = validate_line(raw)
@@ -72,7 +89,9 @@ def test_structure_codes_dates_and_enumerations_are_kept():
     assert kept["patient"]["pseudonym"] == event["patient"]["pseudonym"] and kept["patient"]["municipality"] == "9901"
     assert kept["patient"]["birth_year"] == event["patient"]["birth_year"]
     assert kept["resource"]["code"]["coding"][0] | {"display": None} == {
-        "system": "http://www.whocc.no/atc", "code": "J01CE02", "display": None,
+        "system": "http://www.whocc.no/atc",
+        "code": "J01CE02",
+        "display": None,
     }
     assert kept["resource"]["patient"] == event["resource"]["patient"]
     assert kept["resource"]["recordedDate"] == event["resource"]["recordedDate"]
@@ -84,7 +103,10 @@ def test_structure_codes_dates_and_enumerations_are_kept():
 def test_a_truncated_line_keeps_its_keys_and_codes_readable():
     raw = b'{"event_id": "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e03", "channel": "api", "note": "Kari Nordmann", "event_type": "crea'
     _, text = mask_refused(raw, "invalid JSON")
-    assert text == '{"event_id": "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e03", "channel": "api", "note": "[text]", "event_type": "[text]'
+    assert (
+        text
+        == '{"event_id": "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e03", "channel": "api", "note": "[text]", "event_type": "[text]'
+    )
 
 
 def test_a_line_with_nothing_to_mask_is_kept_exactly():

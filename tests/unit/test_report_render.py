@@ -81,15 +81,63 @@ def write_package(directory: Path) -> Path:
     coverage = [(end, 40.0 + i) for i, end in enumerate(months(date(2025, 1, 1), 22))]  # Jan 2025 - Oct 2026
     rows = {
         "metric_definitions": [
-            ("registration_coverage_need", "Registreringsgrad av anslått behov", "", "", "", "prosent",
-             "national,region", "", "", "metric_registration_coverage_need", "month", date(2026, 10, 31)),
-            ("api_organisations", "Virksomheter som melder inn via API", "", "", "", "virksomheter",
-             "national,region", "", "", "metric_api_organisations", "month", date(2026, 10, 31)),
-            ("corrections_share", "Andel senere rettet eller inaktivert", "", "", "", "prosent",
-             "national,region", "", "", "metric_corrections_share", "month", date(2026, 10, 31)),
-            ("cost_per_new_person", "Kostnad per nyregistrert person", "", "", "", "kroner per person",
-             "national", "", "", "metric_cost_per_new_person", "year", date(2026, 12, 31)),
-        ],  # fmt: skip
+            (
+                "registration_coverage_need",
+                "Registreringsgrad av anslått behov",
+                "",
+                "",
+                "",
+                "prosent",
+                "national,region",
+                "",
+                "",
+                "metric_registration_coverage_need",
+                "month",
+                date(2026, 10, 31),
+            ),
+            (
+                "api_organisations",
+                "Virksomheter som melder inn via API",
+                "",
+                "",
+                "",
+                "virksomheter",
+                "national,region",
+                "",
+                "",
+                "metric_api_organisations",
+                "month",
+                date(2026, 10, 31),
+            ),
+            (
+                "corrections_share",
+                "Andel senere rettet eller inaktivert",
+                "",
+                "",
+                "",
+                "prosent",
+                "national,region",
+                "",
+                "",
+                "metric_corrections_share",
+                "month",
+                date(2026, 10, 31),
+            ),
+            (
+                "cost_per_new_person",
+                "Kostnad per nyregistrert person",
+                "",
+                "",
+                "",
+                "kroner per person",
+                "national",
+                "",
+                "",
+                "metric_cost_per_new_person",
+                "year",
+                date(2026, 12, 31),
+            ),
+        ],
         "metrics": [
             *(national("registration_coverage_need", end, value) for end, value in coverage),
             national("api_organisations", date(2026, 9, 30), 12),
@@ -97,28 +145,72 @@ def write_package(directory: Path) -> Path:
             national("corrections_share", date(2026, 9, 30), 2.5),
             national("corrections_share", date(2026, 10, 31), None),  # hidden
             national("cost_per_new_person", date(2025, 12, 31), 8_000_000 / 2, 8_000_000, 2, "year"),
-            national("cost_per_new_person", date(2026, 12, 31), BUDGET_2026 / NEW_PERSONS_2026, BUDGET_2026,
-                     NEW_PERSONS_2026, "year"),
-        ],  # fmt: skip
+            national(
+                "cost_per_new_person",
+                date(2026, 12, 31),
+                BUDGET_2026 / NEW_PERSONS_2026,
+                BUDGET_2026,
+                NEW_PERSONS_2026,
+                "year",
+            ),
+        ],
         "revisions": [
             (*national("registration_coverage_need", date(2026, 9, 30), None)[:8], 58.5, 60.0, 1.5),
         ],
         "coverage_by_region_month": [(date(2026, 10, 31), "helse-nord", "Helse Nord RHF", 100, 1000, 50.0, 10.0, 20.0)],
         "goal_status": [
-            ("coverage-need-national", "registration_coverage_need", "national", 40.0, date(2024, 1, 31), 75.0,
-             date(2029, 12, 31), 61.0, date(2026, 10, 31), 61.2, 55.0, 67.4, "at_risk", 20, "", True, "7"),
-            ("coverage-need-helse-nord", "registration_coverage_need", "helse-nord", 40.0, date(2024, 1, 31), 75.0,
-             date(2029, 12, 31), 20.0, date(2026, 10, 31), 30.0, 25.0, 35.0, "off_track", 20, "", True, "7"),
-        ],  # fmt: skip
-        "goal_forecasts": [
-            ("coverage-need-national", end, 61.2, 58.0, 64.0) for end in months(date(2026, 11, 1), 38)
+            (
+                "coverage-need-national",
+                "registration_coverage_need",
+                "national",
+                40.0,
+                date(2024, 1, 31),
+                75.0,
+                date(2029, 12, 31),
+                61.0,
+                date(2026, 10, 31),
+                61.2,
+                55.0,
+                67.4,
+                "at_risk",
+                20,
+                "",
+                True,
+                "7",
+            ),
+            (
+                "coverage-need-helse-nord",
+                "registration_coverage_need",
+                "helse-nord",
+                40.0,
+                date(2024, 1, 31),
+                75.0,
+                date(2029, 12, 31),
+                20.0,
+                date(2026, 10, 31),
+                30.0,
+                25.0,
+                35.0,
+                "off_track",
+                20,
+                "",
+                True,
+                "7",
+            ),
         ],
+        "goal_forecasts": [("coverage-need-national", end, 61.2, 58.0, 64.0) for end in months(date(2026, 11, 1), 38)],
         "data_quality_by_reason_daily": [
             (date(2026, 10, 2), "json_syntax", "Ugyldig JSON", 40),
             (date(2026, 10, 3), "missing_field", "Manglende felt", SMALL_COUNT),
         ],
         "data_quality_unusual_data": [
-            ("epj_product_several_spellings", "EPJ-produkter sendt med flere skrivemåter", "produkter", SMALL_COUNT, None),
+            (
+                "epj_product_several_spellings",
+                "EPJ-produkter sendt med flere skrivemåter",
+                "produkter",
+                SMALL_COUNT,
+                None,
+            ),
         ],
     }
     con = duckdb.connect()
@@ -139,11 +231,19 @@ def write_package(directory: Path) -> Path:
         "goals_version": "7",
         "calendar_version": "9",
         "suppression_threshold": THRESHOLD,
-        "quality": {"files": 20, "lines_read": 1046, "loaded": 1000, "duplicates": SMALL_COUNT,
-                    "quarantined": 43, "late_events": SMALL_COUNT},  # fmt: skip
+        "quality": {
+            "files": 20,
+            "lines_read": 1046,
+            "loaded": 1000,
+            "duplicates": SMALL_COUNT,
+            "quarantined": 43,
+            "late_events": SMALL_COUNT,
+        },
         "input_files": [],
     }
-    (directory / "datapackage.json").write_text(json.dumps({"name": "kritinfo-2026-11-15", "resources": [], "kritinfo": meta}))
+    (directory / "datapackage.json").write_text(
+        json.dumps({"name": "kritinfo-2026-11-15", "resources": [], "kritinfo": meta})
+    )
     (directory / "commentary.md").write_text(COMMENTARY, encoding="utf-8")
     return directory
 
@@ -167,8 +267,7 @@ def expected_cost() -> str:
     return f"{round(BUDGET_2026 / NEW_PERSONS_2026):,} kr".replace(",", " ")
 
 
-FORECAST = ("Ved dagens utvikling ventes 61,2 % ved utgangen av 2029 (trolig mellom 55,0 % og 67,4 %); "
-            "målet er 75 %")  # fmt: skip
+FORECAST = "Ved dagens utvikling ventes 61,2 % ved utgangen av 2029 (trolig mellom 55,0 % og 67,4 %); målet er 75 %"
 
 
 def test_pdf_pages_render_with_text_and_the_sections(report: tuple[Path, Path]):
@@ -198,7 +297,7 @@ def test_html_is_bokmal_with_ordered_headings_and_the_figures(report: tuple[Path
     assert markup.count('<img src="data:image/png;base64,') == 1  # the national goal's chart
     text = html_text(markup)
     assert FORECAST in text
-    assert f"<tr><th scope=\"row\">2026</th><td class=\"number\">12{NBSP}000{NBSP}000{NBSP}kr</td>" in markup
+    assert f'<tr><th scope="row">2026</th><td class="number">12{NBSP}000{NBSP}000{NBSP}kr</td>' in markup
     assert expected_cost() in text
     # The revised September value as the previous package published it.
     assert "Registreringsgrad av anslått behov 58,5 % 61,0 % +2,5 pp" in text

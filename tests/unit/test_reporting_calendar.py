@@ -41,24 +41,43 @@ def test_the_shipped_calendar_has_a_report_two_weeks_before_every_second_months_
 
 
 def test_an_explicit_cutoff_overrides_the_lead_days(tmp_path):
-    calendar = load_calendar(write(tmp_path, "version: 2\nnote: n\nreport_lead_days: 10\nmeetings:\n"
-                                             "  - {date: 2025-03-20}\n  - {date: 2025-05-22, cutoff: 2025-05-02}\n"))
+    calendar = load_calendar(
+        write(
+            tmp_path,
+            "version: 2\nnote: n\nreport_lead_days: 10\nmeetings:\n"
+            "  - {date: 2025-03-20}\n  - {date: 2025-05-22, cutoff: 2025-05-02}\n",
+        )
+    )
     assert [r.cutoff for r in calendar.reports] == [date(2025, 3, 10), date(2025, 5, 2)]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("version: 1\nnote: n\nmeetings: []\n", "meetings: List should have at least 1 item after validation, not 0"),
-    ("version: 1\nnote: n\nmeetings:\n  - {date: 2031-01-01}\n",
-     "meetings[0].date: 2031-01-01 is outside the initiative, 2024-01-01 to 2029-12-31"),
-    ("version: 1\nnote: n\nmeetings:\n  - {date: 2025-03-01, cutoff: 2025-03-05}\n",
-     "meetings[0].cutoff: 2025-03-05 is not before its meeting 2025-03-01"),
-    ("version: 1\nnote: n\nmeetings:\n  - {date: 2025-05-01}\n  - {date: 2025-03-01}\n",
-     "meetings[1].date: 2025-03-01 is not after the meeting before it"),
-    ("version: 1\nnote: n\nmeetings:\n  - {dato: 2025-05-01}\n", "meetings[0].dato: Extra inputs are not permitted"),
-    ("version: 1\nnote: n\nmeetings:\n  - {date: 2025-05-01}\nplans:\n  - {name: Plan, due: 02-30}\n",
-     "plans[0].due: '02-30' is not a day of the year written MM-DD, such as 09-15"),
-    ("version: 1\nmeetings:\n  - {date: 2025-05-01}\n", "note: Field required"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("version: 1\nnote: n\nmeetings: []\n", "meetings: List should have at least 1 item after validation, not 0"),
+        (
+            "version: 1\nnote: n\nmeetings:\n  - {date: 2031-01-01}\n",
+            "meetings[0].date: 2031-01-01 is outside the initiative, 2024-01-01 to 2029-12-31",
+        ),
+        (
+            "version: 1\nnote: n\nmeetings:\n  - {date: 2025-03-01, cutoff: 2025-03-05}\n",
+            "meetings[0].cutoff: 2025-03-05 is not before its meeting 2025-03-01",
+        ),
+        (
+            "version: 1\nnote: n\nmeetings:\n  - {date: 2025-05-01}\n  - {date: 2025-03-01}\n",
+            "meetings[1].date: 2025-03-01 is not after the meeting before it",
+        ),
+        (
+            "version: 1\nnote: n\nmeetings:\n  - {dato: 2025-05-01}\n",
+            "meetings[0].dato: Extra inputs are not permitted",
+        ),
+        (
+            "version: 1\nnote: n\nmeetings:\n  - {date: 2025-05-01}\nplans:\n  - {name: Plan, due: 02-30}\n",
+            "plans[0].due: '02-30' is not a day of the year written MM-DD, such as 09-15",
+        ),
+        ("version: 1\nmeetings:\n  - {date: 2025-05-01}\n", "note: Field required"),
+    ],
+)
 def test_each_mistake_is_named(tmp_path, text, expected):
     assert expected in problems(write(tmp_path, text))
 
@@ -72,9 +91,11 @@ def test_the_schedule_asks_for_a_package_the_night_after_each_cut_off_day_only()
     from pipelines.report.assets import evaluation_package_on_cutoff
 
     oslo = ZoneInfo("Europe/Oslo")
-    after_cutoff = evaluation_package_on_cutoff(build_schedule_context(
-        scheduled_execution_time=datetime(2025, 4, 4, 0, 30, tzinfo=oslo)))
+    after_cutoff = evaluation_package_on_cutoff(
+        build_schedule_context(scheduled_execution_time=datetime(2025, 4, 4, 0, 30, tzinfo=oslo))
+    )
     assert isinstance(after_cutoff, RunRequest) and after_cutoff.partition_key == "2025-04-03"
-    other_night = evaluation_package_on_cutoff(build_schedule_context(
-        scheduled_execution_time=datetime(2025, 4, 5, 0, 30, tzinfo=oslo)))
+    other_night = evaluation_package_on_cutoff(
+        build_schedule_context(scheduled_execution_time=datetime(2025, 4, 5, 0, 30, tzinfo=oslo))
+    )
     assert isinstance(other_night, SkipReason)

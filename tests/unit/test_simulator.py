@@ -44,7 +44,7 @@ def _lines(landing: Path) -> list[tuple[Path, bytes]]:
 
 
 def _file_day(path: Path) -> date:
-    return date.fromisoformat(path.name[len("events-"):-len(".ndjson")])
+    return date.fromisoformat(path.name[len("events-") : -len(".ndjson")])
 
 
 def _accepted(raw: bytes) -> tuple[bool, str]:
@@ -93,8 +93,13 @@ def _run(tmp_path_factory, name: str, config: SimulationConfig) -> tuple[Path, S
 # Around helse-vest's go-live (2024-09-01), so both channels occur.
 CLEAN = SimulationConfig(start=date(2023, 6, 1), end=date(2025, 6, 30), scale=0.02, seed=7, **NO_MESS)
 MESSY = SimulationConfig(
-    start=date(2024, 1, 1), end=date(2024, 12, 31), scale=0.02, seed=11,
-    duplicate_rate=0.05, late_rate=0.1, malformed_rate=0.03,
+    start=date(2024, 1, 1),
+    end=date(2024, 12, 31),
+    scale=0.02,
+    seed=11,
+    duplicate_rate=0.05,
+    late_rate=0.1,
+    malformed_rate=0.03,
 )
 
 
@@ -118,8 +123,15 @@ def messy(tmp_path_factory):
 
 
 def test_same_config_gives_byte_identical_files_and_another_seed_does_not(tmp_path):
-    config = SimulationConfig(start=date(2024, 6, 1), end=date(2024, 12, 31), scale=0.003, seed=3,
-                              duplicate_rate=0.05, late_rate=0.1, malformed_rate=0.02)
+    config = SimulationConfig(
+        start=date(2024, 6, 1),
+        end=date(2024, 12, 31),
+        scale=0.003,
+        seed=3,
+        duplicate_rate=0.05,
+        late_rate=0.1,
+        malformed_rate=0.02,
+    )
     first = simulate(tmp_path / "a", config)
     second = simulate(tmp_path / "b", config)
     other = simulate(tmp_path / "c", replace(config, seed=4))
@@ -276,8 +288,11 @@ def test_each_type_builds_entries_the_contract_accepts_as_that_type():
     every entry is a line the contract's validator accepts, recognises as the type it was built as, and
     valid FHIR R4."""
     live = {region: date(2024, 1, 1) for region in HEALTH_REGIONS}  # both channels from the start
-    world = World(SimulationConfig(start=date(2024, 1, 1), end=date(2025, 12, 31), scale=0.01, seed=13,
-                                   api_go_live=live, ramp_months=0))
+    world = World(
+        SimulationConfig(
+            start=date(2024, 1, 1), end=date(2025, 12, 31), scale=0.01, seed=13, api_go_live=live, ramp_months=0
+        )
+    )
     county = world.counties[0]
     created = world.midnight(date(2024, 3, 4).toordinal()) + 10 * 3600
     entries_per_type = 100
@@ -285,8 +300,9 @@ def test_each_type_builds_entries_the_contract_accepts_as_that_type():
         for _ in range(entries_per_type):
             index = len(world.persons)
             # Persons who leave after a year: every entry not withdrawn or refuted before is inactivated.
-            person = Person(index, world.pseudonym(index), 1950, "female", county, county.municipalities[0],
-                            created, created + YEAR)
+            person = Person(
+                index, world.pseudonym(index), 1950, "female", county, county.municipalities[0], created, created + YEAR
+            )
             world.persons.append(person)
             world.entry(person, kind, created, None)
     seen = Counter()
@@ -337,7 +353,8 @@ def test_duplicates_malformed_and_late_lines_match_the_summary(messy):
     assert summary.duplicates_written > 10 and duplicates == summary.duplicates_written
     assert len(first_seen) == summary.events
     late = sum(
-        1 for eid, line in first_seen.items()
+        1
+        for eid, line in first_seen.items()
         if first_delivery[eid] > datetime.fromisoformat(orjson.loads(line)["occurred_at"]).astimezone(OSLO).date()
     )
     assert late == summary.late_events > 0
@@ -407,8 +424,13 @@ def test_injected_effect_is_visible_in_new_persons_per_region(tmp_path):
     """Difference in differences of new persons: Helse Vest (live, ramped) against Helse Sør-Øst (never live)."""
     go_live, ramped = date(2024, 3, 1), date(2024, 6, 1)
     config = SimulationConfig(
-        start=date(2023, 6, 1), end=date(2025, 5, 31), scale=0.4, seed=99,
-        api_go_live={"helse-vest": go_live}, ramp_months=3, **NO_MESS,
+        start=date(2023, 6, 1),
+        end=date(2025, 5, 31),
+        scale=0.4,
+        seed=99,
+        api_go_live={"helse-vest": go_live},
+        ramp_months=3,
+        **NO_MESS,
     )
     summary = simulate(tmp_path, config)
     region_of = _region_of_county()
@@ -425,8 +447,12 @@ def test_injected_effect_is_visible_in_new_persons_per_region(tmp_path):
         period = "before" if day < go_live else "after" if day >= ramped else None
         if period:
             counts[(region, period)] += 1
-    k = [counts[("helse-vest", "after")], counts[("helse-vest", "before")],
-         counts[("helse-sor-ost", "after")], counts[("helse-sor-ost", "before")]]
+    k = [
+        counts[("helse-vest", "after")],
+        counts[("helse-vest", "before")],
+        counts[("helse-sor-ost", "after")],
+        counts[("helse-sor-ost", "before")],
+    ]
     # Same calendar windows for both regions, so the baseline trend and the seasons cancel.
     estimate = (k[0] / k[1]) / (k[2] / k[3]) - 1
     standard_error = (1 + estimate) * math.sqrt(sum(1 / n for n in k))
