@@ -65,6 +65,12 @@ def is_missing(value: object) -> bool:
         return False
 
 
+def missing_value_symbol(denominator: object) -> str:
+    """What a metric's missing value is written as: '..' when its denominator is 0 (a rate or
+    quantile with nothing to compute from), else ':' (hidden to protect privacy)."""
+    return NOT_AVAILABLE if denominator == 0 else SUPPRESSED
+
+
 def _rounded(value: float, decimals: int) -> Decimal:
     exponent = Decimal(1).scaleb(-decimals)
     return Decimal(repr(float(value))).quantize(exponent, rounding=ROUND_HALF_UP)

@@ -150,8 +150,8 @@ def show_key_figures(total: pd.DataFrame, definition: pd.Series, number: Number,
 
 
 def value_text(row: pd.Series, number: Number) -> str:
-    if fmt.is_missing(row["value"]) and row["denominator"] == 0:
-        return fmt.NOT_AVAILABLE  # a rate or quantile with nothing to compute from
+    if fmt.is_missing(row["value"]):
+        return fmt.missing_value_symbol(row["denominator"])
     return number.shown(row["value"])
 
 

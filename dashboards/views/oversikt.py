@@ -99,8 +99,12 @@ def key_figures(
         own = values[values["metric_id"] == metric_id].set_index("period_end")
         current = own.loc[pd.Timestamp(reference)] if pd.Timestamp(reference) in own.index else None
         previous = own.loc[earlier] if earlier in own.index else None
-        nothing_to_compute = current is None or (fmt.is_missing(current["value"]) and current["denominator"] == 0)
-        shown = fmt.NOT_AVAILABLE if nothing_to_compute else number.shown(current["value"])
+        if current is None:
+            shown = fmt.NOT_AVAILABLE
+        elif fmt.is_missing(current["value"]):
+            shown = fmt.missing_value_symbol(current["denominator"])
+        else:
+            shown = number.shown(current["value"])
         metric_change = (
             None
             if current is None or previous is None

@@ -19,12 +19,13 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
+from pipelines.config_file import read_yaml
 from pipelines.contract.vocabulary import HEALTH_REGIONS
 from pipelines.settings import REPO_ROOT
-from pipelines.transform.metric_registry import read_metric_registry
+from pipelines.transform.manifest import read_manifest
+from pipelines.transform.metric_registry import metric_registry
 from pipelines.transform.project import dbt_project
 
 GOALS_FILE = REPO_ROOT / "goals.yml"
@@ -59,7 +60,7 @@ def known_metrics() -> Mapping[str, MetricKind]:
 
 @cache
 def _metric_kinds(manifest: Path, modified_ns: int) -> Mapping[str, MetricKind]:
-    return {metric_id: metric_kind(metric) for metric_id, metric in read_metric_registry(manifest).items()}
+    return {metric_id: metric_kind(metric) for metric_id, metric in metric_registry(read_manifest(manifest)).items()}
 
 
 SCOPES = (NATIONAL, *HEALTH_REGIONS)
@@ -113,14 +114,7 @@ def goals_path() -> Path:
 
 def load_goals(path: Path | None = None) -> Goals:
     path = Path(path or goals_path())
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise GoalsError(f"{path}: cannot be read ({error.strerror})") from None
-    except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where else ""
-        raise GoalsError(f"{path}: not valid YAML{line}") from None
+    document = read_yaml(path, GoalsError)
     problems: list[str] = []
     goals_file = _validated(_GoalsFile, document, problems, "")
     # The goals are checked even when the file around them is not: every problem at once.

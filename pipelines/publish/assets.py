@@ -23,6 +23,7 @@ from pipelines.faults import reported_as_no_room
 from pipelines.publish.serving import DisclosureCheckFailed, publish, published_tables, suppression_threshold
 from pipelines.settings import paths
 from pipelines.single_writer import POOL, warehouse_lock
+from pipelines.transform.manifest import read_manifest
 from pipelines.transform.project import dbt_project
 
 # Publishing copies the evaluation tables too, so it waits for them.
@@ -32,7 +33,7 @@ DISCLOSURE_CHECK = "disclosure_control"
 
 def serving_copy_asset() -> AssetsDefinition:
     """The publish asset, waiting for every mart the manifest marks as published."""
-    published_marts = [AssetKey(table.name) for table in published_tables(dbt_project.manifest_path)]
+    published_marts = [AssetKey(table.name) for table in published_tables(read_manifest(dbt_project.manifest_path))]
 
     @asset(
         deps=published_marts + EVALUATION_OUTPUTS,

@@ -12,8 +12,8 @@ the new copy, never a half-built one, and a failed publish leaves the last good 
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ from pipelines.publish.disclosure import (
 )
 from pipelines.publish.verify import disclosure_violations
 from pipelines.settings import Paths
+from pipelines.transform.manifest import read_manifest
 from pipelines.transform.metric_registry import metric_registry
 
 DEFAULT_SUPPRESSION_THRESHOLD = 4
@@ -66,8 +67,7 @@ def suppression_threshold() -> int:
     return int(os.environ.get("KRITINFO_SUPPRESSION_THRESHOLD", DEFAULT_SUPPRESSION_THRESHOLD))
 
 
-def published_tables(manifest_path: Path) -> list[PublishedTable]:
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+def published_tables(manifest: Mapping) -> list[PublishedTable]:
     metrics = metric_registry(manifest)
     tables = []
     for node in manifest["nodes"].values():
@@ -79,7 +79,7 @@ def published_tables(manifest_path: Path) -> list[PublishedTable]:
 
 
 def publish(paths: Paths, manifest_path: Path) -> PublishReport:
-    tables = published_tables(manifest_path)
+    tables = published_tables(read_manifest(manifest_path))
     if not tables:
         raise PublishError("no model is marked meta.publish in the dbt project")
     threshold = suppression_threshold()

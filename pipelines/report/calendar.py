@@ -13,9 +13,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
+from pipelines.config_file import read_yaml
 from pipelines.settings import REPO_ROOT
 
 CALENDAR_FILE = REPO_ROOT / "reporting.yml"
@@ -111,14 +111,7 @@ def calendar_path() -> Path:
 
 def load_calendar(path: Path | None = None) -> ReportingCalendar:
     path = path or calendar_path()
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise CalendarError(f"{path}: cannot be read: {error.strerror}") from error
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise CalendarError(f"{path}: is not valid YAML{where}: {getattr(error, 'problem', None) or error}") from None
+    document = read_yaml(path, CalendarError)
     try:
         return ReportingCalendar.model_validate(document)
     except ValidationError as error:

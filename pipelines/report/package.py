@@ -28,6 +28,7 @@ import os
 import shutil
 import stat
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -43,6 +44,7 @@ from pipelines.publish.serving import published_tables, suppression_threshold
 from pipelines.report.as_of import PackageError, build_as_of, cutoff_instant, late_events, reference_month_end
 from pipelines.report.calendar import ReportingCalendar, load_calendar
 from pipelines.settings import REPO_ROOT, Paths
+from pipelines.transform.manifest import read_manifest
 
 DATA_DIR, CSV_DIR = "data", "csv"
 JSONSTAT_FILE = "metrics.jsonstat.json"
@@ -223,7 +225,10 @@ def build_package(paths: Paths, as_of: date) -> PackageResult:
 
 def _write_data(paths: Paths, as_of: date, calendar: ReportingCalendar, goals: Goals, scratch: Path, out: Path) -> dict:
     """The data files into ``out``; returns what datapackage.json says of them."""
+    from pipelines.transform.project import dbt_project
+
     current = build_as_of(paths, as_of, scratch / "current", goals)
+    manifest = read_manifest(dbt_project.manifest_path)
     previous_as_of = calendar.previous_cutoff(as_of)
     (out / DATA_DIR).mkdir(parents=True)
     (out / CSV_DIR).mkdir()
@@ -241,7 +246,7 @@ def _write_data(paths: Paths, as_of: date, calendar: ReportingCalendar, goals: G
             else "create table previous_metrics as select * from metrics limit 0"
         )
         con.execute(_REVISIONS_SQL)
-        figures = _figure_columns(tables)
+        figures = _figure_columns(tables, manifest)
         names = [name for _, name in tables] + [REVISIONS]
         for name in names:
             con.execute(f"copy \"{name}\" to '{out / DATA_DIR / name}.parquet' (format parquet, compression zstd)")
@@ -283,7 +288,7 @@ def _write_data(paths: Paths, as_of: date, calendar: ReportingCalendar, goals: G
         ],
         "revisions": revisions,
         "units": definitions,
-        "resources": _resources(out, names, schemas, definitions),
+        "resources": _resources(out, names, schemas, definitions, manifest),
     }
 
 
@@ -325,11 +330,9 @@ def _published_table_names(serving: Path) -> list[tuple[str, str]]:
     return [(schema, name) for schema, name in rows if schema in ("main", EVALUATION_SCHEMA)]
 
 
-def _figure_columns(tables: list[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+def _figure_columns(tables: list[tuple[str, str]], manifest: Mapping) -> dict[str, tuple[str, ...]]:
     """Per table, the columns whose NULL is a hidden cell (the rest: nothing to compute)."""
-    from pipelines.transform.project import dbt_project
-
-    declared = {table.name: table.counts + table.rates for table in published_tables(dbt_project.manifest_path)}
+    declared = {table.name: table.counts + table.rates for table in published_tables(manifest)}
     return {**{name: declared.get(name, ()) for _, name in tables}, **HIDDEN_WHEN_NULL}
 
 
@@ -346,7 +349,7 @@ def _csv(con: duckdb.DuckDBPyConnection, name: str, figures: tuple[str, ...]) ->
         fields = []
         for column, value in record.items():
             if value is None and column in figures and column not in never_filled.get(record.get("metric_id"), ()):
-                fields.append(nb_format.NOT_AVAILABLE if _nothing_to_compute(record, column) else nb_format.SUPPRESSED)
+                fields.append(_missing_symbol(record, column))
             else:
                 fields.append(_csv_field(_plain(value)))
         lines.append(";".join(fields))
@@ -361,9 +364,9 @@ def _never_filled(con: duckdb.DuckDBPyConnection, name: str, figures: tuple[str,
     return result
 
 
-def _nothing_to_compute(record: dict, column: str) -> bool:
-    """A rate is null with nothing to compute from when its denominator is 0, not when it is hidden."""
-    return column == "value" and record.get("denominator") == 0
+def _missing_symbol(record: dict, column: str) -> str:
+    """Only a value has nothing to compute from (a zero denominator); a missing count is hidden."""
+    return nb_format.missing_value_symbol(record.get("denominator")) if column == "value" else nb_format.SUPPRESSED
 
 
 def _plain(value: object) -> str:
@@ -413,9 +416,7 @@ def _jsonstat(con: duckdb.DuckDBPyConnection, as_of: date) -> bytes:
                 values[str(cell)] = number
             elif measure not in never_filled.get(row[0], ()):
                 record = dict(zip(measures, row[4:]))
-                status[str(cell)] = (
-                    nb_format.NOT_AVAILABLE if _nothing_to_compute(record, measure) else nb_format.SUPPRESSED
-                )
+                status[str(cell)] = _missing_symbol(record, measure)
     areas = dict(con.execute("select health_region, health_region_name from coverage_by_region_month").fetchall())
     areas |= dict(con.execute("select county_code, county_name from coverage_by_county_month").fetchall())
     areas["national"] = "Hele landet"
@@ -470,8 +471,10 @@ def _schema(con: duckdb.DuckDBPyConnection, name: str) -> dict:
     return {"fields": fields, "missingValues": ["", nb_format.SUPPRESSED, nb_format.NOT_AVAILABLE]}
 
 
-def _resources(out: Path, names: list[str], schemas: dict[str, dict], units: dict[str, str]) -> list[dict]:
-    descriptions = _descriptions()
+def _resources(
+    out: Path, names: list[str], schemas: dict[str, dict], units: dict[str, str], manifest: Mapping
+) -> list[dict]:
+    descriptions = _descriptions(manifest)
     resources = []
     for name in names:
         description = descriptions.get(name, "")
@@ -516,11 +519,9 @@ def _resources(out: Path, names: list[str], schemas: dict[str, dict], units: dic
     return resources
 
 
-def _descriptions() -> dict[str, str]:
+def _descriptions(manifest: Mapping) -> dict[str, str]:
     from pipelines.evaluation.assets import GOAL_TABLES, ROLLOUT_TABLES
-    from pipelines.transform.project import dbt_project
 
-    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
     described = {
         node["name"]: " ".join(node.get("description", "").split())
         for node in manifest["nodes"].values()

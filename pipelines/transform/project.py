@@ -15,6 +15,7 @@ from dagster import AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from pipelines.settings import dbt_executable, dbt_project_dir, paths
+from pipelines.transform.metric_registry import write_metric_model_dependencies
 
 dbt_project = DbtProject(project_dir=dbt_project_dir(), profiles_dir=dbt_project_dir())
 
@@ -41,7 +42,9 @@ def manifest_is_current() -> bool:
 
 
 def prepare_dbt_manifest() -> None:
-    """Parse the dbt project when its manifest is missing or older than any of its sources."""
+    """Write the generated macros, then parse the dbt project when its manifest is missing or older
+    than any of its sources."""
+    write_metric_model_dependencies(dbt_project.project_dir)
     if manifest_is_current():
         return
     subprocess.run(

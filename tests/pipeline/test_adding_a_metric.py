@@ -76,12 +76,6 @@ def add_metric(project: Path) -> None:
     description = re.search(r"    description: >\n(      .*\n)+", text)
     text = text[: description.start()] + f"    description: {DESCRIPTION}\n" + text[description.end() :]
     yml.write_text(text[: text.index("\nunit_tests:")].replace(TEMPLATE, MODEL), encoding="utf-8")
-    # 4. One line for dbt's graph at the top of the union.
-    union = metrics / "metrics.sql"
-    lines = union.read_text(encoding="utf-8").splitlines(keepends=True)
-    first = next(i for i, line in enumerate(lines) if line.startswith("-- depends_on:"))
-    lines.insert(first, f"-- depends_on: {{{{ ref('{MODEL}') }}}}\n")
-    union.write_text("".join(lines), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +86,7 @@ def home_with_new_metric(tmp_path_factory, monkeypatch_module) -> Path:
     home = tmp_path_factory.mktemp("kritinfo-home")
     simulate(home / "landing", TEST_SIMULATION)
     monkeypatch_module.setenv("KRITINFO_DBT_PROJECT_DIR", str(project))
-    # 5. Run.
+    # 4. Run.
     result = run_cli(home, "run")
     assert result.returncode == 0, result.stderr[-4000:]
     return home

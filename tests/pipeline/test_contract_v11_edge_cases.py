@@ -799,9 +799,12 @@ def test_the_published_figures_are_the_same_in_the_warehouse_under_another_time_
     # Unsuppressed, as the serving copy hides this delivery's small counts and the rates built on
     # them; and readable even when a run stopped before publishing.
     from pipelines.publish.serving import published_tables
+    from pipelines.transform.manifest import read_manifest
     from pipelines.transform.project import dbt_project
 
-    names = {("main", table.name) for table in published_tables(dbt_project.manifest_path)} | {"evaluation"}
+    names = {("main", table.name) for table in published_tables(read_manifest(dbt_project.manifest_path))} | {
+        "evaluation"
+    }
     reference, other = table_rows(runs["UTC"].warehouse, names), table_rows(runs[zone].warehouse, names)
     assert reference.keys() == other.keys()
     assert ("main", "metrics") in reference

@@ -24,10 +24,6 @@ NOT_COUNTED_FILES = {
     # A test that relates named metrics to each other (their new entries agree) is an oracle.
     "dbt_project/tests/new_entries_agree_across_metrics.sql",
 }
-# dbt needs a model's refs when it parses it, before the graph that lists the metrics exists, so
-# the union names each metric model for dbt's DAG once; compiling fails when one is missing.
-UNION = "dbt_project/models/metrics/metrics.sql"
-UNION_DEPENDENCY = re.compile(r"^-- depends_on: \{\{ ref\('metric_\w+'\) \}\}$", re.M)
 
 
 @cache
@@ -41,7 +37,7 @@ def counted_texts() -> dict[str, str]:
             text = (REPO_ROOT / path).read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue  # not text
-        texts[path] = UNION_DEPENDENCY.sub("", text) if path == UNION else text
+        texts[path] = text
     return texts
 
 

@@ -1,21 +1,8 @@
 -- Every metric of the registry (macro metric_registry: the models whose meta carries `metric`) in
 -- one shape: one row per metric, period, place and breakdown cell.
--- dbt reads a model's refs when it parses it, before the graph exists, so the metric models are
--- listed for it here; when one is missing, compiling stops with the line to add.
--- depends_on: {{ ref('metric_api_organisation_share') }}
--- depends_on: {{ ref('metric_api_organisations') }}
--- depends_on: {{ ref('metric_api_systems') }}
--- depends_on: {{ ref('metric_automatic_share') }}
--- depends_on: {{ ref('metric_corrections_share') }}
--- depends_on: {{ ref('metric_cost_per_new_person') }}
--- depends_on: {{ ref('metric_delay_median_hours') }}
--- depends_on: {{ ref('metric_delay_p90_hours') }}
--- depends_on: {{ ref('metric_delay_within_24h_share') }}
--- depends_on: {{ ref('metric_drug_reaction_atc_share') }}
--- depends_on: {{ ref('metric_drug_reaction_persons') }}
--- depends_on: {{ ref('metric_ips_completeness_share') }}
--- depends_on: {{ ref('metric_registration_coverage_need') }}
--- depends_on: {{ ref('metric_registration_coverage_population') }}
+-- dbt records a model's refs while it parses, before the graph exists: the refs to the metric
+-- models come from a macro `kritinfo prepare` writes from their files.
+{{ metric_model_dependencies() }}
 {%- for metric in metric_registry() %}
 select
     cast(metric_id as varchar) as metric_id,
