@@ -30,11 +30,11 @@ def national_id(birth: str, individual: str, first_remainder: int = 0) -> str | 
     first_remainder 0 is the current rule; 1-3 are the extra values allowed from 2032.
     """
     digits = [int(c) for c in birth + individual]
-    k1 = (11 + first_remainder - sum(w * d for w, d in zip((3, 7, 6, 1, 8, 9, 4, 5, 2), digits)) % 11) % 11
+    k1 = (11 + first_remainder - sum(w * d for w, d in zip((3, 7, 6, 1, 8, 9, 4, 5, 2), digits, strict=True)) % 11) % 11
     if k1 == 10:
         return None
     digits.append(k1)
-    k2 = (11 - sum(w * d for w, d in zip((5, 4, 3, 2, 7, 6, 5, 4, 3, 2), digits)) % 11) % 11
+    k2 = (11 - sum(w * d for w, d in zip((5, 4, 3, 2, 7, 6, 5, 4, 3, 2), digits, strict=True)) % 11) % 11
     if k2 == 10:
         return None
     return birth + individual + str(k1) + str(k2)

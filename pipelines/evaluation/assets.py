@@ -19,12 +19,18 @@ from pipelines.single_writer import POOL, warehouse_lock
 GROUP = "evaluation"
 
 GOAL_TABLES = {
-    "goal_status": "Per goal of goals.yml: baseline, target, latest value, forecast and interval at the target date, status.",
+    "goal_status": (
+        "Per goal of goals.yml: baseline, target, latest value, forecast and interval at the target date, status."
+    ),
     "goal_forecasts": "Per goal and month up to its target date: forecast and its 80 % prediction interval.",
-    "forecast_backtest": "Per goal and horizon: rolling-origin backtest errors (bias, MAE, MAPE) and interval coverage.",
+    "forecast_backtest": (
+        "Per goal and horizon: rolling-origin backtest errors (bias, MAE, MAPE) and interval coverage."
+    ),
 }
 ROLLOUT_TABLES = {
-    "rollout_effect": "Effect of API go-live on the monthly number of new persons registered in a region, with a 95 % interval.",
+    "rollout_effect": (
+        "Effect of API go-live on the monthly number of new persons registered in a region, with a 95 % interval."
+    ),
     "rollout_event_study": "The effect by month since go-live (negative months: pre-go-live fit, should be near 0).",
 }
 

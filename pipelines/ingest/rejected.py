@@ -4,11 +4,11 @@ Each is recorded in ``raw.rejected_files`` (its shown name, size, sha256 when re
 An entry without content of its own (a link, a pipe, a device) is then moved, itself, to
 ``rejected/`` under its shown name: a link is moved as a link, a pipe as a pipe, nothing is opened
 or followed. A regular file is not kept: its bytes were not validated, so they may hold anything
-personal in clear; the producer holds the original, and the recorded sha256 identifies it. The record is a warehouse table rather than a sidecar file beside it: the
-run reports from it, *Datakvalitet* and ``kritinfo quarantine`` can read it with the other
-ingestion tables, and it holds no byte of the file. It is committed before the move, so a run
-killed in between finds the entry in landing/ again and rejects it again: recorded twice, never
-lost.
+personal in clear; the producer holds the original, and the recorded sha256 identifies it. The
+record is a warehouse table rather than a sidecar file beside it: the run reports from it,
+*Datakvalitet* and ``kritinfo quarantine`` can read it with the other ingestion tables, and it
+holds no byte of the file. It is committed before the move, so a run killed in between finds the
+entry in landing/ again and rejects it again: recorded twice, never lost.
 
 A shown name is the delivered name with bytes that are not UTF-8 written as ``\\xNN`` and every
 national identity number replaced by a fixed token (``[fnr]``), so it is safe in the warehouse, in logs and

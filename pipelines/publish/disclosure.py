@@ -340,7 +340,7 @@ def read_relations(con: duckdb.DuckDBPyConnection, tables: Sequence[PublishedTab
                     )
                 for key, rows in parts.items():
                     members = tuple(cells.number(table.name, column, row) for row in rows for column in columns)
-                    total_key = tuple(value for column, value in zip(group.by, key) if column in matched)
+                    total_key = tuple(value for column, value in zip(group.by, key, strict=True) if column in matched)
                     total_cells = [
                         cells.number(total_model.name, total_column, row) for row in totals.get(total_key, ())
                     ]
@@ -557,7 +557,7 @@ class _Suppression:
                 if narrow(total, low_sum, inf if unbounded else finite_high):
                     changed.append(total)
                 total_low, total_high = lower[total], upper[total]
-            for cell, high in zip(parts, highs):
+            for cell, high in zip(parts, highs, strict=True):
                 others_high = inf if unbounded - (high == inf) else finite_high - (0 if high == inf else high)
                 if narrow(cell, total_low - others_high, total_high - (low_sum - lower[cell])):
                     changed.append(cell)

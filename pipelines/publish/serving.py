@@ -105,8 +105,9 @@ def publish(paths: Paths, manifest_path: Path) -> PublishReport:
                 "select min(occurred_on), max(occurred_on), count(*) from warehouse.main.stg_registration_events"
             ).fetchone()
             con.execute(
-                "create table serving.main.publish_info as select ?::timestamptz as published_at, ?::date as data_from, "
-                "?::date as data_until, ?::bigint as events_loaded, ?::integer as suppression_threshold",
+                "create table serving.main.publish_info as select ?::timestamptz as published_at, "
+                "?::date as data_from, ?::date as data_until, ?::bigint as events_loaded, "
+                "?::integer as suppression_threshold",
                 [datetime.now(UTC), data_from, data_until, events, threshold],
             )
             con.execute("checkpoint serving")
@@ -161,7 +162,7 @@ def _write_suppressed(con: duckdb.DuckDBPyConnection, tables: list[PublishedTabl
         any_hidden = " or ".join(flags) or "false"
         replaced = [
             f'case when {flag} then null else t."{column}" end as "{column}"'
-            for flag, column in zip(flags, table.counts)
+            for flag, column in zip(flags, table.counts, strict=True)
         ]
         replaced += [f'case when {any_hidden} then null else t."{rate}" end as "{rate}"' for rate in table.rates]
         columns = f"t.* replace ({', '.join(replaced)})" if replaced else "t.*"

@@ -47,7 +47,8 @@ def disclosure_violations(con: duckdb.DuckDBPyConnection, tables: list[Published
         any_hidden = " or ".join(_hidden(column) for column in table.counts)
         for rate in table.rates:
             shown = con.execute(
-                f'select count(*) from "{_aligned(table.name)}" where "published__{rate}" is not null and ({any_hidden})'
+                f'select count(*) from "{_aligned(table.name)}" '
+                f'where "published__{rate}" is not null and ({any_hidden})'
             ).fetchone()[0]
             if shown:
                 violations.append(f"{table.name}.{rate} is shown in {shown} rows with a hidden count")
@@ -115,7 +116,8 @@ def _cells(model: str, keys: dict[str, str], columns: tuple[str, ...], where: st
     value in the warehouse."""
     keys = "".join(f'"{column}" as {alias}, ' for alias, column in keys.items())
     return " union all ".join(
-        f'select {keys}{_hidden(column)} as hidden, "{column}" as value from "{_aligned(model)}" where {where or "true"}'
+        f'select {keys}{_hidden(column)} as hidden, "{column}" as value '
+        f'from "{_aligned(model)}" where {where or "true"}'
         for column in columns
     )
 

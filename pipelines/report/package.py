@@ -254,7 +254,8 @@ def _write_data(paths: Paths, as_of: date, calendar: ReportingCalendar, goals: G
         (out / JSONSTAT_FILE).write_bytes(_jsonstat(con, as_of))
         revisions = con.execute(f"select count(*) from {REVISIONS}").fetchone()[0]
         files = con.execute(
-            """select source_file, sha256, coalesce(arrived_at, ingested_at), lines_read, loaded, duplicates, quarantined
+            """select source_file, sha256, coalesce(arrived_at, ingested_at), lines_read, loaded, duplicates,
+                   quarantined
                from source.raw.ingested_files where coalesce(arrived_at, ingested_at) < ? order by 1""",
             [cutoff_instant(as_of)],
         ).fetchall()
@@ -345,7 +346,7 @@ def _csv(con: duckdb.DuckDBPyConnection, name: str, figures: tuple[str, ...]) ->
     never_filled = _never_filled(con, name, figures) if name == "metrics" else {}
     lines = [";".join(_csv_field(COLUMN_TITLES.get(c, c)) for c in columns)]
     for row in rows:
-        record = dict(zip(columns, row))
+        record = dict(zip(columns, row, strict=True))
         fields = []
         for column, value in record.items():
             if value is None and column in figures and column not in never_filled.get(record.get("metric_id"), ()):
@@ -360,7 +361,7 @@ def _never_filled(con: duckdb.DuckDBPyConnection, name: str, figures: tuple[str,
     aggregates = ", ".join(f'bool_and("{c}" is null) as "{c}"' for c in figures)
     result = {}
     for row in con.execute(f'select metric_id, {aggregates} from "{name}" group by metric_id').fetchall():
-        result[row[0]] = {column for column, empty in zip(figures, row[1:]) if empty}
+        result[row[0]] = {column for column, empty in zip(figures, row[1:], strict=True) if empty}
     return result
 
 
@@ -415,7 +416,7 @@ def _jsonstat(con: duckdb.DuckDBPyConnection, as_of: date) -> bytes:
             if number is not None:
                 values[str(cell)] = number
             elif measure not in never_filled.get(row[0], ()):
-                record = dict(zip(measures, row[4:]))
+                record = dict(zip(measures, row[4:], strict=True))
                 status[str(cell)] = _missing_symbol(record, measure)
     areas = dict(con.execute("select health_region, health_region_name from coverage_by_region_month").fetchall())
     areas |= dict(con.execute("select county_code, county_name from coverage_by_county_month").fetchall())

@@ -767,7 +767,8 @@ class Report:
             self.add(
                 Paragraph(
                     "Hendelser for måneder som alt var rapportert i forrige rapport, men som kom etter fristen for "
-                    f"den: {counts.text(late)}. De er med nå, og kan ha endret tidligere tall (se «{SECTION_REVISIONS}»)."
+                    f"den: {counts.text(late)}. De er med nå, og kan ha endret tidligere tall "
+                    f"(se «{SECTION_REVISIONS}»)."
                 )
             )
         self.unusual_data()

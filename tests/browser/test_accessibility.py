@@ -43,7 +43,7 @@ def axe_script() -> str:
     script = AXE_CACHE / AXE_VERSION / "axe.min.js"
     if not script.exists():
         if shutil.which("npm") is None:
-            pytest.fail("npm is not on PATH: apt-get install -y npm (or put axe.min.js in %s)" % script.parent)
+            pytest.fail(f"npm is not on PATH: apt-get install -y npm (or put axe.min.js in {script.parent})")
         script.parent.mkdir(parents=True, exist_ok=True)
         packed = (
             subprocess.run(

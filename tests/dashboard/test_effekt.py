@@ -237,7 +237,7 @@ def test_rollout_effect_with_interval_event_study_and_method(serving_home: Path,
     )
     assert {
         m: (round(e, 9), round(lo, 9), round(hi, 9))
-        for m, e, lo, hi in zip(study["event_month"], study["Anslag"], study["Nedre"], study["Øvre"])
+        for m, e, lo, hi in zip(study["event_month"], study["Anslag"], study["Nedre"], study["Øvre"], strict=True)
     } == {
         m: (round(100 * e, 9), round(100 * lo, 9), round(100 * hi, 9)) for m, (e, lo, hi, _) in sf.EVENT_STUDY.items()
     }

@@ -148,7 +148,8 @@ def test_charts_show_history_forecast_band_and_target_per_place(serving_home: Pa
     assert [round(v, 9) for v in forecast["lower"]] == [round(p[2], 9) for p in path]
     assert [round(v, 9) for v in forecast["upper"]] == [round(p[3], 9) for p in path]
     target = national[national["Serie"] == "Mål"]
-    assert [(d.date(), v) for d, v in zip(target["period_end"], target["value"])] == [(date(2029, 12, 31), 75.0)]
+    target_points = zip(target["period_end"], target["value"], strict=True)
+    assert [(d.date(), v) for d, v in target_points] == [(date(2029, 12, 31), 75.0)]
 
     nord_history = nord[nord["Serie"] == "Utvikling"]
     assert round(nord_history["value"].iloc[-1], 9) == round(sf.region_coverage_need("helse-nord", 12), 9)

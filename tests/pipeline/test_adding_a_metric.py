@@ -21,9 +21,8 @@ METRIC_ID = "test_new_entries_count"
 MODEL = f"metric_{METRIC_ID}"
 TEMPLATE = "metric_corrections_share"
 NAME_NB = "Nye oppføringer (testindikator)"
-DECLARATION = (
-    """declare_metric({
-    'name_nb': '%s',
+DECLARATION = """declare_metric({
+    'name_nb': '{name}',
     'definition': 'Oppføringer opprettet i måneden.',
     'numerator': 'Nye oppføringer i måneden',
     'denominator': '',
@@ -34,9 +33,7 @@ DECLARATION = (
     'dimensions': ['channel'],
     'additivity': ['breakdowns_to_total', 'regions_to_nation'],
     'mandate': 'Tiltaket skal bidra til å øke registreringsgraden nasjonalt.',
-})"""
-    % NAME_NB
-)
+})""".replace("{name}", NAME_NB)
 FACTS_AND_CELLS = """
 with facts as (
     select cast(last_day(created_on) as date) as period_end, health_region, channel, count(*) as entries

@@ -569,7 +569,8 @@ def test_coverage_per_county_at_each_month_end(warehouse):
         expected = {county: registered.get(county, 0) for county in counties}
         mart = dict(
             warehouse.execute(
-                "select county_code, persons_with_critical_info from main.coverage_by_county_month where period_end = ?",
+                "select county_code, persons_with_critical_info from main.coverage_by_county_month "
+                "where period_end = ?",
                 [period_end],
             ).fetchall()
         )
@@ -596,8 +597,8 @@ def test_coverage_per_region_and_nationally_at_each_month_end(warehouse):
         mart = {
             region: (persons_, round(pct, 9))
             for region, persons_, pct in warehouse.execute(
-                "select health_region, persons_with_critical_info, coverage_pct_population from main.coverage_by_region_month "
-                "where period_end = ?",
+                "select health_region, persons_with_critical_info, coverage_pct_population "
+                "from main.coverage_by_region_month where period_end = ?",
                 [period_end],
             ).fetchall()
         }

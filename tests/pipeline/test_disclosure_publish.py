@@ -134,7 +134,7 @@ def by_key(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...]) -> 
     names = [d[0] for d in cursor.description]
     found = {}
     for values in cursor.fetchall():
-        row = dict(zip(names, values))
+        row = dict(zip(names, values, strict=True))
         found[tuple(row[k] for k in key)] = row
     assert len(found) > 0, table
     return found
@@ -164,7 +164,7 @@ def relations(p: Publication) -> list[tuple[tuple, list[tuple]]]:
         channels[(month, region)].append(key)
         by_channel[(month, channel)].append(key)
         region_totals[(month, channel)].append(key)
-    for (month, region), keys in channels.items():
+    for keys in channels.values():
         for copy in keys:  # the region's total, repeated on each of its rows
             found.append(
                 (

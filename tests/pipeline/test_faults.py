@@ -16,6 +16,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import duckdb
@@ -171,7 +172,7 @@ def test_the_same_events_in_another_split_and_delivered_twice_publish_the_same_c
     # Five files of uneven sizes, two of them compressed, and a second copy of each under another name.
     cuts = [0, len(lines) // 7, len(lines) // 3, len(lines) // 2, len(lines) * 4 // 5, len(lines)]
     resplit = tmp_path_factory.mktemp("resplit")
-    for number, (start, end) in enumerate(zip(cuts, cuts[1:])):
+    for number, (start, end) in enumerate(pairwise(cuts)):
         content = b"\n".join(lines[start:end]) + b"\n"
         for prefix in ("first", "second"):
             if number % 2:
@@ -249,7 +250,7 @@ def test_a_run_waits_for_the_writer_and_then_the_warehouse_is_consistent(tmp_pat
             ]
             deadline = time.monotonic() + 300
             while len(instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.STARTED]))) < 2:
-                ended = [log for log, ingestion in zip(logs, ingestions) if ingestion.poll() is not None]
+                ended = [log for log, ingestion in zip(logs, ingestions, strict=True) if ingestion.poll() is not None]
                 assert not ended, ended[0].read_text()[-4000:]
                 assert time.monotonic() < deadline, "the two ingestion runs did not start"
                 time.sleep(0.5)
@@ -257,7 +258,7 @@ def test_a_run_waits_for_the_writer_and_then_the_warehouse_is_consistent(tmp_pat
         # Both runs are under way, and neither has opened the warehouse.
         assert [ingestion.poll() for ingestion in ingestions] == [None, None]
         assert not paths.warehouse.exists()
-    for log, ingestion in zip(logs, ingestions):
+    for log, ingestion in zip(logs, ingestions, strict=True):
         assert ingestion.wait(timeout=600) == 0, log.read_text()[-4000:]
 
     landed = delivered_lines(paths.archive)

@@ -188,8 +188,9 @@ def test_the_serving_copy_shows_no_small_count_and_only_the_warehouse_figures(fo
         numerator, denominator, value = row
         counts = [numerator, denominator] + ([value] if key[0] in COUNTS else [])
         small += [key for count in counts if count is not None and 1 <= count <= THRESHOLD]
-        changed += [key for figure, true in zip(row, truth[key]) if figure is not None and not same(figure, true)]
-        hidden += any(figure is None and true is not None for figure, true in zip(row, truth[key]))
+        pairs = list(zip(row, truth[key], strict=True))
+        changed += [key for figure, true in pairs if figure is not None and not same(figure, true)]
+        hidden += any(figure is None and true is not None for figure, true in pairs)
     assert small == []
     assert changed == []
     assert hidden > 0, "small counts exist in this delivery and are hidden"

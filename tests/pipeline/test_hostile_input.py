@@ -6,9 +6,9 @@ named pipe, to /dev/zero and to /etc/passwd, a named pipe, a gzip bomb, damaged 
 bad lines (poison nesting, an event dated 9999, a truncated line, a line over the byte bound, a
 name in valueHumanName and in the display of the patient reference), a UTF-16 file with a name
 and a national identity number, and a different file delivered under a name already ingested.
-No planted name or number is found anywhere under KRITINFO_HOME afterwards. The good events all fall in the current month, so the run also shows
-that a history with no complete month publishes. Expected figures are counted here from what
-the test wrote, not read from the pipeline.
+No planted name or number is found anywhere under KRITINFO_HOME afterwards. The good events all
+fall in the current month, so the run also shows that a history with no complete month publishes.
+Expected figures are counted here from what the test wrote, not read from the pipeline.
 """
 
 from __future__ import annotations

@@ -172,7 +172,8 @@ class Planter:
             lines.append(line(self.event())[:-1] + f', "merknad": "{escaped}"}}'.encode())
             # A line that is not JSON.
             lines.append(
-                f'{{"event_id": "{uuid.uuid4()}", "resource": {{"note": [{{"text": "fnr {self.written_number()}"'.encode()
+                f'{{"event_id": "{uuid.uuid4()}", '
+                f'"resource": {{"note": [{{"text": "fnr {self.written_number()}"'.encode()
             )
         return lines
 

@@ -155,7 +155,7 @@ def test_coverage_by_region_matches_an_independent_count(serving, events):
     assert serving.execute("select max(period_end) from coverage_by_region_month").fetchone()[0] == month_end
     populations = population_of_region()
     assert {region: persons for region, persons, _, _ in published} == dict(expected)
-    for region, persons, population, pct in published:
+    for region, _persons, population, pct in published:
         assert population == populations[region]
         assert pct == pytest.approx(100 * expected[region] / populations[region])
 

@@ -265,7 +265,9 @@ def test_a_missing_source_file_leaves_the_quarantine_as_it_is(home, capsys):
 # writer), or the lock `kritinfo run` holds for a whole run, also between its steps.
 HOLDERS = {
     "duckdb_connection": "import duckdb; con = duckdb.connect(str(home.warehouse))",
-    "pipeline_run_lock": "from pipelines.single_writer import warehouse_lock; held = warehouse_lock(home); held.__enter__()",
+    "pipeline_run_lock": (
+        "from pipelines.single_writer import warehouse_lock; held = warehouse_lock(home); held.__enter__()"
+    ),
 }
 
 

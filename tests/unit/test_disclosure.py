@@ -181,7 +181,7 @@ def published(tables: Tables, declared: dict) -> dict[str, list[dict]]:
             for name in declared:
                 cursor = con.execute(f"select * from {name}")
                 columns = [d[0] for d in cursor.description]
-                result[name] = [dict(zip(columns, row)) for row in cursor.fetchall()]
+                result[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
             return result
 
 
@@ -189,8 +189,12 @@ COLUMNS = {
     "county_t": "period date, region varchar, county varchar, persons bigint, population bigint, coverage_pct double",
     "region_t": "period date, region varchar, persons bigint, population bigint, coverage_pct double",
     "national_t": "period date, persons bigint, population bigint, coverage_pct double",
-    "channel_t": "period date, region varchar, channel varchar, entries bigint, region_entries bigint, share_pct double",
-    "channel_national_t": "period date, entries bigint, api_entries bigint, portal_entries bigint, api_share_pct double",
+    "channel_t": (
+        "period date, region varchar, channel varchar, entries bigint, region_entries bigint, share_pct double"
+    ),
+    "channel_national_t": (
+        "period date, entries bigint, api_entries bigint, portal_entries bigint, api_share_pct double"
+    ),
     "dimension_t": "period date, region varchar, dimension_value varchar, n bigint",
 }
 

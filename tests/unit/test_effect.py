@@ -151,7 +151,8 @@ def test_panel_and_tables_in_duckdb(tmp_path):
         [(r, g.replace(day=9) if g else None, g) for r, g in GO_LIVE.items()],
     )
     con.execute(
-        "create table new_persons_by_region_month (period_end date, health_region varchar, new_persons bigint, population bigint)"
+        "create table new_persons_by_region_month "
+        "(period_end date, health_region varchar, new_persons bigint, population bigint)"
     )
     counts = np.rint(expected_without_effect() * ramp_effect(0.6))
     rows = [

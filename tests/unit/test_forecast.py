@@ -53,7 +53,8 @@ def test_trend_forecast_extends_the_least_squares_line_of_the_window():
 
 def test_backtest_by_hand():
     # Window 3 over 1, 2, 4, 4, 7:
-    #   origin month 2 (fit 1, 2, 4: slope 1.5, mean 7/3 at month 1) -> month 3: 7/3 + 3 = 16/3, month 4: 7/3 + 4.5 = 41/6
+    #   origin month 2 (fit 1, 2, 4: slope 1.5, mean 7/3 at month 1)
+    #     -> month 3: 7/3 + 3 = 16/3, month 4: 7/3 + 4.5 = 41/6
     #   origin month 3 (fit 2, 4, 4: slope 1, mean 10/3 at month 2) -> month 4: 10/3 + 2 = 16/3
     errors = backtest(series([1, 2, 4, 4, 7], start=0), window=3)
     assert [(e.origin, e.target, e.horizon) for e in errors] == [(2, 3, 1), (2, 4, 2), (3, 4, 1)]

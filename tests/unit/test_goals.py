@@ -71,7 +71,8 @@ def test_a_valid_goal_is_read_with_its_types(tmp_path):
 
 def test_unknown_metric(tmp_path):
     assert error_lines(goals_file(tmp_path, {**GOOD_GOAL, "metric": "happiness"})) == [
-        f"goal 'coverage-vest' (#1): field 'metric': unknown metric 'happiness' (known: {', '.join(sorted(known_metrics()))})"
+        "goal 'coverage-vest' (#1): field 'metric': unknown metric 'happiness' "
+        f"(known: {', '.join(sorted(known_metrics()))})"
     ]
 
 
@@ -98,14 +99,16 @@ def test_target_date_must_follow_the_baseline(tmp_path):
 
 def test_percent_out_of_range(tmp_path):
     assert error_lines(goals_file(tmp_path, {**GOOD_GOAL, "target_value": 120})) == [
-        "goal 'coverage-vest' (#1): field 'target_value': 120 is out of range for registration_coverage_need (prosent: 0-100)"
+        "goal 'coverage-vest' (#1): field 'target_value': "
+        "120 is out of range for registration_coverage_need (prosent: 0-100)"
     ]
 
 
 def test_count_must_not_be_negative(tmp_path):
     goal = {**GOOD_GOAL, "metric": "api_organisations", "baseline_value": -1, "target_value": 500}
     assert error_lines(goals_file(tmp_path, goal)) == [
-        "goal 'coverage-vest' (#1): field 'baseline_value': -1 is out of range for api_organisations (virksomheter: >= 0)"
+        "goal 'coverage-vest' (#1): field 'baseline_value': "
+        "-1 is out of range for api_organisations (virksomheter: >= 0)"
     ]
 
 

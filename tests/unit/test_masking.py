@@ -101,11 +101,13 @@ def test_structure_codes_dates_and_enumerations_are_kept():
 
 
 def test_a_truncated_line_keeps_its_keys_and_codes_readable():
-    raw = b'{"event_id": "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e03", "channel": "api", "note": "Kari Nordmann", "event_type": "crea'
+    raw = (
+        b'{"event_id": "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e03", "channel": "api", '
+        b'"note": "Kari Nordmann", "event_type": "crea'
+    )
     _, text = mask_refused(raw, "invalid JSON")
-    assert (
-        text
-        == '{"event_id": "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e03", "channel": "api", "note": "[text]", "event_type": "[text]'
+    assert text == (
+        '{"event_id": "0f5f8f5e-1c1a-4a53-9d3e-6f2b1c0d9e03", "channel": "api", "note": "[text]", "event_type": "[text]'
     )
 
 
