@@ -19,8 +19,10 @@ browser:
 demo: setup
 	$(VENV)/bin/kritinfo demo
 
-# The dbt SQL is linted first (a minute); then the whole suite.
+# The linters first (ruff for Python, sqlfluff for the dbt SQL: a minute); then the whole suite.
 test: setup browser
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/sqlfluff lint dbt_project
 	$(VENV)/bin/python -m pytest
 

@@ -275,7 +275,8 @@ def show_event_study(study: pd.DataFrame) -> None:
         Øvre=lambda d: d["ci_high"].map(percent_of),
         Fase=lambda d: ["Før oppstart" if m < 0 else "Etter oppstart" for m in d["event_month"]],
         Tekst=lambda d: [
-            f"{fmt.percent(100 * e, signed=True)} ({fmt.percent(100 * lo, signed=True)} til {fmt.percent(100 * hi, signed=True)})"
+            f"{fmt.percent(100 * e, signed=True)} "
+            f"({fmt.percent(100 * lo, signed=True)} til {fmt.percent(100 * hi, signed=True)})"
             for e, lo, hi in zip(d["estimate"], d["ci_low"], d["ci_high"], strict=True)
         ],
     )
