@@ -17,9 +17,9 @@ REPO_ROOT = DASHBOARD_DIR.parent
 if str(REPO_ROOT) not in sys.path:  # so pages can `import dashboards...` and `pipelines...`
     sys.path.insert(0, str(REPO_ROOT))
 
-import streamlit as st  # noqa: E402
+import streamlit as st  # noqa: E402 (after the sys.path entry above, which pages need)
 
-from dashboards import accessibility  # noqa: E402
+from dashboards import accessibility  # noqa: E402 (after the sys.path entry above)
 
 VIEWS_DIR = DASHBOARD_DIR / "views"
 PAGES = [

@@ -106,7 +106,10 @@ def test_backtest_leaves_out_origins_whose_window_is_flat():
 
 def test_the_interval_covers_a_known_linear_trend():
     rng = np.random.default_rng(7)
-    trend = lambda months: 20.0 + 0.5 * (months - START)  # noqa: E731
+
+    def trend(months):
+        return 20.0 + 0.5 * (months - START)
+
     history = np.arange(START, START + 48)
     observed = Series(history, trend(history) + rng.normal(0, 1.0, len(history)))
     forecast = forecast_goal(COVERAGE_GOAL, observed)
