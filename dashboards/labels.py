@@ -2,7 +2,7 @@
 
 The types of critical information are named by the seed ``critical_information_types.csv``
 (their one definition, read through pipelines.contract.vocabulary); regions and counties by the
-published coverage marts (dashboards/queries.py ``places``).
+published coverage marts (dashboards/queries.py ``areas``).
 """
 
 from __future__ import annotations

@@ -164,7 +164,7 @@ def unusual_data(source: Source) -> pd.DataFrame:
     )
 
 
-def places(source: Source) -> pd.DataFrame:
+def areas(source: Source) -> pd.DataFrame:
     """Every county with its health region and their names, regions in alphabetical order."""
     return _query(
         source,
@@ -190,8 +190,8 @@ def metric_definitions(source: Source) -> pd.DataFrame:
 
 
 def metric_cells(source: Source, metric_id: str) -> pd.DataFrame:
-    """Where and by what one metric is published: its places (grain, region, county) and the
-    breakdowns published for each place."""
+    """Where and by what one metric is published: its areas (grain, region, county) and the
+    breakdowns published for each area."""
     return _query(
         source,
         """
@@ -211,7 +211,7 @@ def metric_series(
     county_code: str | None,
     dimension_name: str,
 ) -> pd.DataFrame:
-    """One metric in one place by one breakdown: every period and breakdown value, newest first."""
+    """One metric in one area by one breakdown: every period and breakdown value, newest first."""
     return _query(
         source,
         """
@@ -248,7 +248,7 @@ def goal_status(source: Source) -> pd.DataFrame:
     return _query(
         source,
         """
-        SELECT g.goal_id, g.metric_id, d.name_nb, d.unit, g.scope,
+        SELECT g.goal_id, g.metric_id, d.name_nb, d.unit, g.area,
                g.baseline_value, g.baseline_date, g.target_value, g.target_date,
                g.latest_value, g.latest_period_end, cell.denominator AS latest_denominator,
                g.forecast_at_target, g.lower_at_target, g.upper_at_target,
@@ -258,16 +258,16 @@ def goal_status(source: Source) -> pd.DataFrame:
         LEFT JOIN metrics AS cell
           ON cell.metric_id = g.metric_id AND cell.period_end = g.latest_period_end
          AND cell.period = 'month' AND cell.dimension_name = 'total'
-         AND ((g.scope = 'national' AND cell.grain = 'national')
-              OR (cell.grain = 'region' AND cell.health_region = g.scope))
-        ORDER BY d.name_nb, g.metric_id, g.scope <> 'national', g.scope
+         AND ((g.area = 'national' AND cell.grain = 'national')
+              OR (cell.grain = 'region' AND cell.health_region = g.area))
+        ORDER BY d.name_nb, g.metric_id, g.area <> 'national', g.area
         """,
     )
 
 
 def goal_series(source: Source, metric_id: str) -> pd.DataFrame:
     """For each goal of one metric: its published monthly history (kind 'history': the total
-    at the goal's scope) and its forecast path with prediction interval (kind 'forecast')."""
+    at the goal's area) and its forecast path with prediction interval (kind 'forecast')."""
     return _query(
         source,
         """
@@ -276,8 +276,8 @@ def goal_series(source: Source, metric_id: str) -> pd.DataFrame:
         FROM evaluation.goal_status AS g
         JOIN metrics AS m
           ON m.metric_id = g.metric_id AND m.period = 'month' AND m.dimension_name = 'total'
-         AND ((g.scope = 'national' AND m.grain = 'national')
-              OR (m.grain = 'region' AND m.health_region = g.scope))
+         AND ((g.area = 'national' AND m.grain = 'national')
+              OR (m.grain = 'region' AND m.health_region = g.area))
         WHERE g.metric_id = ?
         UNION ALL
         SELECT f.goal_id, 'forecast', f.period_end, f.forecast, f.lower, f.upper

@@ -341,10 +341,10 @@ def grid(metric_id: str, events: list[Event]) -> list[tuple]:
         ],
     }
     breakdowns = [("total", "all"), *((d, v) for d in dimensions for v in values[d])]
-    scope_list = [("national", None, None)] * ("national" in grains)
-    scope_list += [("region", r, None) for r in REGIONS] * ("region" in grains)
-    scope_list += [("county", REGION_OF_COUNTY[c], c) for c in REGION_OF_COUNTY] * ("county" in grains)
-    return [(*scope, *breakdown) for scope in scope_list for breakdown in breakdowns]
+    area_list = [("national", None, None)] * ("national" in grains)
+    area_list += [("region", r, None) for r in REGIONS] * ("region" in grains)
+    area_list += [("county", REGION_OF_COUNTY[c], c) for c in REGION_OF_COUNTY] * ("county" in grains)
+    return [(*area, *breakdown) for area in area_list for breakdown in breakdowns]
 
 
 def quantile(values: list[float], p: float) -> float:

@@ -577,7 +577,7 @@ def _fill_metrics(con: duckdb.DuckDBPyConnection) -> None:
 class GoalRow:
     goal_id: str
     metric_id: str
-    scope: str
+    area: str
     baseline_value: float
     target_value: float
     latest_value: float | None  # None: published hidden, as its cell of the metrics mart
@@ -715,7 +715,7 @@ EVENT_STUDY = {
 def _fill_evaluation(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA evaluation")
     con.execute(
-        "CREATE TABLE evaluation.goal_status (goal_id VARCHAR, metric_id VARCHAR, scope VARCHAR, "
+        "CREATE TABLE evaluation.goal_status (goal_id VARCHAR, metric_id VARCHAR, area VARCHAR, "
         "baseline_value DOUBLE, baseline_date DATE, target_value DOUBLE, target_date DATE, "
         "latest_value DOUBLE, latest_period_end DATE, forecast_at_target DOUBLE, "
         "lower_at_target DOUBLE, upper_at_target DOUBLE, status VARCHAR, backtested_months INTEGER, method VARCHAR, "
@@ -731,7 +731,7 @@ def _fill_evaluation(con: duckdb.DuckDBPyConnection) -> None:
             [
                 goal.goal_id,
                 goal.metric_id,
-                goal.scope,
+                goal.area,
                 goal.baseline_value,
                 GOAL_BASELINE_DATE,
                 goal.target_value,

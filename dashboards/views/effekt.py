@@ -1,4 +1,4 @@
-"""Effekt: the metrics of the registry over time, in a chosen place and by a chosen breakdown,
+"""Effekt: the metrics of the registry over time, in a chosen area and by a chosen breakdown,
 and the estimated effect of the API rollout on registration. Only displays published rows (the
 ``metrics`` mart and the schema ``evaluation``; see dashboards/queries.py)."""
 
@@ -29,12 +29,12 @@ EFFECT_INTRO = (
 # --- Metrics over time -----------------------------------------------------------------------
 
 
-def choose_place(cells: pd.DataFrame, places: pd.DataFrame) -> tuple[str, str | None, str | None, str]:
+def choose_area(cells: pd.DataFrame, areas: pd.DataFrame) -> tuple[str, str | None, str | None, str]:
     """Region and county filters (only those the metric is published for): grain, region,
-    county and the place's name."""
-    region_names = dict(zip(places["health_region"], places["health_region_name"], strict=True))
-    county_names = dict(zip(places["county_code"], places["county_name"], strict=True))
-    county_regions = dict(zip(places["county_code"], places["health_region"], strict=True))
+    county and the area's name."""
+    region_names = dict(zip(areas["health_region"], areas["health_region_name"], strict=True))
+    county_names = dict(zip(areas["county_code"], areas["county_name"], strict=True))
+    county_regions = dict(zip(areas["county_code"], areas["health_region"], strict=True))
     region_filter, county_filter, _ = st.columns(3)
 
     published_regions = set(cells.loc[cells["grain"] == "region", "health_region"])
@@ -73,7 +73,7 @@ def choose_place(cells: pd.DataFrame, places: pd.DataFrame) -> tuple[str, str | 
 def choose_breakdown(
     cells: pd.DataFrame, grain: str, region: str | None, county: str | None, metric_dimensions: str
 ) -> str:
-    """The breakdown filter: the total or one of the breakdowns published for the place."""
+    """The breakdown filter: the total or one of the breakdowns published for the area."""
     here = cells[
         (cells["grain"] == grain)
         & (cells["health_region"].fillna("") == (region or ""))
@@ -118,7 +118,7 @@ def year_earlier(series: pd.DataFrame, latest: pd.Series) -> pd.Series | None:
 
 
 def show_key_figures(total: pd.DataFrame, definition: pd.Series, number: Number, rise_is_good: bool | None) -> None:
-    """The place's total in the latest period, its change from a year earlier (in the metric's unit,
+    """The area's total in the latest period, its change from a year earlier (in the metric's unit,
     coloured by whether the change is an improvement), and its counts."""
     latest = total.iloc[0]
     before = year_earlier(total, latest)
@@ -236,11 +236,11 @@ def show_metrics(source: queries.Source) -> None:
     number = labels.unit_number(definition["unit"])
 
     cells = queries.metric_cells(source, metric_id)
-    grain, region, county, place = choose_place(cells, queries.places(source))
+    grain, region, county, area = choose_area(cells, queries.areas(source))
     dimension = choose_breakdown(cells, grain, region, county, definition["dimensions"])
     total = queries.metric_series(source, metric_id, grain, region, county, "total")
     if total.empty:
-        st.info(f"{definition['name_nb']} er ikke publisert for {place}.", icon=":material/info:")
+        st.info(f"{definition['name_nb']} er ikke publisert for {area}.", icon=":material/info:")
         return
     series = (
         total
@@ -249,15 +249,15 @@ def show_metrics(source: queries.Source) -> None:
     )
 
     latest = total.iloc[0]
-    st.caption(f"{place} · siste periode: **{fmt.period(latest['period_end'].date(), latest['period'])}**")
+    st.caption(f"{area} · siste periode: **{fmt.period(latest['period_end'].date(), latest['period'])}**")
     show_key_figures(total, definition, number, queries.metric_rise_is_good(source).get(metric_id))
     show_series_chart(series, dimension, definition["unit"], number, go_live_events(source, region))
     table = series_table(series, definition, dimension, number)
     layout.show_table(table, scroll=True)
     layout.symbols_legend()
-    place_code = county or region or "nasjonalt"
+    area_code = county or region or "nasjonalt"
     layout.download_csv(
-        table, label="Last ned tallene (CSV)", file_name=f"{metric_id}-{place_code}-{dimension}.csv", key="effekt_csv"
+        table, label="Last ned tallene (CSV)", file_name=f"{metric_id}-{area_code}-{dimension}.csv", key="effekt_csv"
     )
 
 

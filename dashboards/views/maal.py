@@ -30,8 +30,8 @@ STATUS_HELP = {
 }
 
 
-def scope_name(scope: str, region_names: dict[str, str]) -> str:
-    return labels.NATIONAL if scope == "national" else region_names.get(scope, scope)
+def area_name(area: str, region_names: dict[str, str]) -> str:
+    return labels.NATIONAL if area == "national" else region_names.get(area, area)
 
 
 def goals_table(goals: pd.DataFrame, region_names: dict[str, str]) -> ShownTable:
@@ -40,7 +40,7 @@ def goals_table(goals: pd.DataFrame, region_names: dict[str, str]) -> ShownTable
     where its cell of the metrics mart is, and not available where that cell has nothing to be
     computed from or there is none."""
     frame = goals.assign(
-        scope_nb=[scope_name(s, region_names) for s in goals["scope"]],
+        area_nb=[area_name(s, region_names) for s in goals["area"]],
         latest_month=goals["latest_period_end"].map(lambda d: fmt.NOT_AVAILABLE if fmt.is_missing(d) else fmt.month(d)),
         target_month=goals["target_date"].map(fmt.month),
         status_nb=goals["status"].map(lambda s: labels.GOAL_STATUSES.get(s, s)),
@@ -48,7 +48,7 @@ def goals_table(goals: pd.DataFrame, region_names: dict[str, str]) -> ShownTable
     per_row = pd.Series([labels.unit_number(unit) for unit in goals["unit"]], dtype=object)
     columns = {
         "name_nb": ("Indikator", None),
-        "scope_nb": ("Område", None),
+        "area_nb": ("Område", None),
         "baseline_value": ("Utgangspunkt", per_row),
         "latest_value": ("Siste verdi", per_row),
         "latest_month": ("Siste måned", None),
@@ -144,8 +144,8 @@ def show_goal_chart(
 
 
 def series_table(data_by_goal: list[tuple[str, pd.DataFrame]], number: Number) -> ShownTable:
-    """The charts' points: place, series, month, value and the forecast interval."""
-    frame = pd.concat([data.assign(Område=place) for place, data in data_by_goal], ignore_index=True)
+    """The charts' points: area, series, month, value and the forecast interval."""
+    frame = pd.concat([data.assign(Område=area) for area, data in data_by_goal], ignore_index=True)
     return ShownTable.selected(
         frame,
         {
@@ -162,9 +162,9 @@ def series_table(data_by_goal: list[tuple[str, pd.DataFrame]], number: Number) -
 
 def show_goal_charts(source: queries.Source, goals: pd.DataFrame, region_names: dict[str, str]) -> None:
     metric_names = dict(zip(goals["metric_id"], goals["name_nb"].fillna(goals["metric_id"]), strict=True))
-    # The metric with goals in the most places first (the national and regional coverage goals).
-    by_places = goals["metric_id"].value_counts()
-    options = sorted(metric_names, key=lambda m: (-by_places[m], metric_names[m]))
+    # The metric with goals in the most areas first (the national and regional coverage goals).
+    by_areas = goals["metric_id"].value_counts()
+    options = sorted(metric_names, key=lambda m: (-by_areas[m], metric_names[m]))
     metric_id = url_state.selected(
         st.selectbox, "Indikator", options, param=url_state.METRIC, key="maal_metric", format_func=metric_names.get
     )
@@ -178,16 +178,16 @@ def show_goal_charts(source: queries.Source, goals: pd.DataFrame, region_names: 
     shown = []
     columns = st.columns(2)
     for position, (_, goal) in enumerate(own_goals.iterrows()):
-        place = scope_name(goal["scope"], region_names)
+        area = area_name(goal["area"], region_names)
         data = goal_chart_data(goal, series, number, whole_history)
-        scope_go_lives = go_lives[(goal["scope"] == "national") | (go_lives["health_region"] == goal["scope"])]
-        shown.append((place, data))
+        area_go_lives = go_lives[(goal["area"] == "national") | (go_lives["health_region"] == goal["area"])]
+        shown.append((area, data))
         with columns[position % 2]:
             status = labels.GOAL_STATUSES.get(goal["status"], goal["status"])
             st.markdown(
-                f"**{place}** · {status} · mål {number.shown(goal['target_value'])} i {fmt.month(goal['target_date'])}"
+                f"**{area}** · {status} · mål {number.shown(goal['target_value'])} i {fmt.month(goal['target_date'])}"
             )
-            show_goal_chart(data, unit, number, charts.markers(scope_go_lives), shown_from)
+            show_goal_chart(data, unit, number, charts.markers(area_go_lives), shown_from)
             if not fmt.is_missing(goal["backtested_months"]):
                 st.caption(
                     f"Prognoseintervallet er prøvd mot historikken inntil {int(goal['backtested_months'])} "
@@ -222,7 +222,7 @@ if goals["illustrative"].any():
 versions = ", ".join(sorted(goals["goals_version"].dropna().unique()))
 st.caption(f"Målsett versjon {versions} · Status ut fra prognosen ved måldatoen")
 
-region_names = dict(queries.places(source)[["health_region", "health_region_name"]].drop_duplicates().values)
+region_names = dict(queries.areas(source)[["health_region", "health_region_name"]].drop_duplicates().values)
 show_status_counts(goals)
 table = goals_table(goals, region_names)
 layout.show_table(table)

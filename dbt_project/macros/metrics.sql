@@ -1,7 +1,7 @@
 {#- Building blocks of the metric registry (models/metrics). A metric model metric_<id>.sql
     declares its metric once, at its top (declare_metric; docs/adding-a-metric.md); its id is its
     name without `metric_`. It then describes its facts (rows of events, entries, persons or
-    organisations, or counts of them, each carrying the place it is counted in: health_region and,
+    organisations, or counts of them, each carrying the area it is counted in: health_region and,
     for metrics by county, county_code), spreads each fact over the cells it counts in
     (metric_cells_of), aggregates per cell, and lays the result on the grid of every reported cell
     (metric_table) so that a cell without facts shows zero rather than going missing, each over
@@ -69,14 +69,14 @@
     {#- FROM-clause items giving each fact row once per cell it counts in: every grain of the metric
         (national, its region, its county) crossed with the total and its value of every dimension
         of the metric. Select the cell with metric_cell_columns(). -#}
-    {%- set scopes = [] -%}
+    {%- set areas = [] -%}
     {%- for grain in metric.grains -%}
         {%- if grain == 'national' -%}
-            {%- do scopes.append(("'national'", "null", "null")) -%}
+            {%- do areas.append(("'national'", "null", "null")) -%}
         {%- elif grain == 'region' -%}
-            {%- do scopes.append(("'region'", facts ~ ".health_region", "null")) -%}
+            {%- do areas.append(("'region'", facts ~ ".health_region", "null")) -%}
         {%- elif grain == 'county' -%}
-            {%- do scopes.append(("'county'", facts ~ ".health_region", facts ~ ".county_code")) -%}
+            {%- do areas.append(("'county'", facts ~ ".health_region", facts ~ ".county_code")) -%}
         {%- else -%}
             {{ exceptions.raise_compiler_error("unknown grain " ~ grain) }}
         {%- endif -%}
@@ -87,15 +87,15 @@
     {%- endfor -%}
     {{ facts }},
     unnest([
-    {%- for scope in scopes %}{% set scope_loop = loop %}{% for breakdown in breakdowns %}
+    {%- for area in areas %}{% set area_loop = loop %}{% for breakdown in breakdowns %}
         {
-            'grain': {{ scope[0] }},
-            'health_region': cast({{ scope[1] }} as varchar),
-            'county_code': cast({{ scope[2] }} as varchar),
+            'grain': {{ area[0] }},
+            'health_region': cast({{ area[1] }} as varchar),
+            'county_code': cast({{ area[2] }} as varchar),
             'dimension_name': {{ breakdown[0] }},
             'dimension_value': cast({{ breakdown[1] }} as varchar)
         }
-        {%- if not (scope_loop.last and loop.last) %},{% endif %}
+        {%- if not (area_loop.last and loop.last) %},{% endif %}
     {%- endfor %}{% endfor %}
     ]) as cells(cell)
 {%- endmacro %}
@@ -109,19 +109,19 @@
 {%- endmacro %}
 
 {% macro metric_grid(metric) -%}
-    {#- Every cell the metric reports: each reported month end, each place of its grains, the total
+    {#- Every cell the metric reports: each reported month end, each area of its grains, the total
         and each value of each of its dimensions. -#}
     select
         month_ends.period_end,
-        scopes.grain,
-        scopes.health_region,
-        scopes.county_code,
+        areas.grain,
+        areas.health_region,
+        areas.county_code,
         breakdowns.dimension_name,
         breakdowns.dimension_value
     from {{ ref('int_month_ends') }} as month_ends
-    cross join {{ ref('int_metric_scopes') }} as scopes
+    cross join {{ ref('int_metric_areas') }} as areas
     cross join {{ ref('int_metric_dimension_values') }} as breakdowns
-    where scopes.grain in ('{{ metric.grains | join("', '") }}')
+    where areas.grain in ('{{ metric.grains | join("', '") }}')
         and breakdowns.dimension_name in ('total'{% for dimension in metric.dimensions %}, '{{ dimension }}'{% endfor %})
 {%- endmacro %}
 

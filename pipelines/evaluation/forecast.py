@@ -82,10 +82,10 @@ class Series:
     values: np.ndarray
 
 
-def load_series(con: duckdb.DuckDBPyConnection, metric_id: str, scope: str) -> Series:
+def load_series(con: duckdb.DuckDBPyConnection, metric_id: str, area: str) -> Series:
     """The goal's series from the metrics mart (months with a value only)."""
-    grain_filter = "grain = 'national'" if scope == NATIONAL else "grain = 'region' and health_region = ?"
-    parameters = [metric_id] if scope == NATIONAL else [metric_id, scope]
+    grain_filter = "grain = 'national'" if area == NATIONAL else "grain = 'region' and health_region = ?"
+    parameters = [metric_id] if area == NATIONAL else [metric_id, area]
     rows = con.execute(
         f"select period_end, value from metrics where metric_id = ? and {grain_filter} "
         "and period = 'month' and dimension_name = 'total' and value is not null order by period_end",
@@ -286,7 +286,7 @@ def goal_rows(goals: Goals, forecasts: list[GoalForecast]) -> dict[str, list[tup
             (
                 g.id,
                 g.metric,
-                g.scope,
+                g.area,
                 g.baseline_value,
                 g.baseline_date,
                 g.target_value,
@@ -306,7 +306,7 @@ def goal_rows(goals: Goals, forecasts: list[GoalForecast]) -> dict[str, list[tup
             (
                 g.id,
                 g.metric,
-                g.scope,
+                g.area,
                 s.horizon,
                 s.forecasts,
                 s.mean_error,
@@ -322,4 +322,4 @@ def goal_rows(goals: Goals, forecasts: list[GoalForecast]) -> dict[str, list[tup
 
 def forecast_goals(con: duckdb.DuckDBPyConnection, goals: Goals) -> dict[str, list[tuple]]:
     """Every goal's forecast, status and backtest, as rows of the evaluation tables."""
-    return goal_rows(goals, [forecast_goal(g, load_series(con, g.metric, g.scope)) for g in goals.goals])
+    return goal_rows(goals, [forecast_goal(g, load_series(con, g.metric, g.area)) for g in goals.goals])

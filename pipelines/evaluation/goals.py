@@ -63,12 +63,12 @@ def _metric_kinds(manifest: Path, modified_ns: int) -> Mapping[str, MetricKind]:
     return {metric_id: metric_kind(metric) for metric_id, metric in metric_registry(read_manifest(manifest)).items()}
 
 
-SCOPES = (NATIONAL, *HEALTH_REGIONS)
+AREAS = (NATIONAL, *HEALTH_REGIONS)
 TOP_LEVEL_FIELDS = ("version", "note", "goals")
 GOAL_FIELDS = (
     "id",
     "metric",
-    "scope",
+    "area",
     "baseline_value",
     "baseline_date",
     "target_value",
@@ -86,7 +86,7 @@ class GoalsError(ValueError):
 class Goal:
     id: str
     metric: str
-    scope: str  # "national" or a health region code
+    area: str  # "national" or a health region code
     baseline_value: float
     baseline_date: date
     target_value: float
@@ -184,10 +184,10 @@ def _known_metric(metric: str) -> str:
     return metric
 
 
-def _known_scope(scope: str) -> str:
-    if scope not in SCOPES:
-        raise ValueError(f"unknown region '{scope}' (use {NATIONAL} or one of {', '.join(HEALTH_REGIONS)})")
-    return scope
+def _known_area(area: str) -> str:
+    if area not in AREAS:
+        raise ValueError(f"unknown region '{area}' (use {NATIONAL} or one of {', '.join(HEALTH_REGIONS)})")
+    return area
 
 
 def _version(value: object) -> str:
@@ -212,7 +212,7 @@ class _GoalEntry(BaseModel):
 
     id: Text
     metric: Annotated[str, BeforeValidator(_text), AfterValidator(_known_metric)]
-    scope: Annotated[str, BeforeValidator(_text), AfterValidator(_known_scope)]
+    area: Annotated[str, BeforeValidator(_text), AfterValidator(_known_area)]
     baseline_value: Number
     baseline_date: Day
     target_value: Number

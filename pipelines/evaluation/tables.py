@@ -16,7 +16,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "goal_status": (
         ("goal_id", "varchar"),
         ("metric_id", "varchar"),
-        ("scope", "varchar"),
+        ("area", "varchar"),
         ("baseline_value", "double"),
         ("baseline_date", "date"),
         ("target_value", "double"),
@@ -42,7 +42,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "forecast_backtest": (
         ("goal_id", "varchar"),
         ("metric_id", "varchar"),
-        ("scope", "varchar"),
+        ("area", "varchar"),
         ("horizon_months", "integer"),
         ("forecasts", "integer"),
         ("mean_error", "double"),

@@ -93,8 +93,8 @@ SINGULAR_TOLERANCE = 1e-9
 HIDDEN_GOAL_CELL = (
     "select 1 from serving.main.metrics as cell where cell.metric_id = goal.metric_id "
     "and cell.period_end = goal.latest_period_end and cell.dimension_name = 'total' "
-    "and (goal.scope = 'national' and cell.grain = 'national' "
-    "or cell.grain = 'region' and cell.health_region = goal.scope) and cell.value is null"
+    "and (goal.area = 'national' and cell.grain = 'national' "
+    "or cell.grain = 'region' and cell.health_region = goal.area) and cell.value is null"
 )
 
 

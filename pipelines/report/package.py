@@ -115,7 +115,7 @@ COLUMN_TITLES = {
     "count": "Antall",
     "last_month": "Siste måned",
     "goal_id": "Mål",
-    "scope": "Område",
+    "area": "Område",
     "baseline_value": "Utgangsverdi",
     "baseline_date": "Utgangsdato",
     "target_value": "Målverdi",

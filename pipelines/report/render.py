@@ -212,10 +212,10 @@ class Report:
     def _goals(self) -> pd.DataFrame:
         if not self.package.has("goal_status"):
             return pd.DataFrame()
-        return self.package.query("SELECT * FROM goal_status ORDER BY scope <> 'national', metric_id, scope")
+        return self.package.query("SELECT * FROM goal_status ORDER BY area <> 'national', metric_id, area")
 
-    def scope_name(self, scope: str) -> str:
-        return self.regions.get(scope, scope)
+    def area_name(self, area: str) -> str:
+        return self.regions.get(area, area)
 
     @property
     def previous_reference_month(self) -> date | None:
@@ -242,13 +242,13 @@ class Report:
             self.package.reference_month,
         )
 
-    def compared_values(self, metric_id: str | None = None, scope: str | None = None) -> pd.DataFrame:
+    def compared_values(self, metric_id: str | None = None, area: str | None = None) -> pd.DataFrame:
         """Monthly totals now (the reference month) and as the previous package published the
-        previous reference month (its revised cells' previous values), per metric and scope;
+        previous reference month (its revised cells' previous values), per metric and area;
         ``has_now``/``has_before`` tell a hidden value (NULL) from a month without a row."""
         now, before = self.package.reference_month, self.previous_reference_month
         if now is None or not self.package.has("metrics"):
-            return pd.DataFrame(columns=["metric_id", "scope", "now", "before", "has_now", "has_before"])
+            return pd.DataFrame(columns=["metric_id", "area", "now", "before", "has_now", "has_before"])
         revisions = (
             "revisions"
             if self.package.has("revisions")
@@ -262,7 +262,7 @@ class Report:
         return self.package.query(
             f"""
             WITH cells AS (
-                SELECT m.metric_id, coalesce(m.health_region, 'national') AS scope, m.period_end,
+                SELECT m.metric_id, coalesce(m.health_region, 'national') AS area, m.period_end,
                        m.value,
                        CASE WHEN r.metric_id IS NULL THEN m.value ELSE r.previous_value END AS published_value
                 FROM metrics m
@@ -276,19 +276,19 @@ class Report:
                   AND (? IS NULL OR m.metric_id = ?)
                   AND (? IS NULL OR coalesce(m.health_region, 'national') = ?)
             )
-            SELECT metric_id, scope,
+            SELECT metric_id, area,
                    any_value(value) FILTER (WHERE period_end = ?) AS now,
                    any_value(published_value) FILTER (WHERE period_end = ?) AS before,
                    bool_or(period_end = ?) AS has_now,
                    bool_or(period_end = ?) AS has_before
-            FROM cells GROUP BY metric_id, scope
+            FROM cells GROUP BY metric_id, area
             """,
             now,
             before,
             metric_id,
             metric_id,
-            scope,
-            scope,
+            area,
+            area,
             now,
             before,
             now,
@@ -315,7 +315,7 @@ class Report:
         return self.goal_value(goal, value)
 
     def goal_label(self, goal: pd.Series) -> str:
-        return f"{self.metrics.name(goal['metric_id'])}, {self.scope_name(goal['scope'])}"
+        return f"{self.metrics.name(goal['metric_id'])}, {self.area_name(goal['area'])}"
 
     def target_time(self, target: date) -> str:
         return (
@@ -378,7 +378,7 @@ class Report:
             parts = [f"{fmt.number(n)} {STATUS_WORDS.get(s, s)}" for s, n in by_status.items()]
             items.append(f"{fmt.number(len(self.goals))} mål følges opp: " + ", ".join(parts) + ".")
         if not self.goals.empty:
-            for _, goal in self.goals[self.goals["scope"] == NATIONAL].iterrows():
+            for _, goal in self.goals[self.goals["area"] == NATIONAL].iterrows():
                 items.append(f"{self.goal_label(goal)}: {self.latest_sentence(goal)}")
         if items:
             self.add(Heading(2, "Sammendrag"), Bullets(items))
@@ -400,7 +400,7 @@ class Report:
         rows = [
             [
                 self.metrics.name(goal["metric_id"]),
-                self.scope_name(goal["scope"]),
+                self.area_name(goal["area"]),
                 self.latest_value(goal),
                 f"{self.target_value(goal)} {self.target_time(goal['target_date'])}",
                 fmt.NOT_AVAILABLE
@@ -436,7 +436,7 @@ class Report:
                 small=True,
             )
         )
-        for _, goal in self.goals[self.goals["scope"] == NATIONAL].iterrows():
+        for _, goal in self.goals[self.goals["area"] == NATIONAL].iterrows():
             chart = self.goal_chart(goal)
             if chart:
                 self.figure(
@@ -499,7 +499,7 @@ class Report:
                 )
             )
         values = self.compared_values()
-        values = values[values["scope"] == NATIONAL]
+        values = values[values["area"] == NATIONAL]
         values = values.assign(name=values["metric_id"].map(self.metrics.name)).sort_values("name")
         rows = [
             [
@@ -590,7 +590,7 @@ class Report:
     def moving_against_goals(self) -> list[str]:
         items = []
         for _, goal in self.goals.iterrows():
-            values = self.compared_values(goal["metric_id"], goal["scope"])
+            values = self.compared_values(goal["metric_id"], goal["area"])
             if values.empty or values[["now", "before"]].isna().any(axis=None):
                 continue
             now, before = values.iloc[0]["now"], values.iloc[0]["before"]

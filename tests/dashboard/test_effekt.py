@@ -208,7 +208,7 @@ def test_a_yearly_metric_is_shown_per_year(serving_home: Path, app: AppTest):
     )
     cost = next(m for m in at.metric if m.label == "Kostnad per nyregistrert person")
     assert cost.proto.color == MetricProto.RED  # a dearer new registration is a worsening
-    assert [s.key for s in at.selectbox] == ["effekt_metric"]  # national only: no place filters
+    assert [s.key for s in at.selectbox] == ["effekt_metric"]  # national only: no area filters
     assert shown_rows(at) == [
         ["2025", thousands(budget_2025), thousands(persons_2025), thousands(cost_2025)],
         ["2024", thousands(budget_2024), thousands(persons_2024), thousands(cost_2024)],

@@ -43,8 +43,8 @@ def open_page(app: AppTest) -> AppTest:
     return app.run()
 
 
-def place(scope: str) -> str:
-    return "Hele landet" if scope == "national" else sf.REGIONS[scope]
+def area_name(area: str) -> str:
+    return "Hele landet" if area == "national" else sf.REGIONS[area]
 
 
 DECIMALS = {"prosent": 1, "timer": 1}  # other units: whole numbers
@@ -63,7 +63,7 @@ def written_value(goal: sf.GoalRow, value: float | None) -> str:
 
 
 def goals_in_page_order() -> list[sf.GoalRow]:
-    return sorted(sf.GOALS, key=lambda g: (NAMES[g.metric_id], g.scope != "national", g.scope))
+    return sorted(sf.GOALS, key=lambda g: (NAMES[g.metric_id], g.area != "national", g.area))
 
 
 def expected_goal_rows(value) -> list[list[str]]:
@@ -71,7 +71,7 @@ def expected_goal_rows(value) -> list[list[str]]:
     return [
         [
             NAMES[g.metric_id],
-            place(g.scope),
+            area_name(g.area),
             value(g, g.baseline_value),
             ":" if g.latest_value is None else value(g, g.latest_value),
             "oktober 2026",
@@ -133,9 +133,9 @@ def chart_frames(at: AppTest) -> list:
     return frames
 
 
-def test_charts_show_history_forecast_band_and_target_per_place(serving_home: Path, app: AppTest):
+def test_charts_show_history_forecast_band_and_target_per_area(serving_home: Path, app: AppTest):
     at = open_page(app)
-    # The metric with goals in the most places comes first: coverage of need (national and Helse Nord).
+    # The metric with goals in the most areas comes first: coverage of need (national and Helse Nord).
     assert at.selectbox(key="maal_metric").value == "registration_coverage_need"
     national, nord = chart_frames(at)
 

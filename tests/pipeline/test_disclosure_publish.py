@@ -337,18 +337,18 @@ def test_a_goals_latest_value_is_hidden_with_its_metric_cell(publication: Public
         ).fetchall()[0][0]:
             pytest.fail("evaluation.goal_status is not published")
         goals = serving.execute(
-            "select metric_id, scope, latest_period_end, latest_value from evaluation.goal_status"
+            "select metric_id, area, latest_period_end, latest_value from evaluation.goal_status"
         ).fetchall()
     assert goals
     hidden = []
-    for metric, scope, end, latest in goals:
-        grain, region = ("national", None) if scope == "national" else ("region", scope)
+    for metric, area, end, latest in goals:
+        grain, region = ("national", None) if area == "national" else ("region", area)
         cell = ("metrics", (metric, end, "month", grain, region, None, "total", "all"), "value")
         if publication.cells[cell][1] is None:
-            assert latest is None, (metric, scope, end)
+            assert latest is None, (metric, area, end)
             hidden.append(metric)
         else:
-            assert latest == pytest.approx(publication.cells[cell][1]), (metric, scope, end)
+            assert latest == pytest.approx(publication.cells[cell][1]), (metric, area, end)
     # With the threshold raised, the small simulation's national API shares are hidden.
     assert hidden or publication.threshold != RAISED_THRESHOLD
 

@@ -41,8 +41,8 @@ def read(home, sql, *parameters):
         return con.execute(sql, list(parameters)).fetchall()
 
 
-def series(home, metric, scope):
-    grain = "grain = 'national'" if scope == "national" else f"grain = 'region' and health_region = '{scope}'"
+def series(home, metric, area):
+    grain = "grain = 'national'" if area == "national" else f"grain = 'region' and health_region = '{area}'"
     return read(
         home,
         f"""
@@ -67,7 +67,7 @@ def test_every_goal_has_a_status_and_a_forecast_to_its_target(evaluated_home):
     }
     assert set(status) == {g.id for g in goals.goals}
     for goal in goals.goals:
-        history = series(evaluated_home, goal.metric, goal.scope)
+        history = series(evaluated_home, goal.metric, goal.area)
         assert len(history) > 12, goal.id
         _, latest_value, latest_end, forecast, lower, upper, state, illustrative, version = status[goal.id]
         assert (latest_end, latest_value) == pytest.approx(history[-1]), goal.id
@@ -94,7 +94,7 @@ def test_every_goal_has_a_status_and_a_forecast_to_its_target(evaluated_home):
 
 def test_backtest_counts_every_rolling_origin(evaluated_home):
     goal = load_goals(GOALS_FILE).goals[0]
-    n = len(series(evaluated_home, goal.metric, goal.scope))
+    n = len(series(evaluated_home, goal.metric, goal.area))
     rows = read(
         evaluated_home,
         """

@@ -30,7 +30,7 @@ START = month_index(date(2021, 1, 1))
 COVERAGE_GOAL = Goal(
     id="coverage",
     metric="registration_coverage_need",
-    scope="national",
+    area="national",
     baseline_value=40.0,
     baseline_date=date(2024, 1, 31),
     target_value=75.0,
@@ -269,7 +269,7 @@ def test_goal_tables_from_a_metrics_mart_in_duckdb(tmp_path):
     )
     con.executemany("insert into metrics values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
-    vest = replace(COVERAGE_GOAL, id="vest", scope="helse-vest", target_value=30.0)
+    vest = replace(COVERAGE_GOAL, id="vest", area="helse-vest", target_value=30.0)
     goals = Goals("7", "test", (COVERAGE_GOAL, vest), tmp_path / "goals.yml")
     tables = forecast_goals(con, goals)
     replace_tables(con, tables)

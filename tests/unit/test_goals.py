@@ -16,7 +16,7 @@ from pipelines.settings import DBT_PROJECT_DIR
 GOOD_GOAL = {
     "id": "coverage-vest",
     "metric": "registration_coverage_need",
-    "scope": "helse-vest",
+    "area": "helse-vest",
     "baseline_value": 40,
     "baseline_date": "2024-01-31",
     "target_value": 75,
@@ -49,9 +49,9 @@ def test_the_shipped_goals_load_and_are_labelled_illustrative():
     assert "not yet published" in goals.note
     assert all(g.illustrative for g in goals.goals)
     by_id = {g.id: g for g in goals.goals}
-    coverage_scopes = {g.scope for g in goals.goals if g.metric == "registration_coverage_need"}
-    assert coverage_scopes == {"national", *HEALTH_REGIONS}
-    assert by_id["automatic-share-national"].scope == "national"
+    coverage_areas = {g.area for g in goals.goals if g.metric == "registration_coverage_need"}
+    assert coverage_areas == {"national", *HEALTH_REGIONS}
+    assert by_id["automatic-share-national"].area == "national"
     assert by_id["api-organisation-share-national"].metric == "api_organisation_share"
 
 
@@ -59,7 +59,7 @@ def test_a_valid_goal_is_read_with_its_types(tmp_path):
     goals = load_goals(goals_file(tmp_path, {**GOOD_GOAL, "note": "why"}))
     (goal,) = goals.goals
     assert goals.version == "3"
-    assert (goal.id, goal.metric, goal.scope, goal.note) == (
+    assert (goal.id, goal.metric, goal.area, goal.note) == (
         "coverage-vest",
         "registration_coverage_need",
         "helse-vest",
@@ -77,8 +77,8 @@ def test_unknown_metric(tmp_path):
 
 
 def test_unknown_region(tmp_path):
-    (line,) = error_lines(goals_file(tmp_path, {**GOOD_GOAL, "scope": "helse-ost"}))
-    assert line.startswith("goal 'coverage-vest' (#1): field 'scope': unknown region 'helse-ost'")
+    (line,) = error_lines(goals_file(tmp_path, {**GOOD_GOAL, "area": "helse-ost"}))
+    assert line.startswith("goal 'coverage-vest' (#1): field 'area': unknown region 'helse-ost'")
     assert "national" in line and "helse-midt-norge" in line
 
 
@@ -118,7 +118,7 @@ def test_a_count_may_exceed_100(tmp_path):
 
 
 def test_duplicate_ids(tmp_path):
-    lines = error_lines(goals_file(tmp_path, GOOD_GOAL, {**GOOD_GOAL, "scope": "national"}))
+    lines = error_lines(goals_file(tmp_path, GOOD_GOAL, {**GOOD_GOAL, "area": "national"}))
     assert lines == ["goal 'coverage-vest' (#2): field 'id': duplicate of goal #1"]
 
 
@@ -136,9 +136,9 @@ def test_a_goal_without_id_is_named_by_its_position(tmp_path):
 
 
 def test_wrong_types(tmp_path):
-    goal = {**GOOD_GOAL, "target_value": "75 %", "target_date": "end of 2029", "illustrative": "yes", "scope": 7}
+    goal = {**GOOD_GOAL, "target_value": "75 %", "target_date": "end of 2029", "illustrative": "yes", "area": 7}
     assert error_lines(goals_file(tmp_path, goal)) == [  # in the order of the fields
-        "goal 'coverage-vest' (#1): field 'scope': must be text, got 7",
+        "goal 'coverage-vest' (#1): field 'area': must be text, got 7",
         "goal 'coverage-vest' (#1): field 'target_value': must be a number, got '75 %'",
         "goal 'coverage-vest' (#1): field 'target_date': must be a date (YYYY-MM-DD), got 'end of 2029'",
         "goal 'coverage-vest' (#1): field 'illustrative': must be true or false, got 'yes'",
@@ -177,7 +177,7 @@ def test_file_level_mistakes(tmp_path):
     ]
     assert error_lines(write(tmp_path, {"version": 1, "goals": ["text"], "owner": "me"})) == [
         "unknown field 'owner' (allowed: version, note, goals)",
-        "goal #1: must be a mapping of fields (id, metric, scope, baseline_value, baseline_date, "
+        "goal #1: must be a mapping of fields (id, metric, area, baseline_value, baseline_date, "
         "target_value, target_date, illustrative, note)",
     ]
 

@@ -51,7 +51,7 @@ TABLES = {
     "coverage_by_region_month": """period_end DATE, health_region VARCHAR, health_region_name VARCHAR,
         persons_with_critical_info BIGINT, population BIGINT, estimated_need DOUBLE,
         coverage_pct_population DOUBLE, coverage_pct_need DOUBLE""",
-    "goal_status": """goal_id VARCHAR, metric_id VARCHAR, scope VARCHAR, baseline_value DOUBLE,
+    "goal_status": """goal_id VARCHAR, metric_id VARCHAR, area VARCHAR, baseline_value DOUBLE,
         baseline_date DATE, target_value DOUBLE, target_date DATE, latest_value DOUBLE,
         latest_period_end DATE, forecast_at_target DOUBLE, lower_at_target DOUBLE,
         upper_at_target DOUBLE, status VARCHAR, backtested_months INTEGER, method VARCHAR,

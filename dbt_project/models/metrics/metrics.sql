@@ -1,5 +1,5 @@
 -- Every metric of the registry (macro metric_registry: the models whose meta carries `metric`) in
--- one shape: one row per metric, period, place and breakdown cell.
+-- one shape: one row per metric, period, area and breakdown cell.
 -- dbt records a model's refs while it parses, before the graph exists: the refs to the metric
 -- models come from a macro `kritinfo prepare` writes from their files.
 {{ metric_model_dependencies() }}

@@ -1,4 +1,4 @@
--- The places a metric can be reported for: Norway, each regional health authority, each county
+-- The areas a metric can be reported for: Norway, each regional health authority, each county
 -- (with the region it belongs to).
 select
     'national' as grain,
