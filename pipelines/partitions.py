@@ -24,13 +24,21 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
-def staged_day_range(context: AssetExecutionContext) -> tuple[str, str]:
-    """The run's days as dbt vars, opened at the ends of the partition set."""
+def staged_day_vars(context: AssetExecutionContext) -> dict[str, str]:
+    """The dbt vars min_day and max_day: the run's event days, opened at the ends of the partition
+    set. An unpartitioned step reads the run's partition range from its tags, so every dbt
+    invocation of a run passes the same vars (dbt parses the whole project again whenever they
+    change); without a range, all days."""
     keys = EVENT_DAYS.get_partition_keys()
-    window = context.partition_key_range
-    first = "0001-01-01" if window.start == keys[0] else window.start
-    last = "9999-12-31" if window.end == keys[-1] else window.end
-    return first, last
+    if context.has_partition_key_range:
+        start, end = context.partition_key_range.start, context.partition_key_range.end
+    else:
+        tags = context.run.tags
+        start, end = tags.get(RANGE_START_TAG, keys[0]), tags.get(RANGE_END_TAG, keys[-1])
+    return {
+        "min_day": "0001-01-01" if start == keys[0] else start,
+        "max_day": "9999-12-31" if end == keys[-1] else end,
+    }
 
 
 def all_days_tags() -> dict[str, str]:

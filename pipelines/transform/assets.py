@@ -10,6 +10,7 @@ not on import, so importing this module reads no manifest.
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, BackfillPolicy
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines.faults import dbt_build_failed, reported_as_no_room
-from pipelines.partitions import EVENT_DAYS, staged_day_range
+from pipelines.partitions import EVENT_DAYS, staged_day_vars
 from pipelines.settings import paths
 from pipelines.single_writer import POOL, warehouse_lock
 from pipelines.transform.project import KritinfoDbtTranslator, dbt_project
@@ -40,8 +41,7 @@ def dbt_asset_definitions() -> list[AssetsDefinition]:
         pool=POOL,
     )
     def event_day_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
-        min_day, max_day = staged_day_range(context)
-        yield from _build(context, dbt, ["build", "--vars", json.dumps({"min_day": min_day, "max_day": max_day})])
+        yield from _build(context, dbt, ["build"])
 
     @dbt_assets(
         manifest=dbt_project.manifest_path,
@@ -55,6 +55,9 @@ def dbt_asset_definitions() -> list[AssetsDefinition]:
         yield from _build(context, dbt, ["build"])
 
     return [event_day_dbt_assets, kritinfo_dbt_assets]
+
+
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 def _target_path(context: AssetExecutionContext) -> Path:
@@ -80,9 +83,35 @@ def _home_for_dbt() -> Iterator[None]:
 
 
 def _build(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
-    """Runs dbt under the warehouse lock; a failure names its failed models and tests."""
+    """Runs dbt under the warehouse lock; a failure names its failed models and tests. Every
+    invocation gets the run's staged days as vars (see staged_day_vars) and this home's partial
+    parse (see _partial_parse_of_home)."""
+    target = _target_path(context)
+    kept = _partial_parse_of_home()
+    if kept.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(kept, target / PARTIAL_PARSE_FILE)  # dagster-dbt then leaves it in place
     with warehouse_lock(paths()), reported_as_no_room("the warehouse"), _home_for_dbt():
-        invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=_target_path(context))
+        command = [*args, "--vars", json.dumps(staged_day_vars(context))]
+        invocation = dbt.cli(command, context=context, raise_on_error=False, target_path=target)
         yield from invocation.stream()
+        _keep_partial_parse(target / PARTIAL_PARSE_FILE)
         if not invocation.is_successful():
             raise dbt_build_failed(invocation.get_artifact("run_results.json"), str(paths().warehouse))
+
+
+def _partial_parse_of_home() -> Path:
+    """dbt skips parsing the unchanged files of the project when it finds the partial parse of an
+    earlier invocation with the same profile and vars. The profile names this home's warehouse,
+    so the repository's (made by `kritinfo prepare`, perhaps for another home) does not serve:
+    each home keeps the latest of its own, beside the runs' folders (housekeeping prunes only
+    those)."""
+    return paths().dbt_runs / PARTIAL_PARSE_FILE
+
+
+def _keep_partial_parse(written: Path) -> None:
+    if written.exists():
+        kept = _partial_parse_of_home()
+        unfinished = kept.with_suffix(".tmp")
+        shutil.copyfile(written, unfinished)
+        unfinished.replace(kept)  # a run killed while copying leaves the previous one whole
