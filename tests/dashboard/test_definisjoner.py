@@ -56,7 +56,7 @@ def test_overview_lists_every_metric_with_source_and_freshness(serving_home: Pat
 
 def test_each_metric_has_its_definition_counts_and_mandate(serving_home: Path, app: AppTest):
     at = open_page(app)
-    assert [h.value for h in at.subheader] == [d.name_nb for d in by_name()]
+    assert [h.value for h in at.header] == [d.name_nb for d in by_name()]
     texts = [m.value for m in at.markdown]
     for d in sf.METRIC_DEFINITIONS:
         row = expected_row(d)
