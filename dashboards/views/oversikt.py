@@ -64,7 +64,9 @@ def key_figure(
         "label": label,
         "value": shown,
         "delta": shown_change,
-        "delta_description": description if shown_change else None,
+        "delta_description": labels.change_description(description, shown_change, rise_is_good)
+        if shown_change
+        else None,
         "help": help_text,
         **options,
     }

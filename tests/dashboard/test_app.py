@@ -45,8 +45,8 @@ def test_key_figures_show_the_published_reference_month(serving_home: Path, app:
     assert metrics(at)["Personer med kritisk informasjon"] == (f"70{NBSP}074", f"+21{NBSP}681{NBSP}personer")
     assert metrics(at)["Registreringsgrad av anslått behov"] == (f"59,2{NBSP}%", f"+18,3{NBSP}pp")
     assert metrics(at)["Andel automatisk innmeldt via API"][0] == f"60,5{NBSP}%"
-    assert {m.proto.delta_description for m in at.metric} == {"fra okt. 2025"}
-    # Every figure here is better higher, and every one rose: green.
+    # Every figure here is better higher, and every one rose: green, and said in words.
+    assert {m.proto.delta_description for m in at.metric} == {"fra okt. 2025 · bedring"}
     assert {m.proto.color for m in at.metric} == {MetricProto.GREEN}
 
 

@@ -208,6 +208,7 @@ def test_a_yearly_metric_is_shown_per_year(serving_home: Path, app: AppTest):
     )
     cost = next(m for m in at.metric if m.label == "Kostnad per nyregistrert person")
     assert cost.proto.color == MetricProto.RED  # a dearer new registration is a worsening
+    assert cost.proto.delta_description == "fra 2024 · forverring"  # said in words, not by colour alone
     assert [s.key for s in at.selectbox] == ["effekt_metric"]  # national only: no place filters
     assert shown_rows(at) == [
         ["2025", thousands(budget_2025), thousands(persons_2025), thousands(cost_2025)],
@@ -237,7 +238,7 @@ def test_rollout_effect_with_interval_event_study_and_method(serving_home: Path,
     )
     assert {
         m: (round(e, 9), round(lo, 9), round(hi, 9))
-        for m, e, lo, hi in zip(study["event_month"], study["Anslag"], study["Nedre"], study["Øvre"])
+        for m, e, lo, hi in zip(study["event_month"], study["Anslag"], study["Nedre"], study["Øvre"], strict=True)
     } == {
         m: (round(100 * e, 9), round(100 * lo, 9), round(100 * hi, 9)) for m, (e, lo, hi, _) in sf.EVENT_STUDY.items()
     }
