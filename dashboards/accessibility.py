@@ -99,12 +99,8 @@ def chart_with_table(
     with ``table_open`` written out under the chart (a long one scrolling) where the page's reader
     needs the figures anyway. ``width``: "content" for a chart of fixed size (small multiples)."""
     with chart_block(key):
-        st.altair_chart(
-            chart.properties(title=title, description=description),
-            width=width,
-            key=key,
-            alt=f"{title}. {description}",
-        )
+        # The description is the chart's accessible name (Streamlit's alt would replace it).
+        st.altair_chart(chart.properties(title=title, description=f"{title}. {description}"), width=width, key=key)
         if table_open:
             layout.show_table(table, scroll=True)
         else:

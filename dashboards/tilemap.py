@@ -105,11 +105,10 @@ def render(source: queries.Source) -> None:
             st.altair_chart(
                 tile_chart(counties, measure, measures[measure]).properties(
                     title=title,
-                    description="Fylkene som ruter plassert omtrent som på kartet; mørkere blå er høyere dekning. "
-                    "Tallene står i tabellen ved siden av.",
+                    description=f"{title}: fliskart over de 15 fylkene, plassert omtrent som på kartet; mørkere blå "
+                    "er høyere dekning. Tallene står i tabellen ved siden av.",
                 ),
                 width="content",
-                alt=f"{title}: fliskart over de 15 fylkene. Tallene står i tabellen ved siden av.",
                 key="tilemap_chart",
             )
             st.caption(f"Grå rute med `{fmt.SUPPRESSED}`: skjult for å verne personvernet.")
