@@ -20,16 +20,17 @@ PERSONS_HELP = "Personer med minst én aktiv oppføring av kritisk informasjon i
 
 def county_table_columns(coverages: list[str], names: dict[str, str]) -> dict[str, tuple[str, Number | None]]:
     """Column of county_coverage -> (heading, number format or None for text); a coverage column
-    is headed by its metric's name."""
+    is headed by its metric's name. The county and its coverages first: on a phone (390 px) they
+    are the columns in view before the table scrolls sideways."""
     return {
         "county_name": ("Fylke", None),
-        "health_region_name": ("Helseregion", None),
-        "persons_with_critical_info": (PERSONS, Number()),
-        "population": ("Befolkning", Number()),
         **{
             column: (names.get(metric_id, metric_id), Number(1, percent=True))
             for column, metric_id in zip(queries.COVERAGE_COLUMNS, coverages, strict=True)
         },
+        "persons_with_critical_info": (PERSONS, Number()),
+        "population": ("Befolkning", Number()),
+        "health_region_name": ("Helseregion", None),
     }
 
 
