@@ -12,7 +12,7 @@ from tests.dashboard.expected import csv_rows
 
 PAGE = "views/definisjoner.py"
 GRAINS = {"national": "Landet", "region": "Helseregion", "county": "Fylke"}
-DIMENSIONS = {"channel": "Kanal", "organisation_type": "Virksomhetstype"}
+DIMENSIONS = {"channel": "Kanal", "organisation_type": "Virksomhetstype", "epj_product": "EPJ-produkt"}
 # Freshness: the latest period of each metric in the fixture's metrics rows.
 FRESHNESS = {"cost_per_new_person": "2025"}  # yearly: 31 December 2025; every other metric monthly
 OVERVIEW = ["Indikator", "Enhet", "Geografi", "Fordelt på", "Kildemodell", "Sist oppdatert"]
