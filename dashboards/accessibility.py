@@ -1,11 +1,13 @@
 """What every page needs for WCAG 2.1 AA that Streamlit does not do by itself: the page's
-language, keyboard access to scrolling boxes, and chart text in a colour with enough contrast."""
+language, keyboard access to scrolling boxes, no English table toolbar, chart text in a colour
+with enough contrast, and every chart with a title, a description and its numbers as a table."""
 
 from __future__ import annotations
 
 import altair as alt
 import streamlit as st
 
+from dashboards import layout
 from dashboards.table import ShownTable
 
 CHART_TEXT = "#31333f"  # 12.4:1 on white; Streamlit's chart theme writes axis text in a faint grey
@@ -13,7 +15,15 @@ CHART_TEXT = "#31333f"  # 12.4:1 on white; Streamlit's chart theme writes axis t
 # Streamlit writes <html lang="en"> and renders pages in the browser, so the fix is a script in
 # the page itself. It keeps setting both on every change of the document: a page switch does not
 # reload the document, and tables and scroll boxes appear after the script has run.
+#
+# The toolbars of tables and charts have English labels ("Download as CSV", "Search", "Show data",
+# "Fullscreen" ...) that Streamlit cannot translate or switch off: they are hidden. A table still
+# sorts by a click on a heading, each chart has its numbers in a table beside it, and the pages
+# offer their tables as CSV through their own Norwegian buttons.
 _PAGE_SCRIPT = """
+<style>
+  [data-testid="stElementToolbar"] { display: none; }
+</style>
 <script>
 (() => {
   const fix = () => {
@@ -46,11 +56,14 @@ def page_language_and_keyboard() -> None:
 @alt.theme.register("kritinfo", enable=False)
 def chart_theme() -> alt.theme.ThemeConfig:
     """Dark axis and legend text; legends below the chart in two columns, so that on a phone
-    (390 px) they wrap instead of running past the edge."""
-    text = {"labelColor": CHART_TEXT, "titleColor": CHART_TEXT}
+    (390 px) they wrap instead of running past the edge. Vega's own descriptions of axes, legends
+    and marks for screen readers are English ("X-axis for a utc scale ..."): they are left out, and
+    a screen reader reads the chart's title and description and then the table beside it."""
+    text = {"labelColor": CHART_TEXT, "titleColor": CHART_TEXT, "aria": False}
     return {
         "config": {
             "axis": text,
+            "mark": {"aria": False},
             "legend": {**text, "orient": "bottom", "columns": 2, "labelLimit": 150},
             "header": text,
             "title": {"color": CHART_TEXT, "subtitleColor": CHART_TEXT},
@@ -62,17 +75,37 @@ def enable_chart_theme() -> None:
     alt.theme.enable("kritinfo")
 
 
+CHART_BLOCK_PREFIX = "chart-"  # a chart and its table alternative share a container keyed with it
+
+
+def chart_block(key: str):
+    """The container that holds a chart together with its table alternative (tests find the table
+    through it)."""
+    return st.container(key=f"{CHART_BLOCK_PREFIX}{key}")
+
+
 def chart_with_table(
-    chart: alt.TopLevelMixin, table: ShownTable, *, title: str, description: str, key: str, width: str = "stretch"
+    chart: alt.TopLevelMixin,
+    table: ShownTable,
+    *,
+    title: str,
+    description: str,
+    key: str,
+    width: str = "stretch",
+    table_open: bool = False,
 ) -> None:
     """A chart with a title and a description (read out by screen readers) and its numbers as a
-    table in an expander beside it, for those who cannot see or read the chart. ``width``:
-    "content" for a chart of fixed size (small multiples)."""
-    st.altair_chart(
-        chart.properties(title=title, description=description), width=width, key=key, alt=f"{title}. {description}"
-    )
-    with st.expander("Vis som tabell"):
-        show_sortable(table, label=title)
+    table beside it, for those who cannot see or read the chart: sortable in a closed expander, or
+    with ``table_open`` written out under the chart (a long one scrolling) where the page's reader
+    needs the figures anyway. ``width``: "content" for a chart of fixed size (small multiples)."""
+    with chart_block(key):
+        # The description is the chart's accessible name (Streamlit's alt would replace it).
+        st.altair_chart(chart.properties(title=title, description=f"{title}. {description}"), width=width, key=key)
+        if table_open:
+            layout.show_table(table, scroll=True)
+        else:
+            with st.expander("Vis som tabell"):
+                show_sortable(table, label=title)
 
 
 def show_sortable(table: ShownTable, *, label: str) -> None:

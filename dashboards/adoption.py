@@ -18,7 +18,6 @@ DIMENSION = "epj_product"
 # pattern and the name tell the products apart without colour.
 COLOURS = ["#0072b2", "#b34700", "#00795a", "#a2307c", "#7a5c00", "#14161f", "#5e3c99", "#c0392b", "#4d4d4d"]
 MONTHS_BEFORE_FIRST_USE = 3  # the years before any product sent through the API are all zero
-DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [4, 4]]
 
 
 def adoption_chart(series: pd.DataFrame) -> alt.LayerChart:
@@ -33,8 +32,7 @@ def adoption_chart(series: pd.DataFrame) -> alt.LayerChart:
         legend=None,
         scale=alt.Scale(domain=products, range=COLOURS[: len(products)]),
     )
-    dashes = [DASHES[position % len(DASHES)] for position in range(len(products))]
-    dash = alt.StrokeDash("dimension_value:N", legend=None, scale=alt.Scale(domain=products, range=dashes))
+    dash = charts.series_dash("dimension_value:N", products)
     x = charts.month_x()
     y = charts.value_y("value", "Virksomheter som melder inn via API", percent=False)
     lines = (
@@ -49,13 +47,7 @@ def adoption_chart(series: pd.DataFrame) -> alt.LayerChart:
             tooltip=[alt.Tooltip("dimension_value:N", title="EPJ-produkt"), "Måned:N", "Virksomheter:N"],
         )
     )
-    ends = chart_data.sort_values("period_end").groupby("dimension_value").tail(1)
-    names = (
-        alt.Chart(ends)
-        .mark_text(align="left", dx=4, fontSize=11)
-        .encode(x=x, y=y, text="dimension_value:N", color=colour)
-    )
-    return alt.layer(lines, names).properties(height=300)
+    return alt.layer(lines, charts.end_labels(chart_data, "dimension_value", x, y, colour)).properties(height=300)
 
 
 def adoption_metric(definitions: pd.DataFrame) -> str | None:

@@ -83,3 +83,35 @@ def marked(chart: alt.Chart, events: pd.DataFrame, x: alt.X, shown_from: pd.Time
         x=x, y=alt.Y("label_top_px:Q", scale=None, axis=None), text="label:N"
     )
     return alt.layer(chart, rules, texts)
+
+
+# Series told apart by more than colour (WCAG 1.4.1): each series also has its own dash pattern
+# and point shape, in the same order as its colour.
+SERIES_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [4, 4]]
+SERIES_SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "wedge"]
+
+
+def series_dash(field: str, names: list[str]) -> alt.StrokeDash:
+    dashes = [SERIES_DASHES[position % len(SERIES_DASHES)] for position in range(len(names))]
+    return alt.StrokeDash(field, legend=None, scale=alt.Scale(domain=names, range=dashes))
+
+
+def series_shape(field: str, names: list[str]) -> alt.Shape:
+    shapes = [SERIES_SHAPES[position % len(SERIES_SHAPES)] for position in range(len(names))]
+    return alt.Shape(field, legend=None, scale=alt.Scale(domain=names, range=shapes))
+
+
+def end_labels(data: pd.DataFrame, field: str, x: alt.X, y: alt.Y, colour: alt.Color) -> alt.Chart:
+    """Each series' name at its last point, so a line is named where it is drawn."""
+    ends = data.sort_values("period_end").groupby(field).tail(1)
+    return alt.Chart(ends).mark_text(align="left", dx=6, fontSize=11).encode(x=x, y=y, text=f"{field}:N", color=colour)
+
+
+MAX_SERIES = 8  # more lines than this in one chart are hard to tell apart, even dashed and named
+
+
+def most_first(latest: pd.DataFrame, key: str) -> list[str]:
+    """The values of ``key`` by their ``value`` in ``latest`` (the last period's rows), highest
+    first; those without a value last."""
+    ordered = latest.sort_values(["value", key], ascending=[False, True], na_position="last", kind="stable")
+    return list(dict.fromkeys(ordered[key]))

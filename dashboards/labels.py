@@ -98,3 +98,14 @@ def delta_options(shown_change: str | None, rise_is_good: bool | None) -> dict[s
     if rise_is_good is None:
         return {"delta_color": "off"}
     return {"delta_color": "normal" if rise_is_good else "inverse"}
+
+
+IMPROVEMENT, WORSENING = "bedring", "forverring"
+
+
+def change_description(since: str, shown_change: str, rise_is_good: bool | None) -> str:
+    """The words beside a change: since when and, for a metric with a declared direction, whether
+    the change is an improvement, so that it is told by more than the change's colour."""
+    if rise_is_good is None or shown_change[0] not in "+-":
+        return since
+    return f"{since} · {IMPROVEMENT if (shown_change[0] == '+') == rise_is_good else WORSENING}"

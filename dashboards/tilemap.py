@@ -98,20 +98,20 @@ def render(source: queries.Source) -> None:
     )
     counties = queries.county_coverage(source, reference)
     table = ShownTable.selected(counties, table_columns(measures))
-    chart_side, table_side = st.columns([2, 3])
-    with chart_side:
-        title = f"{measures[measure]} per fylke"
-        st.altair_chart(
-            tile_chart(counties, measure, measures[measure]).properties(
-                title=title,
-                description="Fylkene som ruter plassert omtrent som på kartet; mørkere blå er høyere dekning. "
-                "Tallene står i tabellen ved siden av.",
-            ),
-            width="content",
-            alt=f"{title}: fliskart over de 15 fylkene. Tallene står i tabellen ved siden av.",
-            key="tilemap_chart",
-        )
-        st.caption(f"Grå rute med `{fmt.SUPPRESSED}`: skjult for å verne personvernet.")
-    with table_side:
-        st.caption("Klikk på en kolonneoverskrift for å sortere.")
-        accessibility.show_sortable(table, label=f"{measures[measure]} og antall personer per fylke")
+    with accessibility.chart_block("tilemap_chart"):  # the table beside the map is its table alternative
+        chart_side, table_side = st.columns([2, 3])
+        with chart_side:
+            title = f"{measures[measure]} per fylke"
+            st.altair_chart(
+                tile_chart(counties, measure, measures[measure]).properties(
+                    title=title,
+                    description=f"{title}: fliskart over de 15 fylkene, plassert omtrent som på kartet; mørkere blå "
+                    "er høyere dekning. Tallene står i tabellen ved siden av.",
+                ),
+                width="content",
+                key="tilemap_chart",
+            )
+            st.caption(f"Grå rute med `{fmt.SUPPRESSED}`: skjult for å verne personvernet.")
+        with table_side:
+            st.caption("Klikk på en kolonneoverskrift for å sortere.")
+            accessibility.show_sortable(table, label=f"{measures[measure]} og antall personer per fylke")

@@ -369,7 +369,7 @@ METRIC_DEFINITIONS = (
         "",
         "virksomheter",
         "national",
-        "",
+        "epj_product",
         MANDATE_VENDORS,
         True,
     ),
@@ -416,6 +416,12 @@ DELAY_TOTAL_HOURS = 20.0  # the median of both channels together, the same every
 
 def api_organisations(index: int) -> int:
     return abs(index - 9)  # 9 .. 0 .. 3: 1 to 4 are suppressed, the latest month among them
+
+
+def api_organisations_by_product(index: int) -> dict[str, int]:
+    """The same organisations by the EPJ product they sent from (the adoption chart on Effekt)."""
+    total = api_organisations(index)
+    return {"DIPS Arena": total - total // 3, "CGM Allmenn": total // 3}
 
 
 def _metric_row(
@@ -518,6 +524,12 @@ def metric_rows() -> list[tuple]:
         # api_organisations: a count (no denominator).
         count = api_organisations(index)
         rows.append(_metric_row("api_organisations", end, "national", None, None, "total", "all", count, None, count))
+        for product, count in api_organisations_by_product(index).items():
+            rows.append(
+                _metric_row(
+                    "api_organisations", end, "national", None, None, "epj_product", product, count, None, count
+                )
+            )
 
     for year_end, (budget, new_persons) in COST_YEARS.items():
         rows.append(

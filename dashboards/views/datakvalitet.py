@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, layout, queries
+from dashboards import accessibility, charts, layout, queries
 from dashboards.table import Number, ShownTable
 from pipelines import nb_format as fmt
 
@@ -71,15 +71,12 @@ def show_reconciliation(totals: pd.Series) -> None:
         )
 
 
-def show_daily_chart(daily: pd.DataFrame) -> None:
-    daily = charts.in_period(daily, layout.choose_whole_history(key="datakvalitet_period"), field="arrived_on")
-    chart_data = daily.melt(id_vars=["arrived_on"], value_vars=list(OUTCOMES), var_name="outcome", value_name="lines")
-    chart_data["Utfall"] = chart_data["outcome"].map(OUTCOMES)
-    chart_data["Dag"] = chart_data["arrived_on"].map(fmt.day)
-    chart_data["Linjer"] = chart_data["lines"].map(fmt.number)
-    chart = (
+def daily_chart(chart_data: pd.DataFrame) -> alt.Chart:
+    """One line per outcome, told apart by colour, dash pattern and point shape."""
+    outcomes = list(OUTCOMES.values())
+    return (
         alt.Chart(chart_data)
-        .mark_bar()
+        .mark_line(point=True)
         .encode(
             x=alt.X(
                 "arrived_on:T",
@@ -88,18 +85,39 @@ def show_daily_chart(daily: pd.DataFrame) -> None:
                 timeUnit="utcyearmonthdate",
                 axis=alt.Axis(labelExpr=charts.DAY_AXIS_LABEL, labelOverlap=True),
             ),
-            y=charts.value_y("lines", "Linjer", percent=False, stack="zero"),
+            y=charts.value_y("lines", "Linjer", percent=False),
             color=alt.Color(
                 "Utfall:N",
                 title=None,
-                sort=list(OUTCOMES.values()),
-                scale=alt.Scale(domain=list(OUTCOMES.values()), range=["#4c78a8", "#9ecae9", "#e45756"]),
+                sort=outcomes,
+                scale=alt.Scale(domain=outcomes, range=["#4c78a8", "#6b6b6b", "#c0392b"]),
                 legend=alt.Legend(orient="bottom"),
             ),
+            strokeDash=charts.series_dash("Utfall:N", outcomes),
+            shape=charts.series_shape("Utfall:N", outcomes),
             tooltip=["Dag:N", "Utfall:N", "Linjer:N"],
         )
     )
-    st.altair_chart(chart, width="stretch")
+
+
+def show_daily_chart(daily: pd.DataFrame) -> None:
+    daily = charts.in_period(daily, layout.choose_whole_history(key="datakvalitet_period"), field="arrived_on")
+    chart_data = daily.melt(id_vars=["arrived_on"], value_vars=list(OUTCOMES), var_name="outcome", value_name="lines")
+    chart_data["Utfall"] = chart_data["outcome"].map(OUTCOMES)
+    chart_data["Dag"] = chart_data["arrived_on"].map(fmt.day)
+    chart_data["Linjer"] = chart_data["lines"].map(fmt.number)
+    table = ShownTable.selected(
+        daily.assign(day=daily["arrived_on"].map(fmt.day)).sort_values("arrived_on", ascending=False),
+        {"day": ("Dag", None), **{column: (name, Number()) for column, name in OUTCOMES.items()}},
+    )
+    accessibility.chart_with_table(
+        daily_chart(chart_data),
+        table,
+        title="Linjer per dag etter utfall",
+        description="Én linje per utfall (lastet, duplikater, i karantene) for hver dag filene kom; hvert utfall "
+        "har sin farge, strek og sitt punktsymbol.",
+        key="datakvalitet_daily_chart",
+    )
 
 
 def show_reason_table(reasons: pd.DataFrame) -> None:
@@ -150,14 +168,14 @@ show_caption(totals)
 show_key_figures(totals)
 show_reconciliation(totals)
 
-st.subheader("Linjer per dag")
+st.header("Linjer per dag")
 show_daily_chart(queries.data_quality_daily(source))
 
-st.subheader("Karantene etter årsak")
+st.header("Karantene etter årsak")
 show_reason_table(queries.quarantine_by_reason(source))
 
-st.subheader("Uvanlige, men gyldige data")
+st.header("Uvanlige, men gyldige data")
 show_unusual_data(queries.unusual_data(source))
 
-st.subheader("Slik leses tallene")
+st.header("Slik leses tallene")
 show_definitions()

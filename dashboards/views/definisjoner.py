@@ -47,7 +47,7 @@ def shown_definitions(definitions: pd.DataFrame) -> pd.DataFrame:
 
 def show_metric(row: pd.Series) -> None:
     with st.container(border=True):
-        st.subheader(row["Indikator"], anchor=row["ID"])
+        st.header(row["Indikator"], anchor=row["ID"])
         st.markdown(row["Definisjon"])
         st.markdown(
             f"""

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import adoption, charts, labels, layout, queries, url_state
+from dashboards import accessibility, adoption, charts, labels, layout, queries, url_state
 from dashboards.table import Number, ShownTable
 from pipelines import nb_format as fmt
 
@@ -95,18 +95,26 @@ def choose_breakdown(
 
 def choose_values(series: pd.DataFrame, dimension: str) -> pd.DataFrame:
     """The value filter of a breakdown (channel, organisation type, type of critical
-    information ...): the rows of the chosen values."""
+    information ...): the rows of the chosen values. A long breakdown starts with the
+    charts.MAX_SERIES values highest in the latest period; the others can be added."""
     names = {v: labels.dimension_value(dimension, v) for v in series["dimension_value"].unique()}
     values = sorted(names, key=names.get)
+    latest = series[series["period_end"] == series["period_end"].max()]
+    highest = set(charts.most_first(latest, "dimension_value")[: charts.MAX_SERIES])
     chosen = url_state.chosen(
         st.multiselect,
         labels.DIMENSIONS.get(dimension, dimension),
         values,
         param="verdier",
         key=f"effekt_{dimension}",
-        default=values,
+        default=[v for v in values if v in highest],
         format_func=names.get,
     )
+    if len(values) > charts.MAX_SERIES:
+        st.caption(
+            f"{labels.DIMENSIONS.get(dimension, dimension)} har {len(values)} verdier; figuren starter med de "
+            f"{charts.MAX_SERIES} høyeste i siste periode. Velg flere i listen."
+        )
     return series[series["dimension_value"].isin(chosen)]
 
 
@@ -142,7 +150,7 @@ def show_key_figures(total: pd.DataFrame, definition: pd.Series, number: Number,
             label,
             value,
             delta=change,
-            delta_description=description if change else None,
+            delta_description=labels.change_description(description, change, rise_is_good) if change else None,
             border=True,
             help=help_text,
             **options,
@@ -177,16 +185,9 @@ def series_table(series: pd.DataFrame, definition: pd.Series, dimension: str, nu
     return ShownTable.selected(frame, columns, {value_heading: frame["denominator"] == 0})
 
 
-def show_series_chart(series: pd.DataFrame, dimension: str, unit: str, number: Number, events: pd.DataFrame) -> None:
-    """The chosen rows over the chosen period; a monthly chart marks ``events`` (charts.markers)."""
-    whole_history = layout.choose_whole_history(key="effekt_period")
-    series = charts.in_period(series, whole_history)
-    chart_data = charts.line_segments(series, "value", "dimension_value").assign(
-        Periode=lambda d: [fmt.period(e.date(), p) for e, p in zip(d["period_end"], d["period"], strict=True)],
-        Verdi=lambda d: d["value"].map(number.shown),
-        Serie=lambda d: [labels.dimension_value(dimension, v) for v in d["dimension_value"]],
-    )
-    yearly = (series["period"] == "year").all()
+def series_chart(chart_data: pd.DataFrame, dimension: str, unit: str, number: Number, yearly: bool) -> alt.Chart:
+    """The rows over time; a breakdown's values told apart by colour, dash pattern, point shape and
+    their names at the line ends."""
     x = (
         alt.X(
             "period_end:T",
@@ -198,20 +199,64 @@ def show_series_chart(series: pd.DataFrame, dimension: str, unit: str, number: N
         if yearly
         else charts.month_x()
     )
-    encoding = {
-        "x": x,
-        "y": charts.value_y("value", unit.capitalize(), percent=number.percent),
-        "detail": "segment:N",
-        "tooltip": ["Serie:N", "Periode:N", "Verdi:N"],
-    }
-    if dimension != "total":
-        encoding["color"] = alt.Color(
-            "Serie:N", title=None, scale=alt.Scale(scheme="tableau20"), legend=alt.Legend(orient="bottom", columns=3)
+    y = charts.value_y("value", unit.capitalize(), percent=number.percent)
+    encoding = {"x": x, "y": y, "detail": "segment:N", "tooltip": ["Serie:N", "Periode:N", "Verdi:N"]}
+    if dimension == "total":
+        return alt.Chart(chart_data).mark_line(point=True).encode(**encoding)
+    names = sorted(chart_data["Serie"].unique())
+    colour = alt.Color(
+        "Serie:N",
+        title=None,
+        scale=alt.Scale(scheme="tableau20", domain=names),
+        legend=alt.Legend(orient="bottom", columns=3),
+    )
+    lines = (
+        alt.Chart(chart_data)
+        .mark_line(point=True)
+        .encode(
+            color=colour,
+            strokeDash=charts.series_dash("Serie:N", names),
+            shape=charts.series_shape("Serie:N", names),
+            **encoding,
         )
-    chart = alt.Chart(chart_data).mark_line(point=True).encode(**encoding)
+    )
+    return alt.layer(lines, charts.end_labels(chart_data, "Serie", x, y, colour))
+
+
+def show_series_chart(
+    series: pd.DataFrame, dimension: str, unit: str, number: Number, events: pd.DataFrame, table: ShownTable
+) -> None:
+    """The chosen rows over the chosen period, with ``table`` under it; a monthly chart marks
+    ``events`` (charts.markers)."""
+    whole_history = layout.choose_whole_history(key="effekt_period")
+    series = charts.in_period(series, whole_history)
+    chart_data = charts.line_segments(series, "value", "dimension_value").assign(
+        Periode=lambda d: [fmt.period(e.date(), p) for e, p in zip(d["period_end"], d["period"], strict=True)],
+        Verdi=lambda d: d["value"].map(number.shown),
+        Serie=lambda d: [labels.dimension_value(dimension, v) for v in d["dimension_value"]],
+    )
+    yearly = (series["period"] == "year").all()
+    chart = series_chart(chart_data, dimension, unit, number, yearly)
     if not yearly:
-        chart = charts.marked(chart, events, x, shown_from=None if whole_history else charts.INITIATIVE_START)
-    st.altair_chart(chart, width="stretch")
+        shown_from = None if whole_history else charts.INITIATIVE_START
+        chart = charts.marked(chart, events, charts.month_x(), shown_from)
+    breakdown = "" if dimension == "total" else f" fordelt på {labels.DIMENSIONS.get(dimension, dimension).lower()}"
+    accessibility.chart_with_table(
+        chart,
+        table,
+        title=f"Utviklingen over tid{breakdown}",
+        description=(
+            f"Verdien i {unit} per {'år' if yearly else 'måned'}"
+            + (
+                ""
+                if dimension == "total"
+                else "; hver verdi har sin farge, strek og sitt punktsymbol, og navnet står ved linjens slutt"
+            )
+            + ". Tallene står i tabellen under figuren."
+        ),
+        key="effekt_series_chart",
+        table_open=True,
+    )
     layout.symbols_legend()
 
 
@@ -251,10 +296,8 @@ def show_metrics(source: queries.Source) -> None:
     latest = total.iloc[0]
     st.caption(f"{area} · siste periode: **{fmt.period(latest['period_end'].date(), latest['period'])}**")
     show_key_figures(total, definition, number, queries.metric_rise_is_good(source).get(metric_id))
-    show_series_chart(series, dimension, definition["unit"], number, go_live_events(source, region))
     table = series_table(series, definition, dimension, number)
-    layout.show_table(table, scroll=True)
-    layout.symbols_legend()
+    show_series_chart(series, dimension, definition["unit"], number, go_live_events(source, region), table)
     area_code = county or region or "nasjonalt"
     layout.download_csv(
         table, label="Last ned tallene (CSV)", file_name=f"{metric_id}-{area_code}-{dimension}.csv", key="effekt_csv"
@@ -268,15 +311,23 @@ def percent_of(fraction: float) -> float:
     return 100.0 * fraction
 
 
-def show_event_study(study: pd.DataFrame) -> None:
+PHASES = ["Før oppstart", "Etter oppstart"]
+
+
+def signed(fraction: float) -> str:
+    return fmt.percent(percent_of(fraction), signed=True)
+
+
+def event_study_chart(study: pd.DataFrame) -> alt.LayerChart:
+    """Estimate and interval per month from go-live; before and after told apart by colour, the
+    interval's dash and the point's shape."""
     chart_data = study.assign(
         Anslag=lambda d: d["estimate"].map(percent_of),
         Nedre=lambda d: d["ci_low"].map(percent_of),
         Øvre=lambda d: d["ci_high"].map(percent_of),
-        Fase=lambda d: ["Før oppstart" if m < 0 else "Etter oppstart" for m in d["event_month"]],
+        Fase=lambda d: [PHASES[0] if m < 0 else PHASES[1] for m in d["event_month"]],
         Tekst=lambda d: [
-            f"{fmt.percent(100 * e, signed=True)} "
-            f"({fmt.percent(100 * lo, signed=True)} til {fmt.percent(100 * hi, signed=True)})"
+            f"{signed(e)} ({signed(lo)} til {signed(hi)})"
             for e, lo, hi in zip(d["estimate"], d["ci_low"], d["ci_high"], strict=True)
         ],
     )
@@ -290,18 +341,25 @@ def show_event_study(study: pd.DataFrame) -> None:
     color = alt.Color(
         "Fase:N",
         title=None,
-        scale=alt.Scale(domain=["Før oppstart", "Etter oppstart"], range=["#9d9d9d", "#4c78a8"]),
+        scale=alt.Scale(domain=PHASES, range=["#757575", "#4c78a8"]),
         legend=alt.Legend(orient="bottom"),
     )
+    dash = alt.StrokeDash("Fase:N", legend=None, scale=alt.Scale(domain=PHASES, range=[[3, 2], [1, 0]]))
+    shape = alt.Shape("Fase:N", scale=alt.Scale(domain=PHASES, range=["square", "circle"]), legend=None)
     tooltip = [alt.Tooltip("event_month:Q", title="Måned fra oppstart"), alt.Tooltip("Tekst:N", title="Endring (KI)")]
     base = alt.Chart(chart_data)
     intervals = base.mark_rule(strokeWidth=2).encode(
-        x=x, y=charts.value_y("Nedre", "Relativ endring", percent=True), y2="Øvre:Q", color=color, tooltip=tooltip
+        x=x,
+        y=charts.value_y("Nedre", "Relativ endring", percent=True),
+        y2="Øvre:Q",
+        color=color,
+        strokeDash=dash,
+        tooltip=tooltip,
     )
-    points = base.mark_point(filled=True, size=70).encode(x=x, y="Anslag:Q", color=color, tooltip=tooltip)
+    points = base.mark_point(filled=True, size=70).encode(x=x, y="Anslag:Q", color=color, shape=shape, tooltip=tooltip)
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#555").encode(y="y:Q")
     go_live = alt.Chart(pd.DataFrame({"x": [-0.5]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x="x:Q")
-    st.altair_chart(alt.layer(zero, go_live, intervals, points), width="stretch")
+    return alt.layer(zero, go_live, intervals, points)
 
 
 def effect_tables(effects: pd.DataFrame, study: pd.DataFrame) -> tuple[ShownTable, ShownTable]:
@@ -371,8 +429,15 @@ def show_effect(source: queries.Source) -> None:
             f"{fmt.percent(percent_of(effect.ci_high), signed=True)}"
         )
     st.markdown("**Endring per måned før og etter oppstart** (punkt: anslag; strek: konfidensintervall)")
-    show_event_study(study)
     estimates, months = effect_tables(effects, study)
+    accessibility.chart_with_table(
+        event_study_chart(study),
+        months,
+        title="Relativ endring per måned fra oppstart",
+        description="Anslag (punkt) med konfidensintervall (strek) for hver måned før og etter at regionen tok i "
+        "bruk API-et. Før oppstart: grå, stiplet strek og firkant; etter: blå, hel strek og sirkel.",
+        key="effekt_event_study_chart",
+    )
     with st.expander("Metode og tall"):
         st.markdown(
             "Månedene før oppstart skal ligge rundt 0 %: det viser at regionene fulgte hverandre "
@@ -399,8 +464,8 @@ def show_effect(source: queries.Source) -> None:
 
 
 source = layout.page_header("Effekt")
-st.subheader("Indikatorene over tid")
+st.header("Indikatorene over tid")
 show_metrics(source)
 adoption.render(source)
-st.subheader("Effekt av API-innføringen")
+st.header("Effekt av API-innføringen")
 show_effect(source)

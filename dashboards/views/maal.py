@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, labels, layout, queries, url_state
+from dashboards import accessibility, charts, labels, layout, queries, url_state
 from dashboards.table import Number, ShownTable
 from pipelines import nb_format as fmt
 
@@ -102,9 +102,9 @@ def goal_chart_data(goal: pd.Series, series: pd.DataFrame, number: Number, whole
     return data
 
 
-def show_goal_chart(
-    data: pd.DataFrame, unit: str, number: Number, events: pd.DataFrame, shown_from: pd.Timestamp | None
-) -> None:
+def goal_chart(data: pd.DataFrame, unit: str, number: Number) -> alt.LayerChart:
+    """Each series a layer of its own look besides its colour: the history a line with points, the
+    forecast dashed, its interval a band, the target a diamond on a dotted level."""
     color = alt.Color(
         "Serie:N",
         title=None,
@@ -139,8 +139,7 @@ def show_goal_chart(
         .mark_point(shape="diamond", size=160, filled=True)
         .encode(x=x, y="value:Q", color=color, tooltip=tooltip)
     )
-    chart = alt.layer(band, forecast, history, target_level, target)
-    st.altair_chart(charts.marked(chart, events, x, shown_from), width="stretch")
+    return alt.layer(band, forecast, history, target_level, target)
 
 
 def series_table(data_by_goal: list[tuple[str, pd.DataFrame]], number: Number) -> ShownTable:
@@ -187,7 +186,16 @@ def show_goal_charts(source: queries.Source, goals: pd.DataFrame, region_names: 
             st.markdown(
                 f"**{area}** · {status} · mål {number.shown(goal['target_value'])} i {fmt.month(goal['target_date'])}"
             )
-            show_goal_chart(data, unit, number, charts.markers(area_go_lives), shown_from)
+            accessibility.chart_with_table(
+                charts.marked(
+                    goal_chart(data, unit, number), charts.markers(area_go_lives), charts.month_x(), shown_from
+                ),
+                series_table([(area, data)], number),
+                title=f"{metric_names[metric_id]}, {area}",
+                description="Utviklingen (heltrukken linje med punkter), prognosen (stiplet linje) med "
+                "prognoseintervall (lyst felt) og målet (rombe på prikket linje).",
+                key=f"maal_chart_{goal['area']}",
+            )
             if not fmt.is_missing(goal["backtested_months"]):
                 st.caption(
                     f"Prognoseintervallet er prøvd mot historikken inntil {int(goal['backtested_months'])} "
@@ -229,7 +237,7 @@ layout.show_table(table)
 layout.symbols_legend()
 layout.download_csv(table, label="Last ned målene (CSV)", file_name="mal-status.csv", key="maal_csv")
 
-st.subheader("Utvikling og prognose")
+st.header("Utvikling og prognose")
 show_goal_charts(source, goals, region_names)
 
 with st.expander("Slik leses målene"):

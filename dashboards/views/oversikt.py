@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, comparison, labels, layout, queries, tilemap, url_state
+from dashboards import accessibility, charts, comparison, labels, layout, queries, tilemap, url_state
 from dashboards.table import Number, ShownTable
 from pipelines import nb_format as fmt
 
@@ -20,16 +20,17 @@ PERSONS_HELP = "Personer med minst én aktiv oppføring av kritisk informasjon i
 
 def county_table_columns(coverages: list[str], names: dict[str, str]) -> dict[str, tuple[str, Number | None]]:
     """Column of county_coverage -> (heading, number format or None for text); a coverage column
-    is headed by its metric's name."""
+    is headed by its metric's name. The county and its coverages first: on a phone (390 px) they
+    are the columns in view before the table scrolls sideways."""
     return {
         "county_name": ("Fylke", None),
-        "health_region_name": ("Helseregion", None),
-        "persons_with_critical_info": (PERSONS, Number()),
-        "population": ("Befolkning", Number()),
         **{
             column: (names.get(metric_id, metric_id), Number(1, percent=True))
             for column, metric_id in zip(queries.COVERAGE_COLUMNS, coverages, strict=True)
         },
+        "persons_with_critical_info": (PERSONS, Number()),
+        "population": ("Befolkning", Number()),
+        "health_region_name": ("Helseregion", None),
     }
 
 
@@ -64,7 +65,9 @@ def key_figure(
         "label": label,
         "value": shown,
         "delta": shown_change,
-        "delta_description": description if shown_change else None,
+        "delta_description": labels.change_description(description, shown_change, rise_is_good)
+        if shown_change
+        else None,
         "help": help_text,
         **options,
     }
@@ -133,6 +136,21 @@ def show_region_chart(series: pd.DataFrame, coverages: list[str], names: dict[st
     )
     whole_history = layout.choose_whole_history(key="oversikt_period")
     own = charts.in_period(series[series["metric_id"] == measure], whole_history)
+    x = charts.month_x()
+    shown_from = None if whole_history else charts.INITIATIVE_START
+    accessibility.chart_with_table(
+        charts.marked(region_chart(own, names[measure]), events, x, shown_from),
+        region_table(own, names[measure]),
+        title=f"{names[measure]} per helseregion",
+        description="Én linje per helseregion, måned for måned; hver region har sin strek og sitt punktsymbol. "
+        "Stiplede loddrette linjer markerer tiltakets start og når regionene tok i bruk API-et.",
+        key="oversikt_region_chart",
+    )
+    layout.symbols_legend()
+
+
+def region_chart(own: pd.DataFrame, name: str) -> alt.Chart:
+    """One line per region, told apart by colour, dash pattern and point shape."""
     chart_data = pd.DataFrame(
         {
             "period_end": own["period_end"],
@@ -142,25 +160,37 @@ def show_region_chart(series: pd.DataFrame, coverages: list[str], names: dict[st
             "Verdi": own["value"].map(fmt.percent),
         }
     )
-    x = charts.month_x()
-    chart = (
+    regions = sorted(chart_data["Helseregion"].unique())
+    return (
         alt.Chart(chart_data)
         .mark_line(point=True)
         .encode(
-            x=x,
-            y=charts.value_y("value", names[measure], percent=True),
+            x=charts.month_x(),
+            y=charts.value_y("value", name, percent=True),
             color=alt.Color(
                 "Helseregion:N",
                 title=None,
-                scale=alt.Scale(scheme="tableau10"),
+                scale=alt.Scale(scheme="tableau10", domain=regions),
                 legend=alt.Legend(orient="bottom"),
             ),
+            strokeDash=charts.series_dash("Helseregion:N", regions),
+            shape=charts.series_shape("Helseregion:N", regions),
             tooltip=["Helseregion:N", "Måned:N", "Verdi:N"],
         )
     )
-    shown_from = None if whole_history else charts.INITIATIVE_START
-    st.altair_chart(charts.marked(chart, events, x, shown_from), width="stretch")
-    layout.symbols_legend()
+
+
+def region_table(own: pd.DataFrame, name: str) -> ShownTable:
+    return ShownTable.selected(
+        own.assign(month=own["period_end"].map(fmt.month)).sort_values(
+            ["period_end", "health_region_name"], ascending=[False, True]
+        ),
+        {
+            "month": ("Måned", None),
+            "health_region_name": ("Helseregion", None),
+            "value": (name, Number(1, percent=True)),
+        },
+    )
 
 
 def show_county_table(counties: pd.DataFrame, reference: date, coverages: list[str], names: dict[str, str]) -> None:
@@ -212,18 +242,18 @@ def show_overview(source: queries.Source) -> None:
         )
     )
 
-    st.subheader("Registreringsgrad per helseregion")
+    st.header("Registreringsgrad per helseregion")
     coverages = queries.coverage_metrics(definitions)
     show_region_chart(
         queries.region_metric_series(source, coverages), coverages, names, charts.markers(queries.api_go_lives(source))
     )
     comparison.render(source)
 
-    st.subheader(f"Registreringsgrad per fylke, {fmt.month(reference)}")
+    st.header(f"Registreringsgrad per fylke, {fmt.month(reference)}")
     show_county_table(queries.county_coverage(source, reference), reference, coverages, names)
     tilemap.render(source)
 
-    st.subheader("Slik leses tallene")
+    st.header("Slik leses tallene")
     show_definitions(info, names[coverages[-1]])
 
 

@@ -26,7 +26,7 @@ def file_bytes(path: Path):
 def show_package(package: packages.PackageInfo) -> None:
     key = package.as_of.isoformat()
     with st.container(border=True):
-        st.subheader(f"Rapport per {fmt.day(package.as_of)}", anchor=f"rapport-{key}")
+        st.header(f"Rapport per {fmt.day(package.as_of)}", anchor=f"rapport-{key}")
         reference = fmt.month(package.reference_month) if package.reference_month else "ingen hel måned ennå"
         st.markdown(
             f"""

@@ -110,6 +110,20 @@ def handmade_home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def served_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A KRITINFO_HOME with the hand-made serving.duckdb, served by ``dashboard_url`` (read only)."""
+    return serving_fixture.write_home(tmp_path_factory.mktemp("served") / "home")
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(served_home: Path) -> Iterator[str]:
+    """One dashboard server for the session on ``served_home``, shared by the tests that only read
+    it (accessibility, the analyst's walk-through)."""
+    with streamlit_server(served_home, served_home.parent) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def chromium_browser():
     """Headless Debian chromium driven by playwright (no downloaded browser build)."""
     executable = shutil.which("chromium")

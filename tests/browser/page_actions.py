@@ -19,6 +19,17 @@ def wait_rendered(page: Page, *, downloads: int, last_text: str) -> None:
     expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=RENDER_TIMEOUT_MS)
 
 
+def open_rendered(page: Page, url: str, title: str) -> None:
+    """Open a page and wait until its run has finished and its charts are drawn."""
+    page.goto(url)
+    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_load_state("networkidle")
+    for chart in page.locator('[data-testid="stVegaLiteChart"]').all():
+        expect(chart.locator("svg, canvas").first).to_be_attached(timeout=RENDER_TIMEOUT_MS)
+    assert_no_error(page)
+
+
 def assert_no_error(page: Page) -> None:
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     expect(page.locator('[data-testid="stAlertContentError"]')).to_have_count(0)

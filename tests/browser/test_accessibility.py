@@ -1,7 +1,9 @@
 """WCAG 2.1 AA and small screens, in headless chromium, on every page of the dashboard.
 
-axe-core (npm) checks each page; a serious or critical violation fails. At 390 px width (a
-phone) axe checks again, and nothing may stick out to the side: the page does not scroll
+axe-core (npm) checks each page; a serious or critical violation fails. Each page also has one h1
+and headings that step down one level at a time; every chart has an accessible name and its
+numbers in a table in the same block; no English toolbar shows over a table or a chart. At 390 px
+width (a phone) axe checks again, and nothing may stick out to the side: the page does not scroll
 horizontally and every chart legend lies inside the viewport.
 """
 
@@ -9,18 +11,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import serving_fixture
-from tests.browser.conftest import streamlit_server
-from tests.browser.page_actions import RENDER_TIMEOUT_MS, assert_no_error
+from tests.browser.page_actions import open_rendered
 
 AXE_VERSION = "4.14.1"
 AXE_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kritinfo-tests" / "axe-core"
@@ -36,6 +36,8 @@ WCAG_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 FAILING_IMPACTS = {"serious", "critical"}
 PHONE = {"width": 390, "height": 844}
 OVERFLOW_TOLERANCE_PX = 2
+# The labels of Streamlit's element toolbars (st.dataframe and charts), which it cannot translate.
+ENGLISH_TOOLBAR = re.compile(r"^(Download as CSV|Search|Fullscreen|Show.hide columns|Show data|Download as PNG|Copy )")
 
 
 def axe_script() -> str:
@@ -66,25 +68,6 @@ def axe() -> str:
     return axe_script()
 
 
-@pytest.fixture(scope="module")
-def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One dashboard server for the module, on the hand-made serving.duckdb."""
-    root = tmp_path_factory.mktemp("accessibility")
-    with streamlit_server(serving_fixture.write_home(root / "home"), root) as url:
-        yield url
-
-
-def open_rendered(page: Page, url: str, title: str) -> None:
-    """Open a page and wait until its run has finished and its charts are drawn."""
-    page.goto(url)
-    expect(page.get_by_role("heading", level=1, name=title)).to_be_visible(timeout=RENDER_TIMEOUT_MS)
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=RENDER_TIMEOUT_MS)
-    page.wait_for_load_state("networkidle")
-    for chart in page.locator('[data-testid="stVegaLiteChart"]').all():
-        expect(chart.locator("svg, canvas").first).to_be_attached(timeout=RENDER_TIMEOUT_MS)
-    assert_no_error(page)
-
-
 def violations(page: Page, axe: str) -> list[dict]:
     page.add_script_tag(content=axe)
     result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA_TAGS)
@@ -102,12 +85,49 @@ def described(found: list[dict]) -> str:
     )
 
 
+def heading_levels(page: Page) -> list[int]:
+    """The levels of the page's headings (h1 to h6) in document order."""
+    return page.evaluate("() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(h => +h.tagName[1])")
+
+
+def assert_headings_in_order(page: Page) -> None:
+    levels = heading_levels(page)
+    assert levels.count(1) == 1 and levels[0] == 1, levels
+    assert all(after <= before + 1 for before, after in zip(levels, levels[1:], strict=False)), levels
+
+
+def assert_charts_named_with_tables(page: Page) -> None:
+    """Every chart has an accessible name (its title and description) and a table in its block."""
+    charts = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].map(chart => {
+            const block = chart.closest('[class*="st-key-chart-"]');
+            const tables = block ? block.querySelectorAll('[data-testid="stDataFrame"], [data-testid="stTable"]') : [];
+            const name = chart.getAttribute("aria-label") || "";
+            return {name: name, role: chart.getAttribute("role"), tables: tables.length};
+        })"""
+    )
+    for chart in charts:
+        assert chart["role"] == "graphics-document" and len(chart["name"]) > 20, chart
+        assert chart["tables"] >= 1, chart
+
+
+def assert_no_english_toolbar(page: Page) -> None:
+    """Streamlit shows an element's toolbar while the pointer is over it: none may show."""
+    for element in page.locator('[data-testid="stDataFrame"], [data-testid="stVegaLiteChart"]').all():
+        if element.is_visible():
+            element.hover()
+            expect(page.get_by_role("button", name=ENGLISH_TOOLBAR)).to_have_count(0)
+
+
 @pytest.mark.parametrize("path", list(PAGES))
 def test_page_has_no_serious_accessibility_violation(page: Page, dashboard_url: str, axe: str, path: str):
     open_rendered(page, f"{dashboard_url}/{path}", PAGES[path])
     found = violations(page, axe)
     assert not found, described(found)
     assert page.evaluate("document.documentElement.lang") == "nb"
+    assert_headings_in_order(page)
+    assert_charts_named_with_tables(page)
+    assert_no_english_toolbar(page)
 
 
 @pytest.mark.parametrize("path", list(PAGES))

@@ -48,7 +48,8 @@ def test_effect_page_renders_and_a_filter_change_updates_the_figures(page: Page,
     shown = metric_values(page)
     assert shown["Endring de første 12 månedene etter oppstart"] == f"+14,3{NBSP}%"
     assert shown["Endring fra 12. måned etter oppstart"] == f"+31,2{NBSP}%"
-    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(2)
+    # the series, the adoption per EPJ product and the event study
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(3)
 
     choose(page, "Helseregion", "Helse Vest RHF")
     expect(metric(page, METRIC)).to_have_text(automatic_share(12, ("helse-vest",)), timeout=RENDER_TIMEOUT_MS)

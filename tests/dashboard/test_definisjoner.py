@@ -12,7 +12,7 @@ from tests.dashboard.expected import csv_rows
 
 PAGE = "views/definisjoner.py"
 GRAINS = {"national": "Landet", "region": "Helseregion", "county": "Fylke"}
-DIMENSIONS = {"channel": "Kanal", "organisation_type": "Virksomhetstype"}
+DIMENSIONS = {"channel": "Kanal", "organisation_type": "Virksomhetstype", "epj_product": "EPJ-produkt"}
 # Freshness: the latest period of each metric in the fixture's metrics rows.
 FRESHNESS = {"cost_per_new_person": "2025"}  # yearly: 31 December 2025; every other metric monthly
 OVERVIEW = ["Indikator", "Enhet", "Geografi", "Fordelt på", "Kildemodell", "Sist oppdatert"]
@@ -56,7 +56,7 @@ def test_overview_lists_every_metric_with_source_and_freshness(serving_home: Pat
 
 def test_each_metric_has_its_definition_counts_and_mandate(serving_home: Path, app: AppTest):
     at = open_page(app)
-    assert [h.value for h in at.subheader] == [d.name_nb for d in by_name()]
+    assert [h.value for h in at.header] == [d.name_nb for d in by_name()]
     texts = [m.value for m in at.markdown]
     for d in sf.METRIC_DEFINITIONS:
         row = expected_row(d)

@@ -208,6 +208,7 @@ def test_a_yearly_metric_is_shown_per_year(serving_home: Path, app: AppTest):
     )
     cost = next(m for m in at.metric if m.label == "Kostnad per nyregistrert person")
     assert cost.proto.color == MetricProto.RED  # a dearer new registration is a worsening
+    assert cost.proto.delta_description == "fra 2024 · forverring"  # said in words, not by colour alone
     assert [s.key for s in at.selectbox] == ["effekt_metric"]  # national only: no area filters
     assert shown_rows(at) == [
         ["2025", thousands(budget_2025), thousands(persons_2025), thousands(cost_2025)],

@@ -46,7 +46,7 @@ def test_packages_are_listed_newest_first_with_their_downloads(empty_home: Path,
 
     at = open_page(app)
     assert not at.exception
-    assert [h.value for h in at.subheader] == ["Rapport per 15. nov. 2026", "Rapport per 15. okt. 2026"]
+    assert [h.value for h in at.header] == ["Rapport per 15. nov. 2026", "Rapport per 15. okt. 2026"]
     details = [m.value for m in at.markdown if "Tall for" in m.value]
     assert "**Tall for:** oktober 2026" in details[0]
     assert "**Oppfølgingsmøte:** 26. nov. 2026" in details[0]
