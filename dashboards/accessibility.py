@@ -4,6 +4,8 @@ with enough contrast, and every chart with a title, a description and its number
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import streamlit as st
 
@@ -16,6 +18,9 @@ CHART_TEXT = "#31333f"  # 12.4:1 on white; Streamlit's chart theme writes axis t
 # the page itself. It keeps setting both on every change of the document: a page switch does not
 # reload the document, and tables and scroll boxes appear after the script has run.
 #
+# Streamlit's own frame (the skip link, the sidebar, the menus) is written in English; the script
+# writes those texts in bokmål (FRAME_TEXTS).
+#
 # The toolbars of tables and charts have English labels ("Download as CSV", "Search", "Show data",
 # "Fullscreen" ...) that Streamlit cannot translate or switch off: they are hidden. A table still
 # sorts by a click on a heading, each chart has its numbers in a table beside it, and the pages
@@ -26,9 +31,16 @@ _PAGE_SCRIPT = """
 </style>
 <script>
 (() => {
+  const texts = FRAME_TEXTS_JSON;
   const fix = () => {
     const root = document.documentElement;
     if (root.lang !== "nb") root.lang = "nb";
+    const skip = document.querySelector('[data-testid="stSkipToContent"]');
+    if (skip && texts[skip.textContent]) skip.textContent = texts[skip.textContent];
+    document.querySelectorAll("[aria-label]").forEach((element) => {
+      const bokmaal = texts[element.getAttribute("aria-label")];
+      if (bokmaal) element.setAttribute("aria-label", bokmaal);
+    });
     const boxes = '[data-testid="stVerticalBlock"][height], [data-testid="stTable"], [data-testid="stTable"] > div';
     document.querySelectorAll(boxes)
       .forEach((box) => {
@@ -42,15 +54,29 @@ _PAGE_SCRIPT = """
   if (!window.kritinfoAccessibility) {
     window.kritinfoAccessibility = new MutationObserver(fix);
     window.kritinfoAccessibility.observe(document.documentElement,
-      {subtree: true, childList: true, attributes: true, attributeFilter: ["lang"]});
+      {subtree: true, childList: true, attributes: true, attributeFilter: ["lang", "aria-label"]});
   }
 })();
 </script>
 """
 
 
+FRAME_TEXTS = {
+    "Skip to main content": "Hopp til hovedinnholdet",
+    "Sidebar": "Sidemeny",
+    "App pages": "Sider",
+    "Main menu": "Hovedmeny",
+    "Expand sidebar": "Vis sidemenyen",
+    "Collapse sidebar": "Skjul sidemenyen",
+    "Navigate to home page": "Gå til forsiden",
+    "Close": "Lukk",
+    "Notifications": "Varsler",
+    "Running...": "Arbeider …",
+}
+
+
 def page_language_and_keyboard() -> None:
-    st.html(_PAGE_SCRIPT, unsafe_allow_javascript=True)
+    st.html(_PAGE_SCRIPT.replace("FRAME_TEXTS_JSON", json.dumps(FRAME_TEXTS)), unsafe_allow_javascript=True)
 
 
 @alt.theme.register("kritinfo", enable=False)

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from dashboards.accessibility import FRAME_TEXTS
 from tests.browser.page_actions import open_rendered
 
 AXE_VERSION = "4.14.1"
@@ -119,6 +120,15 @@ def assert_no_english_toolbar(page: Page) -> None:
             expect(page.get_by_role("button", name=ENGLISH_TOOLBAR)).to_have_count(0)
 
 
+def assert_frame_in_bokmaal(page: Page) -> None:
+    """Streamlit's own frame speaks bokmål too: its skip link and the labels of its landmarks."""
+    expect(page.get_by_test_id("stSkipToContent")).to_have_text("Hopp til hovedinnholdet")
+    labels = page.evaluate(
+        "() => [...document.querySelectorAll('[aria-label]')].map(e => e.getAttribute('aria-label'))"
+    )
+    assert not set(labels) & set(FRAME_TEXTS), sorted(set(labels) & set(FRAME_TEXTS))
+
+
 @pytest.mark.parametrize("path", list(PAGES))
 def test_page_has_no_serious_accessibility_violation(page: Page, dashboard_url: str, axe: str, path: str):
     open_rendered(page, f"{dashboard_url}/{path}", PAGES[path])
@@ -128,6 +138,7 @@ def test_page_has_no_serious_accessibility_violation(page: Page, dashboard_url: 
     assert_headings_in_order(page)
     assert_charts_named_with_tables(page)
     assert_no_english_toolbar(page)
+    assert_frame_in_bokmaal(page)
 
 
 @pytest.mark.parametrize("path", list(PAGES))
