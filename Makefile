@@ -26,5 +26,7 @@ test: setup browser
 	$(VENV)/bin/sqlfluff lint dbt_project
 	$(VENV)/bin/python -m pytest
 
-bench: setup
-	$(VENV)/bin/python bench/run_benchmark.py
+# `make bench SCALES=1` for a quick run; results in bench/results/.
+SCALES ?= 1,10
+bench: setup browser
+	$(VENV)/bin/python bench/run_benchmark.py --scales $(SCALES)

@@ -2,9 +2,9 @@
 
 kritinfo simulate [--start DATE] [--end DATE] [--scale X] [--seed N]
 kritinfo prepare
-kritinfo run [--verbose]
+kritinfo run [--verbose] [--force]
 kritinfo dashboard [--port N]
-kritinfo demo [--scale X] [--port N] [--verbose]
+kritinfo demo [--scale X] [--port N] [--verbose] [--force]
 kritinfo quarantine [list] [--reason R] [--file F] [--limit N]
 kritinfo quarantine summary
 kritinfo quarantine replay [--reason R] [--file F]
@@ -49,6 +49,11 @@ concurrency:
 VERBOSE_HELP = (
     "show Dagster's debug log and dbt's output as they come, rather than one line per stage "
     "(they are otherwise in dagster/logs/run-<run id>.log)"
+)
+
+FORCE_HELP = (
+    "run even when nothing changed since the last publication (e.g. after the warehouse was edited by hand); "
+    "without it, a run with no new file and no changed input does nothing"
 )
 
 
@@ -111,8 +116,28 @@ def _execute(job, instance, run_id: str, tags: dict[str, str], log_file: Path, v
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.publication_inputs import decide
+    from pipelines.single_writer import warehouse_lock
+
+    started = time.perf_counter()
     paths = export_home()
     _prepare(paths)
+    try:
+        # Held from the decision to the run's end: a second `kritinfo run` waits here, then
+        # decides on what this one left.
+        with warehouse_lock(paths):
+            decision = decide(paths)
+            if not decision.needed and not args.force:
+                print(f"{decision.reason}: no run, {paths.serving} unchanged ({time.perf_counter() - started:.1f} s)")
+                return 0
+            return _run(paths, args, started)
+    except RunFault as fault:
+        print(f"kritinfo run: {fault}", file=sys.stderr)
+        return RUN_FAILED
+
+
+def _run(paths: Paths, args: argparse.Namespace, started: float) -> int:
+    """Runs the pipeline's job once; called by cmd_run, which holds the warehouse lock."""
     from pipelines.transform.project import prepare_dbt_manifest
 
     prepare_dbt_manifest()  # before the definitions are loaded: they are made from it
@@ -123,16 +148,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.faults import no_room_to_write, step_failures
     from pipelines.ingest.assets import REJECTED_FILES
     from pipelines.partitions import all_days_tags, recent_days_tags
-    from pipelines.single_writer import CLI_RUN_TAG, CLI_RUN_TAG_VALUE, release_abandoned_runs, warehouse_lock
+    from pipelines.single_writer import CLI_RUN_TAG, CLI_RUN_TAG_VALUE, release_abandoned_runs
     from pipelines.transform.assets import EVENT_DAY_MODELS
 
-    started = time.perf_counter()
     run_id = str(uuid.uuid4())  # chosen here, so that the log file is named after its run
     log_file = paths.run_log(run_id)
     log_named = "" if args.verbose else f"; its log: {log_file}"
     try:
-        # The lock for the whole run: a second `kritinfo run` waits here, before it starts a run.
-        with warehouse_lock(paths), DagsterInstance.get() as instance:
+        with DagsterInstance.get() as instance:
             for abandoned in release_abandoned_runs(instance):
                 print(f"run {abandoned} had died without ending: marked failed, its pool slot freed", file=sys.stderr)
             # The first run covers every event-day partition. Later ones cover the late-arrival
@@ -333,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
 
     run = commands.add_parser("run", help="ingest landing/, build and test the marts, publish the serving copy")
     run.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    run.add_argument("--force", action="store_true", help=FORCE_HELP)
     run.set_defaults(handler=cmd_run)
 
     dashboard = commands.add_parser("dashboard", help="serve the dashboard from the serving copy")
@@ -345,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--scale", type=float, default=1.0)
     demo.add_argument("--port", type=int, default=8501)
     demo.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    demo.add_argument("--force", action="store_true", help=FORCE_HELP)
     demo.set_defaults(handler=cmd_demo)
 
     quarantine = commands.add_parser("quarantine", help="list, summarise or replay quarantined lines")

@@ -18,6 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 DASHBOARD_APP = REPO_ROOT / "dashboards" / "app.py"
+GOALS_FILE = REPO_ROOT / "goals.yml"
 
 # Europe/Oslo decides which calendar day an event belongs to.
 LOCAL_TIMEZONE = "Europe/Oslo"
@@ -27,6 +28,11 @@ def dbt_project_dir() -> Path:
     """The dbt project: KRITINFO_DBT_PROJECT_DIR when set (a copy, as tests/pipeline/test_adding_a_metric.py
     makes), else the repository's dbt_project/. Read when asked, so a run started with it set uses it."""
     return Path(os.environ.get("KRITINFO_DBT_PROJECT_DIR") or DBT_PROJECT_DIR)
+
+
+def goals_path() -> Path:
+    """goals.yml at the repository root, or the file named by KRITINFO_GOALS_FILE."""
+    return Path(os.environ.get("KRITINFO_GOALS_FILE") or GOALS_FILE)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,11 @@ class Paths:
     def rejected(self) -> Path:
         """Landing files that could not be read as event files, moved out with their reason logged."""
         return self.home / "rejected"
+
+    @property
+    def published_inputs(self) -> Path:
+        """What the serving copy was published from (pipelines/publication_inputs.py)."""
+        return self.home / "published_inputs.json"
 
     @property
     def dagster_home(self) -> Path:

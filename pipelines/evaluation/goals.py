@@ -11,7 +11,6 @@ field, and raises ``GoalsError``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,12 +22,11 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Val
 
 from pipelines.config_file import read_yaml
 from pipelines.contract.vocabulary import HEALTH_REGIONS
-from pipelines.settings import REPO_ROOT
+from pipelines.settings import goals_path
 from pipelines.transform.manifest import read_manifest
 from pipelines.transform.metric_registry import metric_registry
 from pipelines.transform.project import dbt_project
 
-GOALS_FILE = REPO_ROOT / "goals.yml"
 NATIONAL = "national"
 # The initiative runs 2024-2029 (mandate, section 2): baselines and targets lie in it.
 FIRST_DAY = date(2024, 1, 1)
@@ -105,11 +103,6 @@ class Goals:
     note: str
     goals: tuple[Goal, ...]
     path: Path
-
-
-def goals_path() -> Path:
-    """goals.yml at the repository root, or the file named by KRITINFO_GOALS_FILE."""
-    return Path(os.environ.get("KRITINFO_GOALS_FILE") or GOALS_FILE)
 
 
 def load_goals(path: Path | None = None) -> Goals:

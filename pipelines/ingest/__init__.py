@@ -1,5 +1,4 @@
-"""Landing files → validated events in the warehouse, rejects in quarantine, counts that reconcile."""
+"""Landing files → validated events in the warehouse, rejects in quarantine, counts that reconcile.
 
-from pipelines.ingest.loader import FileCounts, IngestReport, ingest_new_files
-
-__all__ = ["FileCounts", "IngestReport", "ingest_new_files"]
+Nothing is imported here: deciding whether a run is needed reads landing/ without loading the
+validator (pipelines/publication_inputs.py)."""

@@ -11,7 +11,6 @@ from pipelines.ingest.loader import ingest_new_files
 from pipelines.settings import paths
 from pipelines.single_writer import POOL, warehouse_lock
 
-FILE_TAG = "kritinfo/file"
 # Metadata entry of raw/ingested_files listing the landing files this run rejected, which
 # `kritinfo run` reports (names shown masked, see ingest/rejected.py).
 REJECTED_FILES = "rejected_files"
@@ -44,15 +43,10 @@ class IngestionFailed(RuntimeError):
     pool=POOL,
 )
 def raw_tables(context: AssetExecutionContext):
-    """Validate new files in landing/ against the contract and load them into the warehouse.
-
-    A run started by the sensor for one file (tag FILE_TAG) ingests that file; any other run
-    ingests every new file.
-    """
-    file_name = context.run.tags.get(FILE_TAG)
+    """Validate every new file in landing/ against the contract and load them into the warehouse."""
     try:
         with warehouse_lock(paths()):
-            report = ingest_new_files(paths(), only=[file_name] if file_name else None)
+            report = ingest_new_files(paths())
         failure = None
     except Exception as error:  # noqa: BLE001 (re-raised below without its message)
         # A RunFault's message names the problem and is safe to log; no other message is kept.

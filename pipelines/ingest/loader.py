@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -286,8 +286,8 @@ def _worker_context():
     return context
 
 
-def ingest_new_files(paths: Paths, workers: int | None = None, only: Collection[str] | None = None) -> IngestReport:
-    """Ingest every ready landing file not yet in ``raw.ingested_files`` (or only those named)."""
+def ingest_new_files(paths: Paths, workers: int | None = None) -> IngestReport:
+    """Ingest every ready landing file not yet in ``raw.ingested_files``."""
     started = time.perf_counter()
     limits = bounds()
     con = warehouse.connect(paths.warehouse)
@@ -297,8 +297,6 @@ def ingest_new_files(paths: Paths, workers: int | None = None, only: Collection[
         finished: list[str] = []  # ingested already; left in landing/ by an interrupted run, or sent again
         todo: list[tuple[Path, Inspection]] = []
         for path in ready_files(paths.landing):
-            if path.name not in done and only is not None and path.name not in only:
-                continue
             inspection = inspect(path, limits.max_file_bytes)
             if inspection.problem:
                 rejected.append(reject(con, paths, path, inspection))

@@ -20,6 +20,7 @@ from dagster import (
 from pipelines.evaluation.tables import COLUMNS as EVALUATION_TABLES
 from pipelines.evaluation.tables import SCHEMA as EVALUATION_SCHEMA
 from pipelines.faults import reported_as_no_room
+from pipelines.publication_inputs import record_publication
 from pipelines.publish.serving import DisclosureCheckFailed, publish, published_tables, suppression_threshold
 from pipelines.settings import paths
 from pipelines.single_writer import POOL, warehouse_lock
@@ -57,6 +58,8 @@ def serving_copy_asset() -> AssetsDefinition:
         try:
             with warehouse_lock(paths()), reported_as_no_room("the serving copy"):
                 report = publish(paths(), dbt_project.manifest_path)
+                # Until the next change of an input, a run has nothing to do (publication_inputs.decide).
+                record_publication(paths())
         except DisclosureCheckFailed as failed:
             yield AssetCheckResult(
                 check_name=DISCLOSURE_CHECK,

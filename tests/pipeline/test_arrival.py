@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
-from pipelines.ingest import ingest_new_files
+from pipelines.ingest.loader import ingest_new_files
 from pipelines.settings import Paths
 from pipelines.simulate import SimulationConfig, simulate
 

@@ -40,8 +40,8 @@ def test_a_run_prints_a_line_per_stage_and_names_its_log_and_verbose_shows_the_l
     assert " - DEBUG - kritinfo_everything - " in text and "RUN_SUCCESS" in text
     assert "Running with dbt=" in text  # dbt's own output
 
-    # A second run, with nothing new to ingest.
-    verbose = run_cli(home, "run", "--verbose")
+    # A second run, with nothing new: --force runs it all the same.
+    verbose = run_cli(home, "run", "--verbose", "--force")
 
     assert verbose.returncode == 0, verbose.stderr[-3000:]
     assert len((verbose.stdout + verbose.stderr).splitlines()) > QUIET_LINES

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pypdfium2
 import pytest
 
-from pipelines.ingest import ingest_new_files
+from pipelines.ingest.loader import ingest_new_files
 from pipelines.settings import Paths
 from pipelines.simulate import SimulationConfig, simulate
 from tests.conftest import run_cli

@@ -12,7 +12,8 @@ import pytest
 from dagster import materialize
 
 from pipelines.evaluation.assets import goal_evaluation
-from pipelines.evaluation.goals import GOALS_FILE, load_goals
+from pipelines.evaluation.goals import load_goals
+from pipelines.settings import GOALS_FILE
 
 
 def months_between(first: date, last: date) -> int:

@@ -30,7 +30,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards.layout import NO_COMPLETE_MONTH
 from pipelines.contract.vocabulary import PATIENT_REFERENCE_FIELD
-from pipelines.ingest import ingest_new_files
+from pipelines.ingest.loader import ingest_new_files
 from pipelines.settings import Paths
 from tests.conftest import run_cli
 from tests.helpers import example_event, line, national_id

@@ -7,7 +7,7 @@ import uuid
 import duckdb
 import pytest
 
-from pipelines.ingest import ingest_new_files
+from pipelines.ingest.loader import ingest_new_files
 from pipelines.settings import Paths
 from tests.helpers import example_event, example_events, line, national_id
 

@@ -18,8 +18,8 @@ import pytest
 from pipelines.cli import main
 from pipelines.contract.masking import MASK_TOKEN
 from pipelines.contract.validation import Event, validate_line
-from pipelines.ingest import ingest_new_files
 from pipelines.ingest.archive import ingested_file_path
+from pipelines.ingest.loader import ingest_new_files
 from pipelines.settings import Paths
 from tests.conftest import PLANTED_NATIONAL_ID
 from tests.helpers import example_event, example_events, line

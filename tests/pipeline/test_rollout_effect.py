@@ -18,7 +18,7 @@ import pytest
 from dagster import materialize
 
 from pipelines.evaluation.assets import rollout_evaluation
-from pipelines.ingest import ingest_new_files
+from pipelines.ingest.loader import ingest_new_files
 from pipelines.settings import DBT_PROJECT_DIR, Paths, dbt_executable
 from pipelines.simulate import DEFAULT_API_GO_LIVE, SimulationConfig, simulate
 

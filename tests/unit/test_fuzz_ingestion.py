@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from pipelines.contract import fhir
 from pipelines.contract.fhir import FIXED_PATHS, fhir_model, structure_error
 from pipelines.contract.validation import REASON_CODES, Event, Rejection, validate_line
-from pipelines.ingest import ingest_new_files
+from pipelines.ingest.loader import ingest_new_files
 from pipelines.settings import Paths
 from pipelines.simulate import SimulationConfig, simulate
 from tests.helpers import example_events

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from pipelines.contract.vocabulary import HEALTH_REGIONS
-from pipelines.evaluation.goals import GOALS_FILE, GoalsError, MetricKind, known_metrics, load_goals
-from pipelines.settings import DBT_PROJECT_DIR
+from pipelines.evaluation.goals import GoalsError, MetricKind, known_metrics, load_goals
+from pipelines.settings import DBT_PROJECT_DIR, GOALS_FILE
 
 GOOD_GOAL = {
     "id": "coverage-vest",
