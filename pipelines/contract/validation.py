@@ -226,7 +226,10 @@ def _resource(obj: dict, pseudonym: str) -> tuple[str, str, str, str, str]:
             INVALID_VALUE,
             f"resource.resourceType: {str(resource_type)[:40]!r} is not one of {', '.join(PATIENT_REFERENCE_FIELD)}",
         )
-    error = fhir.structure_error(resource_type, resource) or fhir.value_set_error(resource_type, resource)
+    resource_json = orjson.dumps(resource)
+    error = fhir.structure_error(resource_type, resource, resource_json) or fhir.value_set_error(
+        resource_type, resource
+    )
     if error:
         raise _Refused(FHIR_INVALID, error)
     resource_id = _string(obj, "resource.id")
@@ -241,7 +244,7 @@ def _resource(obj: dict, pseudonym: str) -> tuple[str, str, str, str, str]:
     kind = classify(resource)
     if kind is None:
         raise _Refused(UNRECOGNISED_TYPE, f"{resource_type} carries no recognised category of critical information")
-    return resource_type, resource_id, version, kind, orjson.dumps(resource).decode("utf-8")
+    return resource_type, resource_id, version, kind, resource_json.decode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
