@@ -171,8 +171,14 @@ def structure_error(resource_type: str, resource: dict, resource_json: bytes) ->
     _shape(resource, shape, strings)
     key = tuple(shape)
     kinds = _shapes.get(key)
-    if kinds is not None and all(map(_accepts, kinds, strings)):
-        return None
+    if kinds is not None:
+        for kind, value in zip(kinds, strings, strict=True):
+            # The common case inline: a value (or its representative) known to be valid.
+            represent = kind.representative
+            if kind.verdicts.get(represent(value) if represent else value) is not True and not _accepts(kind, value):
+                break
+        else:
+            return None
     error = model_structure_error(resource_type, resource_json)
     if error is None and kinds is None:
         if len(_shapes) >= _CACHE_LIMIT:
