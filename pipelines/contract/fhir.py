@@ -1,22 +1,28 @@
-"""FHIR R4 structure check with ``fhir.resources.R4B``, memoised on the resource's template.
+"""FHIR R4 structure check with ``fhir.resources.R4B``, memoised on the resource's shape.
 
 A full model validation costs about a millisecond, too slow for national volume on two
-cores. Most of a resource repeats across events (codings, categories, statuses, profiles);
-what differs per entry is its id, version, patient reference and timestamps. Those values are
-checked one by one with the very fhir_core types the models use (as are codes, code systems,
-display texts and references, wherever they stand), then replaced by a valid placeholder of
-the same type; the rest, the template, is validated by the full model once and
-the outcome remembered. The verdict equals validating the original: every field keeps a
-value its type accepts, and the models' cross-field rules depend on which fields are present,
-which the substitution does not change.
+cores. The verdict is remembered per shape: the resource's JSON (as orjson writes it) with
+every string value taken out; keys, numbers, booleans, nulls and the nesting stay. What the
+models check of a string value is its FHIR primitive type (id, code, string, uri, dateTime,
+...: a pattern, a length, a date), and the type of each string is fixed by its place in the
+shape: the model field it stands in. Each string of a line is checked by that type's own
+validator (fhir_core's annotated type, through a TypeAdapter, remembered per value); the rest
+of the model's rules (required elements, one value per choice, extra keys, list or not,
+numbers) depend on the shape only, and were judged once by the full model on the first valid
+resource of that shape. A string whose place names no model field (under a ``contained``
+resource, say) is kept as it was: another value there is another shape.
 
-Values are remembered too, and a value stands for every value its type cannot tell apart from
-it: an id made only of id characters is judged by its length alone (fhir_core's id is a
-pattern of those characters and a length limit), so is a string (a reference, a display) of
-printable ASCII without spaces (fhir_core's string is a pattern of non-blank characters), and a date-time whose time of day is an
-ordinary hh:mm:ss (no leap second) is judged like the same date, fraction and zone at
-midnight. Ids and timestamps are unique per event, and checking each one costs more than
-the rest of the line (a date-time about 20 µs).
+Only a valid verdict is remembered. A resource whose shape is new, or one of whose strings its
+type refuses, is validated by the full model, and its error is the model's own: every verdict
+and every reason is the full model's.
+
+A value's verdict stands for every value its type cannot tell apart from it: an id made only
+of id characters is judged by its length alone (fhir_core's id is a pattern of those characters
+and a length limit), so is a string of printable ASCII without spaces or escapes (fhir_core's
+string is a pattern of non-blank characters), and a date-time whose time of day is an ordinary
+hh:mm:ss (no leap second) is judged like the same date, fraction and zone at midnight. Ids,
+references and timestamps are unique per event, and checking each one costs more than the
+rest of the line.
 
 The models do not check value sets: ``value_set_error`` checks the elements whose binding R4
 makes required (statuses, type, category, criticality, severity).
@@ -25,11 +31,13 @@ makes required (statuses, type, category, criticality, severity).
 from __future__ import annotations
 
 import re
+import types
+import typing
 from functools import cache
 
 import orjson
-from fhir_core.types import CodeType, DateTimeType, IdType, InstantType, StringType, UriType
-from pydantic import TypeAdapter, ValidationError
+from fhir_core import types as fhir_types
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from pipelines.contract.vocabulary import (
     ALLERGY_CLINICAL_SYSTEM,
@@ -37,10 +45,6 @@ from pipelines.contract.vocabulary import (
     CONDITION_CLINICAL_SYSTEM,
     CONDITION_VERIFICATION_SYSTEM,
 )
-
-_ID = (TypeAdapter(IdType), "placeholder-id")
-_INSTANT = (TypeAdapter(InstantType), "2000-01-01T00:00:00Z")
-_DATE_TIME = (TypeAdapter(DateTimeType), "2000-01-01T00:00:00+00:00")
 
 _ID_CHARACTERS = re.compile(r"[A-Za-z0-9\-.]+")
 _PRINTABLE_ASCII = re.compile(r"[!-~]+")
@@ -60,48 +64,29 @@ def _date_time_representative(value: str) -> str:
     return f"{ordinary.group(1)}00:00:00{value[ordinary.end() :]}" if ordinary else value
 
 
-# Keys whose string value has one FHIR type wherever it stands in these resources. Their values
-# are replaced by "x", which each of these types accepts.
-_ANY_DEPTH = {
-    "display": TypeAdapter(StringType),
-    "reference": TypeAdapter(StringType),
-    "code": TypeAdapter(CodeType),
-    "system": TypeAdapter(UriType),
+# How a value's verdict is remembered, by its type's marker: by the representative of its kind.
+REPRESENTATIVES = {
+    fhir_types.Id: _id_representative,
+    fhir_types.String: _string_representative,
+    fhir_types.DateTime: _date_time_representative,
+    fhir_types.Instant: _date_time_representative,
 }
-# How a value's verdict is remembered: by the representative of its kind (see above).
-_REPRESENTATIVE_BY_NAME = {
-    "id": (_ID[0], _id_representative),
-    "instant": (_INSTANT[0], _date_time_representative),
-    "dateTime": (_DATE_TIME[0], _date_time_representative),
-    "reference": (_ANY_DEPTH["reference"], _string_representative),
-    "display": (_ANY_DEPTH["display"], _string_representative),
-}
-_REPRESENTATIVE = {id(adapter): representative for adapter, representative in _REPRESENTATIVE_BY_NAME.values()}
-
-# Fields at fixed paths: the resource id and version, and the timestamps.
-_COMMON = ((("id",), _ID), (("meta", "versionId"), _ID), (("meta", "lastUpdated"), _INSTANT))
-_DATE_TIMES = {
-    "AllergyIntolerance": (("recordedDate",), ("onsetDateTime",), ("lastOccurrence",)),
-    "Condition": (("recordedDate",), ("onsetDateTime",), ("abatementDateTime",)),
-    "Procedure": (("performedDateTime",), ("performedPeriod", "start"), ("performedPeriod", "end")),
-    "Flag": (("period", "start"), ("period", "end")),
-    "DeviceUseStatement": (("recordedOn",), ("timingDateTime",), ("timingPeriod", "start"), ("timingPeriod", "end")),
-    "Consent": (("dateTime",),),
-}
-FIXED_PATHS = {
-    resource_type: (*_COMMON, *((path, _DATE_TIME) for path in paths)) for resource_type, paths in _DATE_TIMES.items()
-}
-
 
 _CACHE_LIMIT = 20_000
-_verdicts: dict[bytes, str | None] = {}
-_value_verdicts: dict[int, dict[str, ValidationError | None]] = {}
-_UNSEEN = object()
 
 
-class _InvalidValue(Exception):
-    def __init__(self, error: ValidationError, path: str):
-        self.error, self.path = error, path
+class _Type(typing.NamedTuple):
+    """A primitive type: its validator and the verdicts of the values (JSON strings) it judged."""
+
+    adapter: TypeAdapter | None  # None: only the value in verdicts is accepted
+    representative: typing.Callable[[str], str] | None
+    verdicts: dict[str, bool]
+
+
+# Per shape, the type of each of its string values in order.
+_shapes: dict[tuple, tuple[_Type, ...]] = {}
+# Markers of the shape: a string value, an object's start and end, a list's start and end.
+_STRING, _OBJECT, _END_OBJECT, _LIST, _END_LIST = range(5)
 
 
 @cache
@@ -118,77 +103,165 @@ def describe(error: ValidationError, prefix: str = "") -> str:
     return f"FHIR R4 validation failed at {location}: {first['msg']}{more}"
 
 
-def _checked(adapter: TypeAdapter, value: str, path: str) -> None:
-    representative = _REPRESENTATIVE.get(id(adapter))
-    if representative is not None:
-        value = representative(value)
-    verdicts = _value_verdicts.setdefault(id(adapter), {})
-    if value not in verdicts:
-        if len(verdicts) >= _CACHE_LIMIT:
-            verdicts.clear()
-        try:
-            adapter.validate_json(orjson.dumps(value))
-            verdicts[value] = None
-        except ValidationError as error:
-            verdicts[value] = error
-    if verdicts[value] is not None:
-        raise _InvalidValue(verdicts[value], path)
-
-
-def _template(node: dict, path: str) -> dict:
-    """A copy of node with every any-depth key's string value checked and replaced by "x"."""
-    out = {}
-    for key, value in node.items():
-        if isinstance(value, str):
-            if key in _ANY_DEPTH:
-                if _value_verdicts.get(id(_ANY_DEPTH[key]), {}).get(value, _UNSEEN) is not None:
-                    _checked(_ANY_DEPTH[key], value, f"{path}{key}")
-                value = "x"
-        elif isinstance(value, dict):
-            value = _template(value, f"{path}{key}.")
-        elif isinstance(value, list):
-            value = [
-                _template(item, f"{path}{key}.{index}.") if isinstance(item, dict) else item
-                for index, item in enumerate(value)
-            ]
-        out[key] = value
-    return out
-
-
-def _replace_at(node: dict, path: tuple[str, ...], placeholder: str) -> tuple[dict, str | None]:
-    """A copy of node with the string at path replaced (copying only along the path), and the string."""
-    head, *rest = path
-    value = node.get(head)
-    if not rest:
-        if not isinstance(value, str):
-            return node, None
-        return {**node, head: placeholder}, value
-    if not isinstance(value, dict):
-        return node, None
-    child, found = _replace_at(value, tuple(rest), placeholder)
-    return ({**node, head: child}, found) if found is not None else (node, None)
-
-
-def structure_error(resource_type: str, resource: dict) -> str | None:
-    """None when the resource is valid FHIR R4 for its type, else the first error with its path."""
+def model_structure_error(resource_type: str, resource_json: bytes) -> str | None:
+    """The full model's verdict on a resource (as JSON): None when valid, else its first error."""
     try:
-        template = resource
-        for path, (adapter, placeholder) in FIXED_PATHS[resource_type]:
-            template, value = _replace_at(template, path, placeholder)
-            if value is not None:
-                _checked(adapter, value, ".".join(path))
-        key = orjson.dumps(_template(template, ""))
-    except _InvalidValue as invalid:
-        return describe(invalid.error, invalid.path)
-    if key not in _verdicts:
-        if len(_verdicts) >= _CACHE_LIMIT:
-            _verdicts.clear()
+        fhir_model(resource_type).model_validate_json(resource_json)
+    except ValidationError as error:
+        return describe(error)
+    return None
+
+
+def _accepts(kind: _Type, value: str) -> bool:
+    if kind.representative is not None:
+        value = kind.representative(value)
+    verdict = kind.verdicts.get(value)
+    if verdict is None:
+        if kind.adapter is None:
+            return False
+        if len(kind.verdicts) >= _CACHE_LIMIT:
+            kind.verdicts.clear()
         try:
-            fhir_model(resource_type).model_validate_json(key)
-            _verdicts[key] = None
-        except ValidationError as error:
-            _verdicts[key] = describe(error)
-    return _verdicts[key]
+            kind.adapter.validate_json(orjson.dumps(value))
+            verdict = True
+        except ValidationError:
+            verdict = False
+        kind.verdicts[value] = verdict
+    return verdict
+
+
+def _shape(node: dict, shape: list, strings: list[str]) -> None:
+    """Appends node's shape (keys, markers, and the type and value of each non-string scalar) to
+    shape and its string values to strings, both in orjson's order (the dict's)."""
+    for key, value in node.items():
+        shape.append(key)
+        kind = type(value)
+        if kind is str:
+            shape.append(_STRING)
+            strings.append(value)
+        elif kind is dict:
+            shape.append(_OBJECT)
+            _shape(value, shape, strings)
+            shape.append(_END_OBJECT)
+        elif kind is list:
+            shape.append(_LIST)
+            for item in value:
+                kind = type(item)
+                if kind is str:
+                    shape.append(_STRING)
+                    strings.append(item)
+                elif kind is dict:
+                    shape.append(_OBJECT)
+                    _shape(item, shape, strings)
+                    shape.append(_END_OBJECT)
+                elif kind is list:  # never valid FHIR: kept whole
+                    shape.extend((list, orjson.dumps(item)))
+                else:
+                    shape.extend((kind, item))
+            shape.append(_END_LIST)
+        else:
+            shape.extend((kind, value))
+
+
+def structure_error(resource_type: str, resource: dict, resource_json: bytes) -> str | None:
+    """None when the resource (``resource_json`` is ``orjson.dumps(resource)``) is valid FHIR R4
+    for its type, else the full model's first error with its path."""
+    shape: list = [resource_type]
+    strings: list[str] = []
+    _shape(resource, shape, strings)
+    key = tuple(shape)
+    kinds = _shapes.get(key)
+    if kinds is not None:
+        for kind, value in zip(kinds, strings, strict=True):
+            # The common case inline: a value (or its representative) known to be valid.
+            represent = kind.representative
+            if kind.verdicts.get(represent(value) if represent else value) is not True and not _accepts(kind, value):
+                break
+        else:
+            return None
+    error = model_structure_error(resource_type, resource_json)
+    if error is None and kinds is None:
+        if len(_shapes) >= _CACHE_LIMIT:
+            _shapes.clear()
+        learned = _string_types(fhir_model(resource_type), resource)
+        if learned is not None and len(learned) == len(strings):
+            _shapes[key] = tuple(
+                kind if kind is not None else _Type(None, None, {value: True})
+                for kind, value in zip(learned, strings, strict=True)
+            )
+    return error
+
+
+def _string_types(model: type[BaseModel] | None, node: object) -> list[_Type | None] | None:
+    """The type of each string value in node, in order (None: kept as it is), or None when
+    the walk cannot tell (a key that is a field's alias and its name at once)."""
+    found: list[_Type | None] = []
+    if isinstance(node, str):
+        found.append(None if model is None else _primitive(model))
+    elif isinstance(node, list):
+        for item in node:
+            inner = _string_types(model, item)
+            if inner is None:
+                return None
+            found.extend(inner)
+    elif isinstance(node, dict):
+        fields = _fields(model) if isinstance(model, type) and issubclass(model, BaseModel) else {}
+        names = [fields[key][0] for key in node if key in fields]
+        if len(names) != len(set(names)):
+            return None
+        for key, value in node.items():
+            inner = _string_types(fields[key][1] if key in fields and key != "resourceType" else None, value)
+            if inner is None:
+                return None
+            found.extend(inner)
+    return found
+
+
+@cache
+def _fields(model: type[BaseModel]) -> dict[str, tuple[str, object]]:
+    """A model's JSON keys (aliases and names) → (field name, the type of a value or list item)."""
+    keys = {}
+    for name, field in model.model_fields.items():
+        item = _item_type(field.annotation)
+        keys[name] = (name, item)
+        if field.alias:
+            keys[field.alias] = (name, item)
+    return keys
+
+
+def _item_type(annotation: object) -> object:
+    """A field's type without Optional and List: a model class, a primitive (Annotated), or None."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin in (typing.Union, types.UnionType):
+            args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            if len(args) != 1:
+                return None
+            annotation = args[0]
+        elif origin is list:
+            annotation = typing.get_args(annotation)[0]
+        elif origin is typing.Annotated:
+            return annotation
+        elif isinstance(annotation, type) and issubclass(annotation, fhir_types.FhirBase):
+            model = annotation.get_model_klass()
+            # A resource of any type (contained) is told by its resourceType: not known here.
+            return None if model.__name__ in ("Resource", "DomainResource") else model
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return annotation
+        else:
+            return None
+
+
+_primitives: dict[object, _Type] = {}
+
+
+def _primitive(annotation: object) -> _Type | None:
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return None
+    if annotation not in _primitives:
+        marker = typing.get_args(annotation)[1]
+        _primitives[annotation] = _Type(TypeAdapter(annotation), REPRESENTATIVES.get(type(marker)), {})
+    return _primitives[annotation]
 
 
 # Elements whose R4 binding is required: a code outside the value set is not valid R4, and the

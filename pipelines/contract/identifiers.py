@@ -173,8 +173,8 @@ def is_national_identity_number(digits: str) -> bool:
     if len(digits) != 11 or not digits.isdigit():
         return False
     d = [int(c) for c in digits]
-    first = sum(w * x for w, x in zip(_K1_WEIGHTS, d[:10])) % 11
-    second = sum(w * x for w, x in zip(_K2_WEIGHTS, d)) % 11
+    first = sum(w * x for w, x in zip(_K1_WEIGHTS, d[:10], strict=True)) % 11
+    second = sum(w * x for w, x in zip(_K2_WEIGHTS, d, strict=True)) % 11
     if first > 3 or second != 0:
         return False
     # FH-number: "ellevesifret med to kontrollsiffer, som i ordinære fødselsnummer, men med

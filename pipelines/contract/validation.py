@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -226,7 +226,10 @@ def _resource(obj: dict, pseudonym: str) -> tuple[str, str, str, str, str]:
             INVALID_VALUE,
             f"resource.resourceType: {str(resource_type)[:40]!r} is not one of {', '.join(PATIENT_REFERENCE_FIELD)}",
         )
-    error = fhir.structure_error(resource_type, resource) or fhir.value_set_error(resource_type, resource)
+    resource_json = orjson.dumps(resource)
+    error = fhir.structure_error(resource_type, resource, resource_json) or fhir.value_set_error(
+        resource_type, resource
+    )
     if error:
         raise _Refused(FHIR_INVALID, error)
     resource_id = _string(obj, "resource.id")
@@ -241,7 +244,7 @@ def _resource(obj: dict, pseudonym: str) -> tuple[str, str, str, str, str]:
     kind = classify(resource)
     if kind is None:
         raise _Refused(UNRECOGNISED_TYPE, f"{resource_type} carries no recognised category of critical information")
-    return resource_type, resource_id, version, kind, orjson.dumps(resource).decode("utf-8")
+    return resource_type, resource_id, version, kind, resource_json.decode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,12 +254,18 @@ class _Dates:
 
     earliest: datetime
     latest: datetime
+    latest_day: str  # the day of latest in Norway, ISO
 
     @classmethod
     def of(cls, limits: Bounds, delivered_at: datetime | None) -> _Dates:
+        return cls._of(limits, delivered_at or datetime.now(UTC))
+
+    @staticmethod
+    @lru_cache(maxsize=64)  # the lines of a file share their delivery
+    def _of(limits: Bounds, delivered_at: datetime) -> _Dates:
         earliest = datetime.combine(limits.earliest_event_date, datetime.min.time(), _OSLO)
-        delivered = delivered_at or datetime.now(UTC)
-        return cls(earliest, delivered + timedelta(days=limits.max_days_after_delivery))
+        latest = delivered_at + timedelta(days=limits.max_days_after_delivery)
+        return _Dates(earliest, latest, latest.astimezone(_OSLO).date().isoformat())
 
 
 def nested_deeper_than(raw: bytes, depth: int) -> bool:
@@ -341,8 +350,7 @@ def _plausible_dates(occurred_at: datetime, resource: dict, dates: _Dates) -> No
         )
     recorded = resource.get("recordedDate")
     # ISO dates compare as text; a date-only or year-month value against the same length.
-    latest_day = dates.latest.astimezone(_OSLO).date().isoformat()
-    if isinstance(recorded, str) and recorded[:10] > latest_day[: len(recorded[:10])]:
+    if isinstance(recorded, str) and recorded[:10] > dates.latest_day[: len(recorded[:10])]:
         raise _Refused(
             IMPLAUSIBLE_DATE,
             f"resource.recordedDate: {recorded[:40]!r} is after the file's delivery plus the allowed days",

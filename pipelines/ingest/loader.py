@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from multiprocessing import get_context
+from operator import attrgetter
 from pathlib import Path
 from queue import Queue
 from threading import Thread
@@ -48,6 +49,7 @@ BATCHES_AHEAD = 2
 PARALLEL_THRESHOLD_BYTES = 20_000_000
 
 _EVENT_FIELDS = [f.name for f in fields(Event)]
+_event_values = attrgetter(*_EVENT_FIELDS)  # an Event's fields as a tuple
 _ARROW_TYPES = {"occurred_at": pa.timestamp("us", tz="UTC"), "patient_birth_year": pa.int32()}
 # Accepted lines: an Event's fields (the columns of raw.events) and where the line was read.
 ACCEPTED_SCHEMA = pa.schema(
@@ -216,7 +218,7 @@ def validate_lines(
 ) -> ValidatedLines:
     """Validate the lines of a file delivered at `delivered_at` (default: now; see validate_line)."""
     limits = limits or bounds()
-    columns: dict[str, list] = {name: [] for name in _EVENT_FIELDS}
+    rows: list[tuple] = []
     lines_at: list[int] = []
     refused: list[RefusedLine] = []
     blank = 0
@@ -229,9 +231,11 @@ def validate_lines(
         if isinstance(result, Rejection):
             refused.append(RefusedLine(source_file, line_number, result.reason_code, result.reason, result.masked_text))
             continue
-        for name in _EVENT_FIELDS:
-            columns[name].append(getattr(result, name))
+        rows.append(_event_values(result))
         lines_at.append(line_number)
+    # Rows to columns (an Event's fields, in order); no row: empty columns.
+    values = zip(*rows, strict=True) if rows else ([] for _ in _EVENT_FIELDS)
+    columns: dict[str, list] = {name: list(column) for name, column in zip(_EVENT_FIELDS, values, strict=True)}
     columns["source_file"] = [source_file] * len(lines_at)
     columns["source_line"] = lines_at
     return ValidatedLines(source_file, len(lines) - blank, blank, pa.table(columns, schema=ACCEPTED_SCHEMA), refused)
