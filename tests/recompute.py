@@ -3,7 +3,7 @@ docs/definitions.md (contract v1.1) as written, not the dbt models.
 
 `expected_metrics(events)` gives, for every reported cell (metric, month or year end, place,
 breakdown value), the numerator, denominator and value the definitions give. Events are built
-from contract objects (`Event.from_contract`) or from warehouse rows by the caller.
+from contract objects (`RecomputedEvent.from_contract`) or from warehouse rows by the caller.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def epj_product(system: str) -> str:
 
 
 @dataclass(frozen=True)
-class Event:
+class RecomputedEvent:
     event_id: str
     event_type: str
     occurred_at: datetime
@@ -145,7 +145,7 @@ class Event:
     resource: dict
 
     @classmethod
-    def from_contract(cls, obj: dict) -> Event:
+    def from_contract(cls, obj: dict) -> RecomputedEvent:
         source, patient = obj["source"], obj["patient"]
         return cls(
             obj["event_id"].lower(),
@@ -250,9 +250,9 @@ def month_end_of(day: date) -> date:
 
 
 class History:
-    def __init__(self, events: list[Event]):
-        self.by_entry: dict[str, list[Event]] = defaultdict(list)
-        self.by_person: dict[str, list[Event]] = defaultdict(list)
+    def __init__(self, events: list[RecomputedEvent]):
+        self.by_entry: dict[str, list[RecomputedEvent]] = defaultdict(list)
+        self.by_person: dict[str, list[RecomputedEvent]] = defaultdict(list)
         for event in events:
             self.by_entry[event.entry].append(event)
             self.by_person[event.person].append(event)
@@ -267,7 +267,7 @@ class History:
         for entry, versions in self.by_entry.items():
             self.entries_of[versions[0].person].add(entry)
 
-    def state(self, entry: str, day: date) -> Event | None:
+    def state(self, entry: str, day: date) -> RecomputedEvent | None:
         """The entry's last event, in entry order, on or before the day."""
         index = bisect_right(self.entry_days[entry], day)
         return self.by_entry[entry][index - 1] if index else None
@@ -276,7 +276,7 @@ class History:
         """Where the person's last event (by occurred_at, then event_id) on or before the day says they live."""
         return self.by_person[person][bisect_right(self.person_days[person], day) - 1].county
 
-    def active_entries(self, day: date) -> list[Event]:
+    def active_entries(self, day: date) -> list[RecomputedEvent]:
         states = (self.state(entry, day) for entry in self.by_entry)
         return [s for s in states if s is not None and s.is_active]
 
@@ -286,7 +286,7 @@ class History:
                 return day
         return None
 
-    def new_entries(self) -> list[tuple[Event, list[Event]]]:
+    def new_entries(self) -> list[tuple[RecomputedEvent, list[RecomputedEvent]]]:
         """(creating event, the events after it in entry order) of every entry that has a `created`."""
         found = []
         for versions in self.by_entry.values():
@@ -296,7 +296,7 @@ class History:
         return found
 
 
-def reported_month_ends(events: list[Event]) -> list[date]:
+def reported_month_ends(events: list[RecomputedEvent]) -> list[date]:
     """From the month of the first event to the last month whose last day has passed in the data."""
     first, last = min(e.day for e in events), max(e.day for e in events)
     ends, end = [], month_end_of(first)
@@ -325,7 +325,7 @@ def cells(metric_id: str, region: str, county: str | None = None, **values: str)
     return [(*place, *breakdown) for place in places(grains, region, county) for breakdown in breakdowns]
 
 
-def grid(metric_id: str, events: list[Event]) -> list[tuple]:
+def grid(metric_id: str, events: list[RecomputedEvent]) -> list[tuple]:
     """Every cell reported: each place of the metric's grains, the total and every value of its
     breakdowns (channels and organisation types seen in the events, every type of critical
     information the metric covers)."""
@@ -359,7 +359,7 @@ def quantile(values: list[float], p: float) -> float:
 # --- the recomputation ---------------------------------------------------------------------------
 
 
-def expected_metrics(events: list[Event]) -> dict[tuple, tuple]:
+def expected_metrics(events: list[RecomputedEvent]) -> dict[tuple, tuple]:
     """(metric id, period end, grain, region, county, dimension name, value) -> (numerator,
     denominator, value) for every reported cell."""
     history = History(events)

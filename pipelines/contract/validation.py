@@ -84,7 +84,7 @@ def _county_codes() -> frozenset[str]:
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
+class AcceptedEvent:
     """An accepted event, flattened to the columns of ``raw.events``."""
 
     event_id: str
@@ -281,7 +281,9 @@ def nested_deeper_than(raw: bytes, depth: int) -> bool:
     return False
 
 
-def validate_line(raw: bytes, delivered_at: datetime | None = None, limits: Bounds | None = None) -> Event | Rejection:
+def validate_line(
+    raw: bytes, delivered_at: datetime | None = None, limits: Bounds | None = None
+) -> AcceptedEvent | Rejection:
     """Validate one line (without its line end) of a file delivered at `delivered_at` (default:
     now). Never raises."""
     limits = limits or bounds()
@@ -303,7 +305,7 @@ def validate_line(raw: bytes, delivered_at: datetime | None = None, limits: Boun
         return _refused(INTERNAL_ERROR, f"internal error: {error_location(error)}", raw, as_text=True)
 
 
-def _validate(raw: bytes, dates: _Dates) -> Event | Rejection:
+def _validate(raw: bytes, dates: _Dates) -> AcceptedEvent | Rejection:
     ids_in_text = identifiers.national_ids_in_text(raw)
     try:
         obj = orjson.loads(raw)
@@ -357,7 +359,7 @@ def _plausible_dates(occurred_at: datetime, resource: dict, dates: _Dates) -> No
         )
 
 
-def _event(obj: dict, dates: _Dates) -> Event:
+def _event(obj: dict, dates: _Dates) -> AcceptedEvent:
     event_id = _event_id(obj)
     event_type = _enum(obj, "event_type", EVENT_TYPES)
     occurred_at = _occurred_at(obj)
@@ -373,7 +375,7 @@ def _event(obj: dict, dates: _Dates) -> Event:
     patient_municipality = _municipality(obj, "patient.municipality")
     resource_type, resource_id, version, kind, resource_json = _resource(obj, pseudonym)
     _plausible_dates(occurred_at, obj["resource"], dates)
-    return Event(
+    return AcceptedEvent(
         event_id,
         event_type,
         occurred_at,

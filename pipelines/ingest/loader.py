@@ -34,7 +34,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.contract.validation import Event, Rejection, validate_line
+from pipelines.contract.validation import AcceptedEvent, Rejection, validate_line
 from pipelines.ingest import warehouse
 from pipelines.ingest.archive import archive_ingested
 from pipelines.ingest.landing import EVENT_FILE_SUFFIXES, Inspection, inspect, read_file, ready_files, split_lines
@@ -48,10 +48,10 @@ BATCHES_AHEAD = 2
 # Below this many lines a process pool costs more (start-up, imports) than it saves.
 PARALLEL_THRESHOLD_BYTES = 20_000_000
 
-_EVENT_FIELDS = [f.name for f in fields(Event)]
-_event_values = attrgetter(*_EVENT_FIELDS)  # an Event's fields as a tuple
+_EVENT_FIELDS = [f.name for f in fields(AcceptedEvent)]
+_event_values = attrgetter(*_EVENT_FIELDS)  # an AcceptedEvent's fields as a tuple
 _ARROW_TYPES = {"occurred_at": pa.timestamp("us", tz="UTC"), "patient_birth_year": pa.int32()}
-# Accepted lines: an Event's fields (the columns of raw.events) and where the line was read.
+# Accepted lines: an AcceptedEvent's fields (the columns of raw.events) and where the line was read.
 ACCEPTED_SCHEMA = pa.schema(
     [(name, _ARROW_TYPES.get(name, pa.string())) for name in _EVENT_FIELDS]
     + [("source_file", pa.string()), ("source_line", pa.int32())]
@@ -233,7 +233,7 @@ def validate_lines(
             continue
         rows.append(_event_values(result))
         lines_at.append(line_number)
-    # Rows to columns (an Event's fields, in order); no row: empty columns.
+    # Rows to columns (an AcceptedEvent's fields, in order); no row: empty columns.
     values = zip(*rows, strict=True) if rows else ([] for _ in _EVENT_FIELDS)
     columns: dict[str, list] = {name: list(column) for name, column in zip(_EVENT_FIELDS, values, strict=True)}
     columns["source_file"] = [source_file] * len(lines_at)

@@ -22,7 +22,7 @@ from tests.recompute import (
     REGION_OF_COUNTY,
     REGISTRY,
     TYPES,
-    Event,
+    RecomputedEvent,
     epj_product,
     expected_metrics,
     published_metrics,
@@ -43,8 +43,8 @@ def foreign(tmp_path_factory) -> tuple[Path, Delivery, object]:
 
 
 @pytest.fixture(scope="module")
-def events(foreign) -> list[Event]:
-    return [Event.from_contract(e) for e in foreign[1].events]
+def events(foreign) -> list[RecomputedEvent]:
+    return [RecomputedEvent.from_contract(e) for e in foreign[1].events]
 
 
 def connect(home: Path, name: str) -> duckdb.DuckDBPyConnection:

@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.contract.validation import Event, validate_line
+from pipelines.contract.validation import AcceptedEvent, validate_line
 from pipelines.settings import DBT_PROJECT_DIR
 from pipelines.simulate import SimulationConfig, simulate
 from tests.conftest import run_cli
@@ -127,7 +127,9 @@ class Planter:
         resource["patient" if resource["resourceType"] == "AllergyIntolerance" else "subject"]["reference"] = (
             f"Patient/{pseudonym}"
         )
-        assert isinstance(validate_line(line(event)), Event), "a planted event must be valid but for what is planted"
+        assert isinstance(validate_line(line(event)), AcceptedEvent), (
+            "a planted event must be valid but for what is planted"
+        )
         return event
 
     def lines(self) -> list[bytes]:

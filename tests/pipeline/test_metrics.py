@@ -20,7 +20,7 @@ from tests.recompute import (
     DBT_PROJECT,
     QUANTILES,
     REGISTRY,
-    Event,
+    RecomputedEvent,
     expected_metrics,
     published_metrics,
     reported_month_ends,
@@ -28,13 +28,16 @@ from tests.recompute import (
 )
 
 
-def load_events(warehouse: duckdb.DuckDBPyConnection) -> list[Event]:
+def load_events(warehouse: duckdb.DuckDBPyConnection) -> list[RecomputedEvent]:
     rows = warehouse.execute(
         "select event_id, event_type, epoch_us(occurred_at), channel, organisation_type, organisation_id, "
         "organisation_health_region, source_system, patient_pseudonym, patient_municipality, resource from raw.events"
     ).fetchall()
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    return [Event(*row[:2], epoch + timedelta(microseconds=row[2]), *row[3:10], json.loads(row[10])) for row in rows]
+    return [
+        RecomputedEvent(*row[:2], epoch + timedelta(microseconds=row[2]), *row[3:10], json.loads(row[10]))
+        for row in rows
+    ]
 
 
 # --- the comparison ------------------------------------------------------------------------------

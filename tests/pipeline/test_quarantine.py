@@ -17,7 +17,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.contract.masking import MASK_TOKEN
-from pipelines.contract.validation import Event, validate_line
+from pipelines.contract.validation import AcceptedEvent, validate_line
 from pipelines.ingest.archive import ingested_file_path
 from pipelines.ingest.loader import ingest_new_files
 from pipelines.settings import Paths
@@ -208,7 +208,7 @@ def test_a_masked_line_is_never_replayed(home, capsys):
     # The only text kept of the line is masked, and it would pass: replaying it would load a
     # line that is not what was delivered.
     assert PLANTED_NATIONAL_ID.encode() not in archived
-    assert isinstance(validate_line(masked.encode()), Event)
+    assert isinstance(validate_line(masked.encode()), AcceptedEvent)
 
     code, out, _ = cli(capsys, "replay", "--reason", "identifier")
 

@@ -3,7 +3,7 @@
 import pytest
 
 from pipelines.contract import identifiers, masking
-from pipelines.contract.validation import Event, Rejection, validate_line
+from pipelines.contract.validation import AcceptedEvent, Rejection, validate_line
 from tests.helpers import example_event, example_events, line, national_id
 
 
@@ -16,7 +16,7 @@ def refused(event_or_raw) -> Rejection:
 
 def test_contract_examples_are_accepted_and_classified():
     results = [validate_line(line(event)) for event in example_events()]
-    assert all(isinstance(r, Event) for r in results)
+    assert all(isinstance(r, AcceptedEvent) for r in results)
     assert [r.critical_information_type for r in results] == [
         "drug-reaction",
         "critical-condition",
@@ -129,7 +129,7 @@ def test_resource_without_a_critical_information_category_is_refused():
 def test_extra_envelope_fields_are_ignored():
     event = example_event()
     event["producer_batch"] = "b-17"
-    assert isinstance(validate_line(line(event)), Event)
+    assert isinstance(validate_line(line(event)), AcceptedEvent)
 
 
 def test_check_digits_current_and_2032_rules():
@@ -228,7 +228,7 @@ def test_digits_inside_a_pseudonym_are_not_identifiers():
     pseudonym = "ab" + number + "c" + event["patient"]["pseudonym"][14:]
     event["patient"]["pseudonym"] = pseudonym
     event["resource"]["patient"]["reference"] = f"Patient/{pseudonym}"
-    assert isinstance(validate_line(line(event)), Event)
+    assert isinstance(validate_line(line(event)), AcceptedEvent)
 
 
 @pytest.mark.parametrize("written", ["ID{}X", "ref{}", "pasientid{}", "fnr={}E", "{}abc", "deadbeef{}"])
@@ -246,7 +246,7 @@ def test_digits_in_the_last_group_of_a_uuid_are_not_identifiers():
     number = national_id("100583", "904") or national_id("100583", "905")
     event = example_event()
     event["event_id"] = f"123e4567-e89b-42d3-a456-a{number}"
-    assert isinstance(validate_line(line(event)), Event)
+    assert isinstance(validate_line(line(event)), AcceptedEvent)
     assert identifiers.national_ids_in_text(f"id e89b-42d3-a456-a{number}".encode()) == [number]
 
 

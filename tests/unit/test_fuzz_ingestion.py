@@ -27,7 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from pipelines.contract import fhir
 from pipelines.contract.fhir import fhir_model, structure_error
-from pipelines.contract.validation import REASON_CODES, Event, Rejection, validate_line
+from pipelines.contract.validation import REASON_CODES, AcceptedEvent, Rejection, validate_line
 from pipelines.contract.vocabulary import PATIENT_REFERENCE_FIELD
 from pipelines.ingest.loader import ingest_new_files
 from pipelines.settings import Paths
@@ -155,7 +155,7 @@ def mutated_lines(draw) -> bytes:
 @given(mutated_lines())
 def test_validate_line_never_raises_and_gives_an_event_or_a_known_reason(raw):
     result = validate_line(raw)
-    assert isinstance(result, (Event, Rejection))
+    assert isinstance(result, (AcceptedEvent, Rejection))
     if isinstance(result, Rejection):
         assert result.reason_code in REASON_CODES
         assert isinstance(result.masked_text, str)
@@ -183,7 +183,7 @@ def landing_files(draw) -> list[tuple[str, bytes, list[int], int]]:
             elif lines[-1].strip():
                 previous = lines[-1]
                 lines.append(previous)
-                if isinstance(validate_line(previous), Event):
+                if isinstance(validate_line(previous), AcceptedEvent):
                     repeated_valid.append(len(lines))
         data = b"\n".join(lines) + draw(st.sampled_from([b"", b"\n"]))
         name = f"fuzz-{index}.ndjson"

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from stdnum.no import fodselsnummer
 
 from pipelines.contract import identifiers, masking
-from pipelines.contract.validation import Event, Rejection, validate_line
+from pipelines.contract.validation import AcceptedEvent, Rejection, validate_line
 from tests.helpers import example_events, line, national_id
 
 # Read once: each example plants hundreds of lines.
@@ -137,7 +137,7 @@ def stdnum_numbers(draw) -> str:
 
 def test_the_example_events_hold_no_identifier():
     # The premise of every test below: the events the numbers are planted in are valid.
-    assert all(isinstance(validate_line(line(event)), Event) for event in example_events())
+    assert all(isinstance(validate_line(line(event)), AcceptedEvent) for event in example_events())
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -163,7 +163,7 @@ def test_a_wrong_check_digit_is_not_an_identifier_in_any_written_form(number, sh
     assert not fodselsnummer.is_valid(near_miss)
     for written in written_forms(near_miss):
         for raw in planted_lines(written):
-            assert isinstance(validate_line(raw), Event), raw
+            assert isinstance(validate_line(raw), AcceptedEvent), raw
 
 
 @st.composite

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pipelines.contract import validation
-from pipelines.contract.validation import Event, Rejection, validate_line
+from pipelines.contract.validation import AcceptedEvent, Rejection, validate_line
 from pipelines.settings import Bounds
 from tests.helpers import example_event, line
 
@@ -40,7 +40,7 @@ def test_a_line_over_the_byte_bound_is_quarantined_without_its_text():
     result = validate_line(raw, DELIVERED, Bounds(max_line_bytes=len(raw) - 1))
 
     assert (result.reason_code, result.masked_text) == ("line_too_long", "")
-    assert isinstance(validate_line(raw, DELIVERED, Bounds(max_line_bytes=len(raw))), Event)
+    assert isinstance(validate_line(raw, DELIVERED, Bounds(max_line_bytes=len(raw))), AcceptedEvent)
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_a_line_nested_past_the_bound_is_quarantined_before_any_parse(raw):
 def test_brackets_inside_strings_do_not_count_as_nesting():
     event = example_event()
     event["resource"]["reaction"][0]["manifestation"][0]["text"] = "[" * 500 + "{" * 500
-    assert isinstance(validate_line(line(event), DELIVERED), Event)
+    assert isinstance(validate_line(line(event), DELIVERED), AcceptedEvent)
 
 
 def with_dates(occurred_at: str, recorded: str | None = None) -> bytes:
@@ -97,7 +97,7 @@ def test_dates_outside_2014_to_delivery_plus_a_day_are_implausible(occurred_at, 
     ],
 )
 def test_dates_at_the_bounds_are_plausible(occurred_at, recorded):
-    assert isinstance(validate_line(with_dates(occurred_at, recorded), DELIVERED), Event)
+    assert isinstance(validate_line(with_dates(occurred_at, recorded), DELIVERED), AcceptedEvent)
 
 
 def test_the_bounds_are_settings(monkeypatch):

@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from pipelines.contract import identifiers
-from pipelines.contract.validation import Event, Rejection, validate_line
+from pipelines.contract.validation import AcceptedEvent, Rejection, validate_line
 from tests.helpers import example_event, line, national_id
 
 NAME, STREET, PHONE = "Kari Nordmann", "Storgata 1", "+47 91234567"
@@ -131,10 +131,10 @@ def test_a_number_in_a_hex_run_that_is_no_pseudonym_or_uuid_is_refused():
 
 def test_a_number_by_chance_in_a_random_pseudonym_or_uuid_is_not_refused():
     random_hex = hashlib.sha256(b"kritinfo").hexdigest()
-    assert isinstance(validate_line(line(pseudonym_event("ab" + NUMBER + "c" + random_hex[:50]))), Event)
+    assert isinstance(validate_line(line(pseudonym_event("ab" + NUMBER + "c" + random_hex[:50]))), AcceptedEvent)
     event = example_event()
     event["event_id"] = f"{random_hex[:8]}-{random_hex[8:12]}-4{random_hex[13:16]}-a{random_hex[17:20]}-a{NUMBER}"
-    assert isinstance(validate_line(line(event)), Event)
+    assert isinstance(validate_line(line(event)), AcceptedEvent)
 
 
 def verhoeff_valid(digits: str) -> bool:
@@ -177,7 +177,7 @@ def test_a_snomed_ct_code_that_passes_its_check_is_a_code_not_an_identifier():
     assert identifiers.is_national_identity_number(SNOMED_SHAPED)
     event = example_event()
     event["resource"]["code"]["coding"].append({"system": identifiers.SNOMED_CT_SYSTEM, "code": SNOMED_SHAPED})
-    assert isinstance(validate_line(line(event)), Event)
+    assert isinstance(validate_line(line(event)), AcceptedEvent)
     # The same digits in free text, or under another system, are a number.
     event["resource"]["note"] = [{"text": f"se {SNOMED_SHAPED}"}]
     refused_and_masked(event, SNOMED_SHAPED, structural=False)

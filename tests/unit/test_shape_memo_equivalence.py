@@ -19,7 +19,7 @@ import orjson
 import pytest
 
 from pipelines.contract import fhir
-from pipelines.contract.validation import Event, validate_line
+from pipelines.contract.validation import AcceptedEvent, validate_line
 from pipelines.simulate import SimulationConfig, simulate
 from tests.foreign.generator import write_delivery
 from tests.helpers import example_events, line
@@ -130,14 +130,16 @@ def mutated_lines(valid: list[bytes]) -> list[bytes]:
 def lines() -> list[bytes]:
     simulated = simulated_lines()
     events = [*example_events(), *delivery()]
-    valid = [raw for raw in [*simulated, *map(line, events)] if isinstance(validate_line(raw, DELIVERED_AT), Event)]
+    valid = [
+        raw for raw in [*simulated, *map(line, events)] if isinstance(validate_line(raw, DELIVERED_AT), AcceptedEvent)
+    ]
     return [*simulated, *map(line, events), *(raw for raw, _ in bad_lines()), *foreign_lines(), *mutated_lines(valid)]
 
 
 def test_the_inputs_cover_valid_lines_and_every_kind_of_fhir_refusal(lines):
     results = [validate_line(raw, DELIVERED_AT) for raw in lines]
     fhir_reasons = {r.reason.split(":")[0] for r in results if getattr(r, "reason_code", None) == "fhir_invalid"}
-    assert sum(isinstance(r, Event) for r in results) > 1_000
+    assert sum(isinstance(r, AcceptedEvent) for r in results) > 1_000
     assert len(fhir_reasons) > 50  # refused at many different places
 
 
