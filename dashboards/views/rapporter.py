@@ -35,39 +35,47 @@ def show_package(package: packages.PackageInfo) -> None:
 - **Programversjon:** {f"`{package.code_version}`" if package.code_version else NONE}
 """
         )
-        pdf, html, data = st.columns(3)
-        with pdf:
-            st.download_button(
-                "Last ned rapporten (PDF)",
-                data=file_bytes(package.report_pdf),
-                file_name=f"rapport-{key}.pdf",
-                mime="application/pdf",
-                key=f"pdf-{key}",
-                icon=":material/picture_as_pdf:",
-                on_click="ignore",
-                disabled=not package.report_pdf.is_file(),
-            )
-        with html:
-            st.download_button(
-                "Last ned rapporten (HTML)",
-                data=file_bytes(package.report_html),
-                file_name=f"rapport-{key}.html",
-                mime="text/html",
-                key=f"html-{key}",
-                icon=":material/download:",
-                on_click="ignore",
-                disabled=not package.report_html.is_file(),
-            )
-        with data:
-            st.download_button(
-                "Last ned dataene (ZIP)",
-                data=lambda: packages.data_zip(package),
-                file_name=f"kritinfo-evaluering-{key}.zip",
-                mime="application/zip",
-                key=f"zip-{key}",
-                icon=":material/folder_zip:",
-                on_click="ignore",
-            )
+        downloads = [
+            # label, bytes when clicked, file name, type, icon, there to download
+            (
+                "rapporten (PDF)",
+                file_bytes(package.report_pdf),
+                f"rapport-{key}.pdf",
+                "application/pdf",
+                "picture_as_pdf",
+                package.report_pdf.is_file(),
+            ),
+            (
+                "rapporten (HTML)",
+                file_bytes(package.report_html),
+                f"rapport-{key}.html",
+                "text/html",
+                "download",
+                package.report_html.is_file(),
+            ),
+            (
+                "dataene (ZIP)",
+                lambda: packages.data_zip(package),
+                f"kritinfo-evaluering-{key}.zip",
+                "application/zip",
+                "folder_zip",
+                True,
+            ),
+        ]
+        for column, (what, data, file_name, mime, icon, present) in zip(
+            st.columns(len(downloads)), downloads, strict=True
+        ):
+            with column:
+                st.download_button(
+                    f"Last ned {what}",
+                    data=data,
+                    file_name=file_name,
+                    mime=mime,
+                    key=f"{file_name.rsplit('.', 1)[1]}-{key}",
+                    icon=f":material/{icon}:",
+                    on_click="ignore",
+                    disabled=not present,
+                )
         if not package.report_pdf.is_file():
             st.caption("Rapporten er ikke laget for denne pakken.")
 
