@@ -8,12 +8,13 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.transform.metric_registry import read_metric_registry
+from pipelines.transform.manifest import read_manifest
+from pipelines.transform.metric_registry import metric_registry
 from pipelines.transform.project import dbt_project
 
 
 def test_every_declared_metric_is_published_with_its_texts_and_freshness(published_home: Path):
-    declared = read_metric_registry(dbt_project.manifest_path)
+    declared = metric_registry(read_manifest(dbt_project.manifest_path))
     assert len(declared) >= 14
     with duckdb.connect(str(published_home / "serving.duckdb"), read_only=True) as con:
         rows = con.execute(
