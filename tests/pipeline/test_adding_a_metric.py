@@ -133,4 +133,4 @@ def test_the_new_metric_is_on_the_definitions_page(home_with_new_metric: Path, m
     app.switch_page("views/definisjoner.py")
     page = app.run()
     assert not page.exception
-    assert NAME_NB in [header.value for header in page.subheader]
+    assert NAME_NB in [header.value for header in page.header]
