@@ -30,10 +30,10 @@ def panels(series: pd.DataFrame, name: str) -> alt.FacetChart:
             tooltip=["health_region_name:N", "Måned:N", alt.Tooltip("Verdi:N", title=name)],
         )
     )
-    return (
-        line.properties(width=PANEL_WIDTH_PX, height=PANEL_HEIGHT_PX)
-        .facet(data=chart_data, facet=alt.Facet("health_region_name:N", title=None), columns=PANELS_PER_ROW)
-        .resolve_scale(y="shared")  # the same axis in every panel: heights compare across regions
+    # A facet's panels keep one value axis (Vega-Lite's default for facets): heights compare
+    # across regions.
+    return line.properties(width=PANEL_WIDTH_PX, height=PANEL_HEIGHT_PX).facet(
+        data=chart_data, facet=alt.Facet("health_region_name:N", title=None), columns=PANELS_PER_ROW
     )
 
 
