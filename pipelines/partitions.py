@@ -24,11 +24,12 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
-def staged_day_vars(context: AssetExecutionContext) -> dict[str, str]:
-    """The dbt vars min_day and max_day: the run's event days, opened at the ends of the partition
-    set. An unpartitioned step reads the run's partition range from its tags, so every dbt
-    invocation of a run passes the same vars (dbt parses the whole project again whenever they
-    change); without a range, all days."""
+def staged_days_environment(context: AssetExecutionContext) -> dict[str, str]:
+    """The run's event days for dbt (KRITINFO_MIN_DAY, KRITINFO_MAX_DAY; see
+    macros/restage_days.sql), opened at the ends of the partition set. An unpartitioned step reads
+    the run's partition range from its tags, so every dbt invocation of a run sees the same days;
+    without a range, all days. Environment variables read only while a model runs, not dbt vars:
+    dbt parses the whole project again whenever its vars change, which was once a day."""
     keys = EVENT_DAYS.get_partition_keys()
     if context.has_partition_key_range:
         start, end = context.partition_key_range.start, context.partition_key_range.end
@@ -36,8 +37,8 @@ def staged_day_vars(context: AssetExecutionContext) -> dict[str, str]:
         tags = context.run.tags
         start, end = tags.get(RANGE_START_TAG, keys[0]), tags.get(RANGE_END_TAG, keys[-1])
     return {
-        "min_day": "0001-01-01" if start == keys[0] else start,
-        "max_day": "9999-12-31" if end == keys[-1] else end,
+        "KRITINFO_MIN_DAY": "0001-01-01" if start == keys[0] else start,
+        "KRITINFO_MAX_DAY": "9999-12-31" if end == keys[-1] else end,
     }
 
 

@@ -116,11 +116,16 @@ def current_inputs(paths: Paths) -> dict[str, str]:
     return {
         "raw": _raw_summary(paths.warehouse),
         "goals": _files_digest([goals_path()], goals_path().parent),
-        "dbt_project": _files_digest(_project_files(dbt_project_dir()), dbt_project_dir()),
+        "dbt_project": dbt_project_digest(),
         "code": _files_digest([*sorted((REPO_ROOT / "pipelines").rglob("*.py")), REPO_ROOT / "uv.lock"], REPO_ROOT),
         "settings": json.dumps({name: os.environ.get(name) for name in PUBLISHING_SETTINGS}),
         "serving_copy": _file_identity(paths.serving),
     }
+
+
+def dbt_project_digest() -> str:
+    """Changes whenever a file of the dbt project (models, macros, seeds, tests) does."""
+    return _files_digest(_project_files(dbt_project_dir()), dbt_project_dir())
 
 
 def _raw_summary(warehouse: Path) -> str:

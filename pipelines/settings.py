@@ -164,6 +164,11 @@ def bounds() -> Bounds:
     )
 
 
+# Unit tests check the SQL's logic on fixed rows, not the data: the test suite runs them
+# (tests/pipeline/test_dbt_unit_tests.py), not every build, where they cost seconds per run.
+DBT_BUILD_COMMAND = ["build", "--exclude-resource-type", "unit_test"]
+
+
 def dbt_executable() -> str:
     """The dbt beside this interpreter, so an unactivated virtualenv still finds it."""
     import shutil

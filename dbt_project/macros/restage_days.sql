@@ -1,8 +1,10 @@
 {% macro restaged(day_column) -%}
     {#- True for an event day an incremental build of stg_registration_events replaces: a day in
-        the run's partition window (vars min_day..max_day) or a day holding events ingested since
-        the last build (late arrivals of any age, replays). -#}
-    ({{ day_column }} between cast('{{ var("min_day") }}' as date) and cast('{{ var("max_day") }}' as date)
+        the run's partition window (KRITINFO_MIN_DAY..KRITINFO_MAX_DAY, set by Dagster per run and
+        read only while the model runs; see pipelines/partitions.py) or a day holding events
+        ingested since the last build (late arrivals of any age, replays). -#}
+    ({{ day_column }} between cast('{{ env_var("KRITINFO_MIN_DAY", "0001-01-01") }}' as date)
+        and cast('{{ env_var("KRITINFO_MAX_DAY", "9999-12-31") }}' as date)
         or {{ day_column }} in (select occurred_on from touched_days))
 {%- endmacro %}
 

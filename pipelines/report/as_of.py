@@ -28,7 +28,7 @@ from pipelines.evaluation.goals import Goals
 from pipelines.evaluation.tables import replace_tables
 from pipelines.ingest.warehouse import RAW_SCHEMA_DDL
 from pipelines.publish.serving import publish
-from pipelines.settings import DBT_PROJECT_DIR, LOCAL_TIMEZONE, Paths, dbt_executable
+from pipelines.settings import DBT_BUILD_COMMAND, DBT_PROJECT_DIR, LOCAL_TIMEZONE, Paths, dbt_executable
 
 # When each delivered file landed; files logged before arrived_at existed landed by their ingestion.
 _FILES_KNOWN = """
@@ -119,7 +119,7 @@ def _run_dbt(work: Paths, as_of: date) -> None:
     target = work.home / "dbt-target"
     command = [
         dbt_executable(),
-        "build",
+        *DBT_BUILD_COMMAND,
         "--quiet",
         "--project-dir",
         str(DBT_PROJECT_DIR),

@@ -1,14 +1,15 @@
 """Every dbt model and seed as a Dagster asset; dbt tests become asset checks.
 
 The staging model of events is partitioned by event day: a run replaces the days of its
-partition window (plus days touched by newly ingested events). Everything built on it covers
-all history and is rebuilt whole.
+partition window (plus days touched by newly ingested events). The intermediate models of entries
+and persons rebuild only the entries and persons newly ingested events touch
+(dbt_project/macros/touched_keys.sql); the marts and metrics cover all history and are rebuilt
+whole.
 
 The assets are made from the manifest when the definitions are loaded (`dbt_asset_definitions`),
 not on import, so importing this module reads no manifest.
 """
 
-import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -19,8 +20,9 @@ from dagster import AssetExecutionContext, AssetsDefinition, BackfillPolicy
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines.faults import dbt_build_failed, reported_as_no_room
-from pipelines.partitions import EVENT_DAYS, staged_day_vars
-from pipelines.settings import paths
+from pipelines.partitions import EVENT_DAYS, staged_days_environment
+from pipelines.publication_inputs import dbt_project_digest
+from pipelines.settings import DBT_BUILD_COMMAND, paths
 from pipelines.single_writer import POOL, warehouse_lock
 from pipelines.transform.project import KritinfoDbtTranslator, dbt_project
 
@@ -41,7 +43,7 @@ def dbt_asset_definitions() -> list[AssetsDefinition]:
         pool=POOL,
     )
     def event_day_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from _build(context, dbt, ["build"])
+        yield from _build(context, dbt)
 
     @dbt_assets(
         manifest=dbt_project.manifest_path,
@@ -52,7 +54,7 @@ def dbt_asset_definitions() -> list[AssetsDefinition]:
         pool=POOL,
     )
     def kritinfo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from _build(context, dbt, ["build"])
+        yield from _build(context, dbt)
 
     return [event_day_dbt_assets, kritinfo_dbt_assets]
 
@@ -67,37 +69,61 @@ def _target_path(context: AssetExecutionContext) -> Path:
 
 
 @contextmanager
-def _home_for_dbt() -> Iterator[None]:
-    """KRITINFO_HOME for the dbt invocation, restored after it: profiles.yml reads it, and
-    DbtCliResource hands dbt (and its in-process adapter) this process's environment with no
-    way to add to it."""
-    before = os.environ.get("KRITINFO_HOME")
-    os.environ["KRITINFO_HOME"] = str(paths().home)
+def _environment_for_dbt(variables: dict[str, str]) -> Iterator[None]:
+    """KRITINFO_HOME and ``variables`` for the dbt invocation, restored after it: profiles.yml
+    and the models read them, and DbtCliResource hands dbt (and its in-process adapter) this
+    process's environment with no way to add to it."""
+    variables = {"KRITINFO_HOME": str(paths().home), **variables}
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
     try:
         yield
     finally:
-        if before is None:
-            del os.environ["KRITINFO_HOME"]
-        else:
-            os.environ["KRITINFO_HOME"] = before
+        for name, value in before.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
 
 
-def _build(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
+def _build(context: AssetExecutionContext, dbt: DbtCliResource):
     """Runs dbt under the warehouse lock; a failure names its failed models and tests. Every
-    invocation gets the run's staged days as vars (see staged_day_vars) and this home's partial
-    parse (see _partial_parse_of_home)."""
+    invocation gets the run's staged days (see staged_days_environment) and this home's partial
+    parse (see _partial_parse_of_home). The first build after the project changed is a full
+    refresh (see _built_project)."""
     target = _target_path(context)
     kept = _partial_parse_of_home()
     if kept.exists():
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(kept, target / PARTIAL_PARSE_FILE)  # dagster-dbt then leaves it in place
-    with warehouse_lock(paths()), reported_as_no_room("the warehouse"), _home_for_dbt():
-        command = [*args, "--vars", json.dumps(staged_day_vars(context))]
-        invocation = dbt.cli(command, context=context, raise_on_error=False, target_path=target)
+    with (
+        warehouse_lock(paths()),
+        reported_as_no_room("the warehouse"),
+        _environment_for_dbt(staged_days_environment(context)),
+    ):
+        built_project = _built_project(context)
+        project = dbt_project_digest()
+        refresh = [] if _read_text(built_project) == project else ["--full-refresh"]
+        invocation = dbt.cli([*DBT_BUILD_COMMAND, *refresh], context=context, raise_on_error=False, target_path=target)
         yield from invocation.stream()
         _keep_partial_parse(target / PARTIAL_PARSE_FILE)
         if not invocation.is_successful():
             raise dbt_build_failed(invocation.get_artifact("run_results.json"), str(paths().warehouse))
+        built_project.write_text(project, encoding="utf-8")
+
+
+def _built_project(context: AssetExecutionContext) -> Path:
+    """The digest of the dbt project this step last built successfully with. Incremental models
+    keep what earlier builds made: after the SQL changed, everything is built again (a full
+    refresh), or days and entries untouched since would keep the old logic's results."""
+    return paths().dbt_runs / f"built-project-{context.op_execution_context.op.name}.sha256"
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
 
 
 def _partial_parse_of_home() -> Path:

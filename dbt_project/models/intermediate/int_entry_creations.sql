@@ -1,5 +1,8 @@
 -- Each new entry (docs/definitions.md): its first `created` event in entry order, with that
 -- event's channel, organisation type, the region of the registering organisation and recordedDate.
+-- Rebuilt per touched entry (macros/touched_keys.sql).
+{{ config(**incremental_by('entry_id')) }}
+
 select
     entry_id,
     event_id,
@@ -14,5 +17,5 @@ select
     cast(date_trunc('month', occurred_on) as date) as created_month,
     recorded_at
 from {{ ref('stg_registration_events') }}
-where event_type = 'created'
+where event_type = 'created' and {{ only_touched('entry_id') }}
 qualify row_number() over (partition by entry_id order by {{ entry_order_key() }}) = 1

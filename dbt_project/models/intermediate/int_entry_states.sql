@@ -1,5 +1,8 @@
 -- Each entry's state at the end of every day on which it changed, valid until its next change:
--- that of the entry's last event of the day in entry order (docs/definitions.md).
+-- that of the entry's last event of the day in entry order (docs/definitions.md). Rebuilt per
+-- touched entry (macros/touched_keys.sql).
+{{ config(**incremental_by('entry_id')) }}
+
 with deciding_events as (
     select
         entry_id,
@@ -12,6 +15,7 @@ with deciding_events as (
             {{ entry_order_key() }}
         ) as state
     from {{ ref('stg_registration_events') }}
+    where {{ only_touched('entry_id') }}
     group by entry_id, occurred_on
 )
 

@@ -1,7 +1,10 @@
 -- Every stretch of time in which a person has at least one active drug-reaction entry while living
 -- in one county: the person's drug-reaction entry segments in that county merged where they
 -- overlap or touch (a person lives in one county at a time, so the stretches of one person never
--- overlap). valid_from inclusive, valid_to exclusive (null: still so).
+-- overlap). valid_from inclusive, valid_to exclusive (null: still so). Rebuilt per touched person
+-- (macros/touched_keys.sql).
+{{ config(**incremental_by('patient_pseudonym')) }}
+
 with drug_reactions as (
     -- One row per start day: the running windows below need a unique order, or rows that tie
     -- would be numbered in whatever order the parallel sort leaves them.
@@ -12,7 +15,7 @@ with drug_reactions as (
         valid_from,
         max(coalesce(valid_to, date '9999-12-31')) as valid_to
     from {{ ref('int_metric_entry_segments') }}
-    where critical_information_type = 'drug-reaction'
+    where critical_information_type = 'drug-reaction' and {{ only_touched('patient_pseudonym') }}
     group by patient_pseudonym, county_code, health_region, valid_from
 ),
 

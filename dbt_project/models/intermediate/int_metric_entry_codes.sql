@@ -1,6 +1,9 @@
 -- For each event of an AllergyIntolerance or Condition: whether its resource codes the substance
 -- or condition (a coding in resource.code with both system and code), and whether one such coding
--- is ATC. Every coding counts, not only the first one staging keeps.
+-- is ATC. Every coding counts, not only the first one staging keeps. An event never changes:
+-- an incremental run adds the events ingested since the model's last build.
+{{ config(materialized='incremental', incremental_strategy='append', post_hook="{{ record_ingested_through() }}") }}
+
 with codings as (
     select
         event_id,
@@ -9,7 +12,9 @@ with codings as (
             []
         ) as codings
     from {{ source('raw', 'events') }}
-    where resource_type in ('AllergyIntolerance', 'Condition')
+    where
+        resource_type in ('AllergyIntolerance', 'Condition')
+        {% if is_incremental() %}and ingested_at > {{ ingested_through() }}{% endif %}
 )
 
 select

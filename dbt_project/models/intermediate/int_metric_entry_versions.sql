@@ -1,13 +1,22 @@
 -- Each state of an entry (int_entry_states) with the content of the version that set it: the
 -- entry's latest event of that day, picked in the same order as int_entry_states (the singular
--- test entry_versions_agree_with_entry_states checks that both pick the same event).
-with deciding_events as (
+-- test entry_versions_agree_with_entry_states checks that both pick the same event). Rebuilt per
+-- touched entry (macros/touched_keys.sql).
+{{ config(**incremental_by('entry_id')) }}
+
+with events as (
+    select *
+    from {{ ref('stg_registration_events') }}
+    where {{ only_touched('entry_id') }}
+),
+
+deciding_events as (
     -- The entry's last event of each day in entry order, as int_entry_states picks it.
     select
         entry_id,
         occurred_on,
         arg_max(event_id, {{ entry_order_key() }}) as event_id
-    from {{ ref('stg_registration_events') }}
+    from events
     group by entry_id, occurred_on
 )
 
@@ -48,5 +57,5 @@ inner join deciding_events as deciding
     on
         states.entry_id = deciding.entry_id
         and states.valid_from = deciding.occurred_on
-inner join {{ ref('stg_registration_events') }} as events on deciding.event_id = events.event_id
+inner join events on deciding.event_id = events.event_id
 left join {{ ref('int_metric_entry_codes') }} as codes on events.event_id = codes.event_id

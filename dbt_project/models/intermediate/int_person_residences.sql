@@ -1,5 +1,7 @@
 -- Each person's latest known home municipality at the end of every day with an event of theirs,
--- valid until the next such day.
+-- valid until the next such day. Rebuilt per touched person (macros/touched_keys.sql).
+{{ config(**incremental_by('patient_pseudonym')) }}
+
 with ranked as (
     select
         patient_pseudonym,
@@ -11,6 +13,7 @@ with ranked as (
             order by occurred_at desc, event_id desc
         ) as rank_in_day
     from {{ ref('stg_registration_events') }}
+    where {{ only_touched('patient_pseudonym') }}
 )
 
 select

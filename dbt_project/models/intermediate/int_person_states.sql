@@ -1,16 +1,31 @@
 -- Each person's state at the end of every day on which any of their entries or their residence
 -- changed: whether they have critical information registered (at least one active entry) and the
--- county they are counted in. Valid until their next change.
-with change_days as (
+-- county they are counted in. Valid until their next change. Rebuilt per touched person
+-- (macros/touched_keys.sql).
+{{ config(**incremental_by('patient_pseudonym')) }}
+
+with entry_states as (
+    select *
+    from {{ ref('int_entry_states') }}
+    where {{ only_touched('patient_pseudonym') }}
+),
+
+residences as (
+    select *
+    from {{ ref('int_person_residences') }}
+    where {{ only_touched('patient_pseudonym') }}
+),
+
+change_days as (
     select
         patient_pseudonym,
         valid_from as changed_on
-    from {{ ref('int_entry_states') }}
+    from entry_states
     union
     select
         patient_pseudonym,
         valid_from
-    from {{ ref('int_person_residences') }}
+    from residences
 ),
 
 registration as (
@@ -19,7 +34,7 @@ registration as (
         change_days.changed_on,
         count(*) filter (where entries.is_active) as active_entries
     from change_days
-    inner join {{ ref('int_entry_states') }} as entries
+    inner join entry_states as entries
         on
             change_days.patient_pseudonym = entries.patient_pseudonym
             and change_days.changed_on >= entries.valid_from
@@ -37,7 +52,7 @@ select
         partition by registration.patient_pseudonym order by registration.changed_on
     ) as valid_to
 from registration
-inner join {{ ref('int_person_residences') }} as residences
+inner join residences
     on
         registration.patient_pseudonym = residences.patient_pseudonym
         and registration.changed_on >= residences.valid_from

@@ -1,17 +1,14 @@
 -- Persons with critical information registered at each month end, per county of their latest
 -- known home municipality that day, against the population and the estimated need.
+-- Counted from the changes at each month end (count_at_month_ends), not by joining every month end
+-- to every state: the cost grows with the states, not with states times months.
 with registered as (
-    select
-        month_ends.period_end,
-        states.county_code,
-        count(*) as persons
-    from {{ ref('int_month_ends') }} as month_ends
-    inner join {{ ref('int_person_states') }} as states
-        on
-            month_ends.period_end >= states.valid_from
-            and (states.valid_to is null or month_ends.period_end < states.valid_to)
-    where states.has_critical_information
-    group by all
+    {{ count_at_month_ends(
+        '(select county_code, valid_from, valid_to from ' ~ ref('int_person_states')
+        ~ ' where has_critical_information)',
+        ['county_code'],
+        counted='persons',
+    ) }}
 )
 
 select
