@@ -9,7 +9,6 @@ and leaves the environment alone. The manifest is prepared in setup (`kritinfo p
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from pipelines.evaluation.assets import goal_evaluation, rollout_evaluation
 from pipelines.ingest.assets import raw_tables
@@ -19,7 +18,12 @@ from pipelines.publish.assets import serving_copy_asset
 from pipelines.report.assets import evaluation_package, evaluation_package_job, evaluation_package_on_cutoff
 from pipelines.settings import dbt_executable
 from pipelines.transform.assets import dbt_asset_definitions
-from pipelines.transform.project import dbt_project, prepare_dbt_manifest, require_current_manifest
+from pipelines.transform.project import (
+    KritinfoDbtCliResource,
+    dbt_project,
+    prepare_dbt_manifest,
+    require_current_manifest,
+)
 
 
 @dg.definitions
@@ -42,5 +46,5 @@ def defs() -> dg.Definitions:
         sensors=[landing_files_sensor],
         # Steps run one after another in one process: the warehouse has one writer at a time.
         executor=dg.in_process_executor,
-        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
+        resources={"dbt": KritinfoDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
     )
