@@ -122,13 +122,14 @@ def chart_with_table(
 ) -> None:
     """A chart with a title and a description (read out by screen readers) and its numbers as a
     table beside it, for those who cannot see or read the chart: sortable in a closed expander, or
-    with ``table_open`` written out under the chart (a long one scrolling) where the page's reader
-    needs the figures anyway. ``width``: "content" for a chart of fixed size (small multiples)."""
+    with ``table_open`` written out under the chart (a long one scrolling, a page at a time) where
+    the page's reader needs the figures anyway. ``width``: "content" for a chart of fixed size
+    (small multiples)."""
     with chart_block(key):
         # The description is the chart's accessible name (Streamlit's alt would replace it).
         st.altair_chart(chart.properties(title=title, description=f"{title}. {description}"), width=width, key=key)
         if table_open:
-            layout.show_table(table, scroll=True)
+            layout.show_long_table(table, key=f"{key}_rows")
         else:
             with st.expander("Vis som tabell"):
                 show_sortable(table, label=title)
