@@ -86,6 +86,7 @@ def tile_chart(counties: pd.DataFrame, measure: str, name: str, title: str, desc
     return charts.vega_lite_spec(chart)
 
 
+@st.fragment  # its selector reruns the map only, on the copy the page was drawn from
 def render(source: queries.Source) -> None:
     reference = queries_extra.reference_month(source)
     if reference is None:

@@ -106,6 +106,7 @@ def daily_chart(daily: pd.DataFrame) -> charts.VegaLiteSpec:
     return charts.vega_lite_spec(chart)
 
 
+@st.fragment  # its period selector reruns this chart only
 def show_daily_chart(daily: pd.DataFrame) -> None:
     daily = charts.in_period(daily, layout.choose_whole_history(key="datakvalitet_period"), field="arrived_on")
     table = ShownTable.selected(

@@ -275,6 +275,7 @@ def go_live_events(source: queries.Source, region: str | None) -> pd.DataFrame:
     return charts.markers(go_lives if region is None else go_lives[go_lives["health_region"] == region])
 
 
+@st.fragment  # its filters rerun this section only, on the copy the page was drawn from
 def show_metrics(source: queries.Source) -> None:
     definitions = queries.metric_definitions(source)
     if definitions.empty:

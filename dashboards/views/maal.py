@@ -168,6 +168,7 @@ def series_table(data_by_goal: list[tuple[str, pd.DataFrame]], number: Number) -
     )
 
 
+@st.fragment  # its filters rerun the charts only, on the copy the page was drawn from
 def show_goal_charts(source: queries.Source, goals: pd.DataFrame, region_names: dict[str, str]) -> None:
     metric_names = dict(zip(goals["metric_id"], goals["name_nb"].fillna(goals["metric_id"]), strict=True))
     # The metric with goals in the most areas first (the national and regional coverage goals).

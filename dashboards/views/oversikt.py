@@ -125,6 +125,7 @@ def show_key_figures(figures: list[dict]) -> None:
         column.metric(border=True, **figure)
 
 
+@st.fragment  # its selectors rerun this chart only
 def show_region_chart(series: pd.DataFrame, coverages: list[str], names: dict[str, str], events: pd.DataFrame) -> None:
     """Coverage per health region over the chosen period, one metric at a time."""
     measures = [m for m in coverages if m in set(series["metric_id"])]
