@@ -10,6 +10,7 @@ import altair as alt
 import streamlit as st
 
 from dashboards import layout
+from dashboards.charts import VegaLiteSpec
 from dashboards.table import ShownTable
 
 CHART_TEXT = "#31333f"  # 12.4:1 on white; Streamlit's chart theme writes axis text in a faint grey
@@ -111,7 +112,7 @@ def chart_block(key: str):
 
 
 def chart_with_table(
-    chart: alt.TopLevelMixin,
+    spec: VegaLiteSpec,
     table: ShownTable,
     *,
     title: str,
@@ -120,15 +121,17 @@ def chart_with_table(
     width: str = "stretch",
     table_open: bool = False,
 ) -> None:
-    """A chart with a title and a description (read out by screen readers) and its numbers as a
-    table beside it, for those who cannot see or read the chart: sortable in a closed expander, or
-    with ``table_open`` written out under the chart (a long one scrolling) where the page's reader
-    needs the figures anyway. ``width``: "content" for a chart of fixed size (small multiples)."""
+    """A chart (its Vega-Lite spec, charts.vega_lite_spec) with a title and a description (read out
+    by screen readers) and its numbers as a table beside it, for those who cannot see or read the
+    chart: sortable in a closed expander, or with ``table_open`` written out under the chart (a
+    long one scrolling, a page at a time) where the page's reader needs the figures anyway.
+    ``width``: "content" for a chart of fixed size (small multiples)."""
     with chart_block(key):
         # The description is the chart's accessible name (Streamlit's alt would replace it).
-        st.altair_chart(chart.properties(title=title, description=f"{title}. {description}"), width=width, key=key)
+        titled = {**spec, "title": title, "description": f"{title}. {description}"}
+        st.vega_lite_chart(spec=titled, width=width, key=key)
         if table_open:
-            layout.show_table(table, scroll=True)
+            layout.show_long_table(table, key=f"{key}_rows")
         else:
             with st.expander("Vis som tabell"):
                 show_sortable(table, label=title)

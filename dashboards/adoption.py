@@ -20,7 +20,8 @@ COLOURS = ["#0072b2", "#b34700", "#00795a", "#a2307c", "#7a5c00", "#14161f", "#5
 MONTHS_BEFORE_FIRST_USE = 3  # the years before any product sent through the API are all zero
 
 
-def adoption_chart(series: pd.DataFrame) -> alt.LayerChart:
+@st.cache_data(show_spinner=False, max_entries=16)
+def adoption_chart(series: pd.DataFrame) -> charts.VegaLiteSpec:
     products = sorted(series["dimension_value"].unique())
     chart_data = charts.line_segments(series, "value", "dimension_value").assign(
         Måned=lambda d: d["period_end"].map(fmt.month),
@@ -47,7 +48,8 @@ def adoption_chart(series: pd.DataFrame) -> alt.LayerChart:
             tooltip=[alt.Tooltip("dimension_value:N", title="EPJ-produkt"), "Måned:N", "Virksomheter:N"],
         )
     )
-    return alt.layer(lines, charts.end_labels(chart_data, "dimension_value", x, y, colour)).properties(height=300)
+    chart = alt.layer(lines, charts.end_labels(chart_data, "dimension_value", x, y, colour)).properties(height=300)
+    return charts.vega_lite_spec(chart)
 
 
 def adoption_metric(definitions: pd.DataFrame) -> str | None:

@@ -5,8 +5,22 @@ from __future__ import annotations
 
 import altair as alt
 import pandas as pd
+from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from pipelines import nb_format as fmt
+
+# A chart's Vega-Lite spec (its data as Arrow datasets), as st.vega_lite_chart draws it.
+VegaLiteSpec = dict
+
+
+def vega_lite_spec(chart: alt.TopLevelMixin) -> VegaLiteSpec:
+    """``chart`` as the spec st.altair_chart would send. Building and validating an Altair chart
+    costs far more than drawing it, so each page builds its charts in functions cached with
+    st.cache_data on their data and draws the cached spec with st.vega_lite_chart. Streamlit's
+    own conversion (private) keeps the spec, its datasets and the theme exactly as
+    st.altair_chart has them."""
+    return _convert_altair_to_vega_lite_spec(chart)
+
 
 _MONTH_NAMES = "[" + ", ".join(f"'{m}'" for m in fmt.MONTHS_SHORT) + "]"
 # Vega expressions for axis labels.

@@ -15,7 +15,8 @@ PANEL_WIDTH_PX, PANEL_HEIGHT_PX = 140, 110  # two panels in a row fit a phone (3
 PANELS_PER_ROW = 2
 
 
-def panels(series: pd.DataFrame, name: str) -> alt.FacetChart:
+@st.cache_data(show_spinner=False, max_entries=16)
+def panels(series: pd.DataFrame, name: str) -> charts.VegaLiteSpec:
     chart_data = charts.line_segments(series, "value", "health_region_name").assign(
         Måned=lambda d: d["period_end"].map(fmt.month),
         Verdi=lambda d: d["value"].map(fmt.percent),
@@ -32,9 +33,10 @@ def panels(series: pd.DataFrame, name: str) -> alt.FacetChart:
     )
     # A facet's panels keep one value axis (Vega-Lite's default for facets): heights compare
     # across regions.
-    return line.properties(width=PANEL_WIDTH_PX, height=PANEL_HEIGHT_PX).facet(
+    chart = line.properties(width=PANEL_WIDTH_PX, height=PANEL_HEIGHT_PX).facet(
         data=chart_data, facet=alt.Facet("health_region_name:N", title=None), columns=PANELS_PER_ROW
     )
+    return charts.vega_lite_spec(chart)
 
 
 def render(source: queries.Source) -> None:

@@ -65,6 +65,30 @@ def show_table(table: ShownTable, *, scroll: bool = False) -> None:
         st.table(table.styler(), hide_index=True)
 
 
+PAGE_ROWS = 100  # a table longer than this is shown a page at a time: the browser draws every row
+
+
+def show_long_table(table: ShownTable, *, key: str) -> None:
+    """``table`` scrolling in a box of fixed height, PAGE_ROWS rows at a time when longer (a
+    breakdown over every month can have thousands), chosen in a list of row ranges under ``key``;
+    the page's CSV download holds every row."""
+    rows = len(table.frame)
+    if rows <= PAGE_ROWS:
+        show_table(table, scroll=True)
+        return
+    starts = range(0, rows, PAGE_ROWS)
+    start = st.selectbox(
+        "Rader i tabellen",
+        starts,
+        format_func=lambda first: (
+            f"{fmt.number(first + 1)}–{fmt.number(min(first + PAGE_ROWS, rows))} av {fmt.number(rows)}"
+        ),
+        key=f"{key}_{rows}",  # another table starts at its first rows
+    )
+    show_table(table.rows(start, start + PAGE_ROWS), scroll=True)
+    st.caption(f"Tabellen viser {PAGE_ROWS} rader om gangen; CSV-filen har alle.")
+
+
 SYMBOLS_LEGEND = (
     f"`{fmt.SUPPRESSED}` = skjult for å verne personvernet (gjelder svært få personer) · "
     f"`{fmt.NOT_AVAILABLE}` = ingenting å beregne fra"

@@ -113,6 +113,15 @@ class ShownTable:
         numbers = {heading: number for heading, number in columns.values() if number is not None}
         return cls(shown, numbers, not_available or {})
 
+    def rows(self, start: int, stop: int) -> ShownTable:
+        """The rows from ``start`` up to ``stop``, written as in the whole table."""
+        part = slice(start, stop)
+        return ShownTable(
+            self.frame.iloc[part],
+            {heading: per_row.iloc[part] for heading, per_row in self.numbers.items()},
+            {heading: mask.iloc[part] for heading, mask in self.not_available.items()},
+        )
+
     def styler(self) -> Styler:
         """For st.table: numbers stay numbers (aligned right), the Styler supplies the bokmål text."""
         return self._styled(self.frame)

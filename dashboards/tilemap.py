@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import accessibility, queries, queries_extra
+from dashboards import accessibility, charts, queries, queries_extra
 from dashboards.table import Number, ShownTable
 from pipelines import nb_format as fmt
 
@@ -47,10 +47,11 @@ def table_columns(measures: dict[str, str]) -> dict[str, tuple[str, Number | Non
     }
 
 
-def tile_chart(counties: pd.DataFrame, measure: str, name: str) -> alt.LayerChart:
+@st.cache_data(show_spinner=False, max_entries=64)
+def tile_chart(counties: pd.DataFrame, measure: str, name: str, title: str, description: str) -> charts.VegaLiteSpec:
     """A sequential blue scale (readable with every common colour-vision deficiency), the value
     written on each tile in a colour that contrasts with it; a suppressed value is a grey tile
-    with ':'."""
+    with ':'. Titled and described like every chart (the description is its accessible name)."""
     placed = counties.assign(
         column=[TILES[code][0] for code in counties["county_code"]],
         row=[TILES[code][1] for code in counties["county_code"]],
@@ -79,9 +80,13 @@ def tile_chart(counties: pd.DataFrame, measure: str, name: str) -> alt.LayerChar
     )
     values = base.mark_text(baseline="top", dy=2, fontSize=10).encode(text="Verdi:N", color=text_color)
     layers = [hidden] if placed["value"].isna().any() else []  # an empty layer is an unlabelled graphic
-    return alt.layer(*layers, tiles, codes, values).properties(width=alt.Step(TILE_PX), height=alt.Step(TILE_PX))
+    chart = alt.layer(*layers, tiles, codes, values).properties(
+        width=alt.Step(TILE_PX), height=alt.Step(TILE_PX), title=title, description=description
+    )
+    return charts.vega_lite_spec(chart)
 
 
+@st.fragment  # its selector reruns the map only, on the copy the page was drawn from
 def render(source: queries.Source) -> None:
     reference = queries_extra.reference_month(source)
     if reference is None:
@@ -102,12 +107,12 @@ def render(source: queries.Source) -> None:
         chart_side, table_side = st.columns([2, 3])
         with chart_side:
             title = f"{measures[measure]} per fylke"
-            st.altair_chart(
-                tile_chart(counties, measure, measures[measure]).properties(
-                    title=title,
-                    description=f"{title}: fliskart over de 15 fylkene, plassert omtrent som på kartet; mørkere blå "
-                    "er høyere dekning. Tallene står i tabellen ved siden av.",
-                ),
+            description = (
+                f"{title}: fliskart over de 15 fylkene, plassert omtrent som på kartet; mørkere blå er høyere "
+                "dekning. Tallene står i tabellen ved siden av."
+            )
+            st.vega_lite_chart(
+                spec=tile_chart(counties, measure, measures[measure], title, description),
                 width="content",
                 key="tilemap_chart",
             )

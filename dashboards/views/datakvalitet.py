@@ -71,10 +71,15 @@ def show_reconciliation(totals: pd.Series) -> None:
         )
 
 
-def daily_chart(chart_data: pd.DataFrame) -> alt.Chart:
+@st.cache_data(show_spinner=False, max_entries=16)
+def daily_chart(daily: pd.DataFrame) -> charts.VegaLiteSpec:
     """One line per outcome, told apart by colour, dash pattern and point shape."""
+    chart_data = daily.melt(id_vars=["arrived_on"], value_vars=list(OUTCOMES), var_name="outcome", value_name="lines")
+    chart_data["Utfall"] = chart_data["outcome"].map(OUTCOMES)
+    chart_data["Dag"] = chart_data["arrived_on"].map(fmt.day)
+    chart_data["Linjer"] = chart_data["lines"].map(fmt.number)
     outcomes = list(OUTCOMES.values())
-    return (
+    chart = (
         alt.Chart(chart_data)
         .mark_line(point=True)
         .encode(
@@ -98,20 +103,18 @@ def daily_chart(chart_data: pd.DataFrame) -> alt.Chart:
             tooltip=["Dag:N", "Utfall:N", "Linjer:N"],
         )
     )
+    return charts.vega_lite_spec(chart)
 
 
+@st.fragment  # its period selector reruns this chart only
 def show_daily_chart(daily: pd.DataFrame) -> None:
     daily = charts.in_period(daily, layout.choose_whole_history(key="datakvalitet_period"), field="arrived_on")
-    chart_data = daily.melt(id_vars=["arrived_on"], value_vars=list(OUTCOMES), var_name="outcome", value_name="lines")
-    chart_data["Utfall"] = chart_data["outcome"].map(OUTCOMES)
-    chart_data["Dag"] = chart_data["arrived_on"].map(fmt.day)
-    chart_data["Linjer"] = chart_data["lines"].map(fmt.number)
     table = ShownTable.selected(
         daily.assign(day=daily["arrived_on"].map(fmt.day)).sort_values("arrived_on", ascending=False),
         {"day": ("Dag", None), **{column: (name, Number()) for column, name in OUTCOMES.items()}},
     )
     accessibility.chart_with_table(
-        daily_chart(chart_data),
+        daily_chart(daily),
         table,
         title="Linjer per dag etter utfall",
         description="Én linje per utfall (lastet, duplikater, i karantene) for hver dag filene kom; hvert utfall "

@@ -223,13 +223,11 @@ def series_chart(chart_data: pd.DataFrame, dimension: str, unit: str, number: Nu
     return alt.layer(lines, charts.end_labels(chart_data, "Serie", x, y, colour))
 
 
-def show_series_chart(
-    series: pd.DataFrame, dimension: str, unit: str, number: Number, events: pd.DataFrame, table: ShownTable
-) -> None:
-    """The chosen rows over the chosen period, with ``table`` under it; a monthly chart marks
-    ``events`` (charts.markers)."""
-    whole_history = layout.choose_whole_history(key="effekt_period")
-    series = charts.in_period(series, whole_history)
+@st.cache_data(show_spinner=False, max_entries=256)
+def series_chart_spec(
+    series: pd.DataFrame, dimension: str, unit: str, number: Number, events: pd.DataFrame, whole_history: bool
+) -> charts.VegaLiteSpec:
+    """series_chart of the rows shown over the chosen period; a monthly one marks ``events``."""
     chart_data = charts.line_segments(series, "value", "dimension_value").assign(
         Periode=lambda d: [fmt.period(e.date(), p) for e, p in zip(d["period_end"], d["period"], strict=True)],
         Verdi=lambda d: d["value"].map(number.shown),
@@ -240,9 +238,20 @@ def show_series_chart(
     if not yearly:
         shown_from = None if whole_history else charts.INITIATIVE_START
         chart = charts.marked(chart, events, charts.month_x(), shown_from)
+    return charts.vega_lite_spec(chart)
+
+
+def show_series_chart(
+    series: pd.DataFrame, dimension: str, unit: str, number: Number, events: pd.DataFrame, table: ShownTable
+) -> None:
+    """The chosen rows over the chosen period, with ``table`` under it; a monthly chart marks
+    ``events`` (charts.markers)."""
+    whole_history = layout.choose_whole_history(key="effekt_period")
+    series = charts.in_period(series, whole_history)
+    yearly = (series["period"] == "year").all()
     breakdown = "" if dimension == "total" else f" fordelt på {labels.DIMENSIONS.get(dimension, dimension).lower()}"
     accessibility.chart_with_table(
-        chart,
+        series_chart_spec(series, dimension, unit, number, events, whole_history),
         table,
         title=f"Utviklingen over tid{breakdown}",
         description=(
@@ -266,6 +275,7 @@ def go_live_events(source: queries.Source, region: str | None) -> pd.DataFrame:
     return charts.markers(go_lives if region is None else go_lives[go_lives["health_region"] == region])
 
 
+@st.fragment  # its filters rerun this section only, on the copy the page was drawn from
 def show_metrics(source: queries.Source) -> None:
     definitions = queries.metric_definitions(source)
     if definitions.empty:
@@ -318,7 +328,8 @@ def signed(fraction: float) -> str:
     return fmt.percent(percent_of(fraction), signed=True)
 
 
-def event_study_chart(study: pd.DataFrame) -> alt.LayerChart:
+@st.cache_data(show_spinner=False, max_entries=16)
+def event_study_chart(study: pd.DataFrame) -> charts.VegaLiteSpec:
     """Estimate and interval per month from go-live; before and after told apart by colour, the
     interval's dash and the point's shape."""
     chart_data = study.assign(
@@ -359,7 +370,7 @@ def event_study_chart(study: pd.DataFrame) -> alt.LayerChart:
     points = base.mark_point(filled=True, size=70).encode(x=x, y="Anslag:Q", color=color, shape=shape, tooltip=tooltip)
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#555").encode(y="y:Q")
     go_live = alt.Chart(pd.DataFrame({"x": [-0.5]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x="x:Q")
-    return alt.layer(zero, go_live, intervals, points)
+    return charts.vega_lite_spec(alt.layer(zero, go_live, intervals, points))
 
 
 def effect_tables(effects: pd.DataFrame, study: pd.DataFrame) -> tuple[ShownTable, ShownTable]:

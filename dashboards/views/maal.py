@@ -142,6 +142,15 @@ def goal_chart(data: pd.DataFrame, unit: str, number: Number) -> alt.LayerChart:
     return alt.layer(band, forecast, history, target_level, target)
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def marked_goal_chart(
+    data: pd.DataFrame, unit: str, number: Number, go_lives: pd.DataFrame, shown_from: pd.Timestamp | None
+) -> charts.VegaLiteSpec:
+    """goal_chart marking the initiative's start and the API go-lives of ``go_lives`` (charts.markers)."""
+    chart = charts.marked(goal_chart(data, unit, number), charts.markers(go_lives), charts.month_x(), shown_from)
+    return charts.vega_lite_spec(chart)
+
+
 def series_table(data_by_goal: list[tuple[str, pd.DataFrame]], number: Number) -> ShownTable:
     """The charts' points: area, series, month, value and the forecast interval."""
     frame = pd.concat([data.assign(Område=area) for area, data in data_by_goal], ignore_index=True)
@@ -159,6 +168,7 @@ def series_table(data_by_goal: list[tuple[str, pd.DataFrame]], number: Number) -
     )
 
 
+@st.fragment  # its filters rerun the charts only, on the copy the page was drawn from
 def show_goal_charts(source: queries.Source, goals: pd.DataFrame, region_names: dict[str, str]) -> None:
     metric_names = dict(zip(goals["metric_id"], goals["name_nb"].fillna(goals["metric_id"]), strict=True))
     # The metric with goals in the most areas first (the national and regional coverage goals).
@@ -187,9 +197,7 @@ def show_goal_charts(source: queries.Source, goals: pd.DataFrame, region_names: 
                 f"**{area}** · {status} · mål {number.shown(goal['target_value'])} i {fmt.month(goal['target_date'])}"
             )
             accessibility.chart_with_table(
-                charts.marked(
-                    goal_chart(data, unit, number), charts.markers(area_go_lives), charts.month_x(), shown_from
-                ),
+                marked_goal_chart(data, unit, number, area_go_lives, shown_from),
                 series_table([(area, data)], number),
                 title=f"{metric_names[metric_id]}, {area}",
                 description="Utviklingen (heltrukken linje med punkter), prognosen (stiplet linje) med "

@@ -125,6 +125,7 @@ def show_key_figures(figures: list[dict]) -> None:
         column.metric(border=True, **figure)
 
 
+@st.fragment  # its selectors rerun this chart only
 def show_region_chart(series: pd.DataFrame, coverages: list[str], names: dict[str, str], events: pd.DataFrame) -> None:
     """Coverage per health region over the chosen period, one metric at a time."""
     measures = [m for m in coverages if m in set(series["metric_id"])]
@@ -136,10 +137,9 @@ def show_region_chart(series: pd.DataFrame, coverages: list[str], names: dict[st
     )
     whole_history = layout.choose_whole_history(key="oversikt_period")
     own = charts.in_period(series[series["metric_id"] == measure], whole_history)
-    x = charts.month_x()
     shown_from = None if whole_history else charts.INITIATIVE_START
     accessibility.chart_with_table(
-        charts.marked(region_chart(own, names[measure]), events, x, shown_from),
+        region_chart(own, names[measure], events, shown_from),
         region_table(own, names[measure]),
         title=f"{names[measure]} per helseregion",
         description="Én linje per helseregion, måned for måned; hver region har sin strek og sitt punktsymbol. "
@@ -149,8 +149,12 @@ def show_region_chart(series: pd.DataFrame, coverages: list[str], names: dict[st
     layout.symbols_legend()
 
 
-def region_chart(own: pd.DataFrame, name: str) -> alt.Chart:
-    """One line per region, told apart by colour, dash pattern and point shape."""
+@st.cache_data(show_spinner=False, max_entries=64)
+def region_chart(
+    own: pd.DataFrame, name: str, events: pd.DataFrame, shown_from: pd.Timestamp | None
+) -> charts.VegaLiteSpec:
+    """One line per region, told apart by colour, dash pattern and point shape; ``events``
+    (charts.markers) from ``shown_from`` on marked."""
     chart_data = pd.DataFrame(
         {
             "period_end": own["period_end"],
@@ -161,7 +165,7 @@ def region_chart(own: pd.DataFrame, name: str) -> alt.Chart:
         }
     )
     regions = sorted(chart_data["Helseregion"].unique())
-    return (
+    lines = (
         alt.Chart(chart_data)
         .mark_line(point=True)
         .encode(
@@ -178,6 +182,7 @@ def region_chart(own: pd.DataFrame, name: str) -> alt.Chart:
             tooltip=["Helseregion:N", "Måned:N", "Verdi:N"],
         )
     )
+    return charts.vega_lite_spec(charts.marked(lines, events, charts.month_x(), shown_from))
 
 
 def region_table(own: pd.DataFrame, name: str) -> ShownTable:
