@@ -2,9 +2,10 @@
     ingested since the model's last build touch (docs/definitions.md, "Incremental runs").
 
     Each such model records, after it is built and in the same transaction, the newest ingestion it
-    has taken in (record_ingested_through). The next run deletes the rows of every key touched by
-    events ingested after that (the pre-hook of incremental_by), then builds those keys again from
-    all their events, whatever their age: a late event lands exactly where a full build puts it.
+    has taken in (record_ingested_through). The next run fixes the keys touched by events ingested
+    after that and deletes their rows (forget_touched, the pre-hook of incremental_by), then builds
+    those keys again from all their events, whatever their age: a late event lands exactly where a
+    full build puts it.
     A model that fails keeps its mark, so the next run takes in what it missed. -#}
 
 {% macro create_ingestion_marks() -%}
@@ -21,8 +22,7 @@
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
-        'pre_hook': "{% if is_incremental() %}delete from {{ this }} where " ~ key
-            ~ " in ({{ touched_keys('" ~ key ~ "') }}){% endif %}",
+        'pre_hook': "{% if is_incremental() %}{{ forget_touched('" ~ key ~ "') }}{% endif %}",
         'post_hook': "{{ record_ingested_through() }}",
     }) }}
 {%- endmacro %}
@@ -58,10 +58,17 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro forget_touched(key) -%}
+    {#- Fix the touched keys once, in a temp table of the model's connection (as prepare_restage
+        fixes the touched days), so the delete and the build agree and stg is scanned once. -#}
+    create or replace temp table keys_to_rebuild as {{ touched_keys(key) }};
+    delete from {{ this }} where {{ key }} in (select {{ key }} from keys_to_rebuild)
+{%- endmacro %}
+
 {% macro only_touched(key) -%}
     {#- A where-condition keeping, on an incremental run, only the rows of touched keys. -#}
     {%- if is_incremental() -%}
-        {{ key }} in ({{ touched_keys(key) }})
+        {{ key }} in (select {{ key }} from keys_to_rebuild)
     {%- else -%}
         true
     {%- endif -%}

@@ -71,8 +71,8 @@ def _target_path(context: AssetExecutionContext) -> Path:
 @contextmanager
 def _environment_for_dbt(variables: dict[str, str]) -> Iterator[None]:
     """KRITINFO_HOME and ``variables`` for the dbt invocation, restored after it: profiles.yml
-    and the models read them, and DbtCliResource hands dbt (and its in-process adapter) this
-    process's environment with no way to add to it."""
+    and the models read them, and DbtCliResource hands dbt this process's environment with no
+    way to add to it."""
     variables = {"KRITINFO_HOME": str(paths().home), **variables}
     before = {name: os.environ.get(name) for name in variables}
     os.environ.update(variables)
