@@ -7,7 +7,7 @@ export UV_PYTHON_DOWNLOADS := never
 # Installs the packages, then parses the dbt project into the manifest the Dagster definitions are made from.
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	uv sync --frozen
+	uv sync --frozen --compile-bytecode
 	$(VENV)/bin/kritinfo prepare
 
 # Debian's Chromium for the browser tests (playwright cannot download browsers here), and npm,

@@ -33,9 +33,13 @@ RUN_FAILED = 1
 FILES_REJECTED = 3
 
 _INSTANCE_YAML_HEADER = "# Written by kritinfo"
-DAGSTER_INSTANCE_YAML = f"""\
+
+
+def _dagster_instance_yaml(paths: Paths) -> str:
+    return f"""\
 {_INSTANCE_YAML_HEADER}: one run at a time, and one step at a time in the pool `warehouse`
-# (every step that opens the warehouse); no telemetry (no network here).
+# (every step that opens the warehouse); no telemetry (no network here); Dagster's SQLite
+# event log where Dagster keeps it, but kept open (pipelines/event_log_storage.py).
 telemetry:
   enabled: false
 concurrency:
@@ -43,6 +47,11 @@ concurrency:
     max_concurrent_runs: 1
   pools:
     default_limit: 1
+event_log_storage:
+  module: pipelines.event_log_storage
+  class: KeptOpenSqliteEventLogStorage
+  config:
+    base_dir: {paths.dagster_event_logs}
 """
 
 
@@ -62,7 +71,7 @@ def _prepare(paths: Paths) -> None:
     instance_yaml = paths.dagster_home / "dagster.yaml"
     # An instance file kritinfo wrote earlier is brought up to date; one edited by hand is kept.
     if not instance_yaml.exists() or instance_yaml.read_text(encoding="utf-8").startswith(_INSTANCE_YAML_HEADER):
-        instance_yaml.write_text(DAGSTER_INSTANCE_YAML, encoding="utf-8")
+        instance_yaml.write_text(_dagster_instance_yaml(paths), encoding="utf-8")
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

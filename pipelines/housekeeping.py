@@ -66,7 +66,7 @@ def _dagster_run_folders(paths: Paths, run_id: str) -> list[Path]:
     # The SQLite storage keeps one event-log database per run and captured output per run;
     # deleting a run from the instance leaves both, and kritinfo's log of the run.
     return [
-        paths.dagster_home / "history" / "runs" / f"{run_id}.db",
+        paths.dagster_event_logs / f"{run_id}.db",
         paths.dagster_home / "storage" / run_id,
         paths.run_log(run_id),
     ]

@@ -75,6 +75,11 @@ class Paths:
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 
+    @property
+    def dagster_event_logs(self) -> Path:
+        """Dagster's SQLite event log: one database per run, and the index (Dagster's own layout)."""
+        return self.dagster_home / "history" / "runs"
+
     def run_log(self, run_id: str) -> Path:
         """The log of one `kritinfo run`: Dagster's debug log and dbt's output (kept like its Dagster run)."""
         return self.dagster_home / "logs" / f"run-{run_id}.log"

@@ -43,6 +43,7 @@ overlap), so the band rests on fewer independent errors than it counts.
 
 from __future__ import annotations
 
+import bisect
 import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -192,13 +193,20 @@ def summarise_backtest(errors: list[BacktestError], min_errors: int = MIN_ERRORS
     for horizon, group in by_horizon.items():
         absolute = np.array([abs(e.error) for e in group])
         relative = [abs(e.error) / abs(e.actual) for e in group if e.actual != 0]
+        # The errors known at an origin are those whose target month had passed: a prefix of the
+        # group ordered by target. Its half-width is worked out once per prefix length.
+        by_target = sorted(group, key=lambda e: e.target)
+        targets = [e.target for e in by_target]
+        half_width_of_first: dict[int, float] = {}
         checks = covered = 0
         for e in group:
-            known = [k for k in group if k.target <= e.origin]
-            if len(known) < min_errors:
+            known = bisect.bisect_right(targets, e.origin)
+            if known < min_errors:
                 continue
             checks += 1
-            covered += abs(e.error) <= half_width(known)
+            if known not in half_width_of_first:
+                half_width_of_first[known] = half_width(by_target[:known])
+            covered += abs(e.error) <= half_width_of_first[known]
         summaries.append(
             HorizonSummary(
                 horizon,
