@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -144,7 +145,21 @@ def _errors_by_horizon(errors: Iterable[BacktestError]) -> dict[int, list[Backte
 
 def half_width(errors: Iterable[BacktestError]) -> float:
     """The INTERVAL_LEVEL percentile of the absolute errors."""
-    return float(np.quantile([abs(e.error) for e in errors], INTERVAL_LEVEL))
+    return _percentile_of_ordered(sorted(abs(e.error) for e in errors))
+
+
+def _percentile_of_ordered(ordered: list[float]) -> float:
+    """The INTERVAL_LEVEL percentile of values in ascending order: numpy's default (linear)
+    quantile, in its order of float operations, so the same float; without an array per call,
+    which the backtest's thousands of calls cannot afford."""
+    position = (len(ordered) - 1) * INTERVAL_LEVEL
+    below = math.floor(position)
+    if below >= len(ordered) - 1:
+        return ordered[-1]
+    weight = position - below
+    low, high = ordered[below], ordered[below + 1]
+    difference = high - low
+    return high - difference * (1 - weight) if weight >= 0.5 else low + difference * weight
 
 
 @dataclass(frozen=True)
@@ -194,18 +209,20 @@ def summarise_backtest(errors: list[BacktestError], min_errors: int = MIN_ERRORS
         absolute = np.array([abs(e.error) for e in group])
         relative = [abs(e.error) / abs(e.actual) for e in group if e.actual != 0]
         # The errors known at an origin are those whose target month had passed: a prefix of the
-        # group ordered by target. Its half-width is worked out once per prefix length.
+        # group ordered by target. The half-width of every prefix, adding one error at a time.
         by_target = sorted(group, key=lambda e: e.target)
         targets = [e.target for e in by_target]
-        half_width_of_first: dict[int, float] = {}
+        ordered: list[float] = []
+        half_width_of_first = [math.nan]  # by how many errors are known; none is never asked
+        for e in by_target:
+            bisect.insort(ordered, abs(e.error))
+            half_width_of_first.append(_percentile_of_ordered(ordered))
         checks = covered = 0
         for e in group:
             known = bisect.bisect_right(targets, e.origin)
             if known < min_errors:
                 continue
             checks += 1
-            if known not in half_width_of_first:
-                half_width_of_first[known] = half_width(by_target[:known])
             covered += abs(e.error) <= half_width_of_first[known]
         summaries.append(
             HorizonSummary(
