@@ -5,6 +5,8 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 
 # Installs the packages, then parses the dbt project into the manifest the Dagster definitions are made from.
+# Byte-compiled at install: where PYTHONDONTWRITEBYTECODE is set (as here), every kritinfo and dbt
+# process would otherwise compile dagster and dbt from source again (some 5 s each).
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	uv sync --frozen --compile-bytecode
