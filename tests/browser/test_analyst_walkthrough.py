@@ -106,6 +106,8 @@ def test_a_change_says_better_or_worse_by_the_metrics_direction(page: Page, dash
     checked = []
     open_rendered(page, dashboard_url, OVERVIEW)
     for name in overview:
+        # The key figures render after the page's heading: a change is read once its figure is there.
+        expect(page.locator('[data-testid="stMetricLabel"]', has_text=name)).to_be_visible(timeout=RENDER_TIMEOUT_MS)
         checked.append((name, change_verdict(page, name)))
     open_rendered(page, f"{dashboard_url}/effekt", "Effekt")
     for name in sorted(n for n, up in directions.items() if not up):  # those better lower
