@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 import traceback
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,26 +48,26 @@ _DBT_FAILED_STATUSES = ("error", "fail", "runtime error")
 _MESSAGE_CHARACTERS = 200
 
 
-def dbt_build_failed(run_results: dict, warehouse: str) -> DbtBuildFailed:
-    """A DbtBuildFailed naming the failed nodes of a dbt run_results.json, tests first."""
+def dbt_build_failed(
+    run_results: dict, failing_rows: Mapping[str, str], warehouse: str, dbt_log: str
+) -> DbtBuildFailed:
+    """A DbtBuildFailed naming the failed nodes of a dbt run_results.json, tests first, with the
+    relation that keeps each failed test's rows (``failing_rows``, by unique id) where there is one."""
     failed = [result for result in run_results["results"] if result["status"] in _DBT_FAILED_STATUSES]
     failed.sort(key=lambda result: not result["unique_id"].startswith("test."))
     parts = []
     for result in failed:
         kind, _, name = result["unique_id"].split(".")[:3]
         if kind in ("test", "unit_test") and result["status"] == "fail":
-            where = (
-                f"; its rows: select * from {result['relation_name']} in {warehouse}"
-                if result.get("relation_name")
-                else ""
-            )
+            relation = failing_rows.get(result["unique_id"])
+            where = f"; its rows: select * from {relation} in {warehouse}" if relation else ""
             parts.append(f"dbt {kind.replace('_', ' ')} {name} failed on {result['failures']} rows{where}")
         else:
             # A model's or test's own error: its first line (dbt messages hold SQL, never event lines).
             first_line = (result.get("message") or result["status"]).strip().splitlines()[0][:_MESSAGE_CHARACTERS]
             parts.append(f"dbt {kind} {name}: {first_line}")
     if not parts:
-        parts.append("dbt build failed before any model ran (see dbt.log in dbt_project/target)")
+        parts.append(f"dbt build failed before any model ran (see {dbt_log})")
     return DbtBuildFailed("; ".join(parts))
 
 

@@ -46,7 +46,7 @@ RUN_TIME_COLUMNS = {
     "ingested_through",
 }
 # Not what the runs build from the deliveries: raw is ingestion's record of the files (dbt reads it),
-# the audit schema holds dbt's views of failing tests.
+# the audit schema holds the rows of failed dbt tests.
 NOT_BUILT = ("raw", "main_dbt_test__audit")
 # A few relations of each layer: the comparison reaches the models the incremental work changes.
 EXPECTED = {
