@@ -147,6 +147,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run(paths: Paths, args: argparse.Namespace, started: float) -> int:
     """Runs the pipeline's job once; called by cmd_run, which holds the warehouse lock."""
+    from pipelines.transform.dbt_forks import serving
+
+    with serving():  # dbt is imported while Dagster is
+        return _run_job(paths, args, started)
+
+
+def _run_job(paths: Paths, args: argparse.Namespace, started: float) -> int:
     from pipelines.transform.project import prepare_dbt_manifest
 
     prepare_dbt_manifest()  # before the definitions are loaded: they are made from it

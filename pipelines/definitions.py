@@ -16,8 +16,8 @@ from pipelines.ingest.checks import daily_volume_drop, files_reconcile, staging_
 from pipelines.ingest.triggers import everything_job, kritinfo_daily, landing_files_sensor
 from pipelines.publish.assets import serving_copy_asset
 from pipelines.report.assets import evaluation_package, evaluation_package_job, evaluation_package_on_cutoff
-from pipelines.settings import dbt_executable
 from pipelines.transform.assets import dbt_asset_definitions
+from pipelines.transform.dbt_forks import client_executable
 from pipelines.transform.project import (
     KritinfoDbtCliResource,
     dbt_project,
@@ -46,5 +46,5 @@ def defs() -> dg.Definitions:
         sensors=[landing_files_sensor],
         # Steps run one after another in one process: the warehouse has one writer at a time.
         executor=dg.in_process_executor,
-        resources={"dbt": KritinfoDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
+        resources={"dbt": KritinfoDbtCliResource(project_dir=dbt_project, dbt_executable=client_executable())},
     )

@@ -28,8 +28,8 @@ _SOURCE_SUFFIXES = (".sql", ".yml", ".yaml", ".csv")
 class KritinfoDbtCliResource(DbtCliResource):
     """DbtCliResource without two costs of every run (about 4 s) that buy kritinfo nothing: it asks
     the dbt executable for its version in a subprocess, and opens a dbt adapter in this process,
-    used only to fetch column metadata, which kritinfo does not. The executable is the venv's
-    dbt (settings.dbt_executable), so its version is the installed dbt-core's. Both are hooks of
+    used only to fetch column metadata, which kritinfo does not. The executable runs the venv's
+    dbt (pipelines/transform/dbt_forks.py), so its version is the installed dbt-core's. Both are hooks of
     dagster-dbt 0.29 (pinned in uv.lock); test_definitions checks that a run still builds."""
 
     @cached_property

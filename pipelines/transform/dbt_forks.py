@@ -1,0 +1,190 @@
+"""dbt imported once per run, and forked for each dbt invocation of the run.
+
+A dbt process spends about 1.1 s importing dbt before it reads its arguments, and a run starts two
+(the event-day step and the rest). `kritinfo run` starts a fork server (`serving`) that imports
+dbt while the run itself loads Dagster, on the other core. DbtCliResource starts `kritinfo-dbt`
+(`client_main`) where it would start dbt: the client hands the server its arguments, environment,
+working folder and standard streams, and the server forks a child that runs dbt's command line
+with them, exactly as the `dbt` script would. The client forwards signals to that child and exits
+with its exit code.
+
+Without a server (KRITINFO_DBT_FORKS unset, or nothing listening: another process started the
+run, or the server died) the client becomes the real dbt (exec), so every dbt invocation works
+either way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pipelines.settings import dbt_executable
+
+SOCKET_VARIABLE = "KRITINFO_DBT_FORKS"
+_LENGTH = struct.Struct(">I")
+_STANDARD_STREAMS = [0, 1, 2]
+_FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# A child whose client has gone (killed with the run) is interrupted, as dbt is by Ctrl-C, and
+# killed if it has not stopped after this many seconds.
+_ORPHAN_GRACE_SECONDS = 30
+
+
+def client_executable() -> str:
+    """`kritinfo-dbt` beside this interpreter (as settings.dbt_executable finds dbt)."""
+    return str(Path(sys.executable).parent / "kritinfo-dbt")
+
+
+@contextmanager
+def serving() -> Iterator[subprocess.Popen]:
+    """A fork server for this process's dbt invocations while the block runs (see the module)."""
+    folder = tempfile.mkdtemp(prefix="kritinfo-dbt-")  # 0700: only this user reaches the socket
+    address = os.path.join(folder, "socket")
+    # Listening before the server starts: a client that comes before the server has imported
+    # dbt waits for it rather than finding no socket.
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(address)
+        listener.listen()
+        # Its stdin is the server's lifeline: the server ends when this process closes it or dies.
+        server = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.transform.dbt_forks", str(listener.fileno())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            pass_fds=[listener.fileno()],
+        )
+    before = os.environ.get(SOCKET_VARIABLE)
+    os.environ[SOCKET_VARIABLE] = address
+    try:
+        yield server
+    finally:
+        if before is None:
+            del os.environ[SOCKET_VARIABLE]
+        else:
+            os.environ[SOCKET_VARIABLE] = before
+        server.stdin.close()
+        server.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _serve(listener: socket.socket) -> None:
+    """Imports dbt, then forks a child for each client (see the module)."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches dbt through its client
+    from dbt.cli import main as dbt_main  # noqa: F401 (imported to be inherited by every fork)
+
+    while True:
+        readable, _, _ = select.select([listener, sys.stdin], [], [])
+        if sys.stdin in readable:  # closed: the run is over, or its process died
+            return
+        connection, _ = listener.accept()
+        with connection:
+            _, streams, _, _ = socket.recv_fds(connection, 1, len(_STANDARD_STREAMS))
+            request = json.loads(_receive(connection))
+            if os.fork() == 0:
+                listener.close()
+                sys.exit(_run_dbt(connection, streams, request))  # the child never serves
+            for stream in streams:
+                os.close(stream)
+
+
+def _run_dbt(connection: socket.socket, streams: list[int], request: dict) -> int:
+    """In the forked child: become the client's dbt process; dbt's exit code, sent to the client.
+    The child then exits as the `dbt` script does (sys.exit), which closes the warehouse."""
+    os.setpgrp()  # a Ctrl-C at the terminal reaches dbt once: through its client, not also directly
+    for signal_number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signal_number, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for target, stream in zip(_STANDARD_STREAMS, streams, strict=True):
+        os.dup2(stream, target)
+        os.close(stream)
+    sys.stdout.reconfigure(line_buffering=True)  # dagster-dbt reads dbt's log line by line
+    sys.stderr.reconfigure(line_buffering=True)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["environment"])
+    sys.argv = ["dbt", *request["arguments"]]
+    connection.sendall(_line({"pid": os.getpid()}))
+    threading.Thread(target=_stop_when_client_gone, args=(connection,), daemon=True).start()
+    from dbt.cli.main import cli
+
+    try:
+        cli(prog_name="dbt")  # click's standalone mode ends with SystemExit; the name as the dbt script
+        code = 0
+    except SystemExit as finished:
+        code = finished.code if isinstance(finished.code, int) else int(finished.code is not None)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the client may now go: its leaving stops nothing
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        connection.sendall(_line({"exit": code}))
+    except OSError:
+        pass  # the client has gone
+    return code
+
+
+def _stop_when_client_gone(connection: socket.socket) -> None:
+    connection.recv(1)  # the client never writes after its request: this returns when it is gone
+    os.kill(os.getpid(), signal.SIGINT)
+    threading.Event().wait(_ORPHAN_GRACE_SECONDS)
+    os._exit(1)
+
+
+def client_main() -> None:
+    """The `kritinfo-dbt` command: dbt, run by the fork server when there is one."""
+    arguments = sys.argv[1:]
+    address = os.environ.get(SOCKET_VARIABLE)
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        if not address:
+            raise FileNotFoundError(SOCKET_VARIABLE)
+        connection.connect(address)
+        socket.send_fds(connection, [b"\0"], _STANDARD_STREAMS)
+        request = {"arguments": arguments, "environment": dict(os.environ), "cwd": os.getcwd()}
+        payload = json.dumps(request).encode("utf-8")
+        connection.sendall(_LENGTH.pack(len(payload)) + payload)
+        replies = connection.makefile("rb")
+        child = json.loads(replies.readline())["pid"]
+    except (OSError, ValueError, KeyError):
+        connection.close()
+        dbt = dbt_executable()
+        os.execv(dbt, [dbt, *arguments])
+    for signal_number in _FORWARDED_SIGNALS:
+        signal.signal(signal_number, lambda number, _frame: os.kill(child, number))
+    ending = replies.readline()
+    # No exit line: the child died (a signal, or an error dbt did not catch, shown on stderr).
+    sys.exit(json.loads(ending)["exit"] if ending else 1)
+
+
+def _receive(connection: socket.socket) -> bytes:
+    (length,) = _LENGTH.unpack(_receive_exactly(connection, _LENGTH.size))
+    return _receive_exactly(connection, length)
+
+
+def _receive_exactly(connection: socket.socket, size: int) -> bytes:
+    chunks = []
+    while size:
+        chunk = connection.recv(size)
+        if not chunk:
+            raise ConnectionError("the client closed before its request was complete")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _line(message: dict) -> bytes:
+    return json.dumps(message).encode("utf-8") + b"\n"
+
+
+if __name__ == "__main__":
+    _serve(socket.socket(fileno=int(sys.argv[1])))

@@ -1,0 +1,82 @@
+"""kritinfo-dbt (pipelines/transform/dbt_forks.py) is dbt, whether a fork server runs or not: the
+same output, exit code, environment and working folder; an interrupt reaches dbt; a client that
+dies takes its dbt with it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from pipelines.settings import DBT_PROJECT_DIR, dbt_executable
+from pipelines.transform.dbt_forks import SOCKET_VARIABLE, client_executable, serving
+
+# A query DuckDB works on for minutes: dbt is busy with it when the test signals.
+ENDLESS_QUERY = "select sum(a.range * b.range) as s from range(300000) as a, range(300000) as b"
+
+
+def run(executable: str, *arguments: str, **options) -> tuple[int, str, str]:
+    done = subprocess.run([executable, *arguments], capture_output=True, text=True, timeout=120, **options)
+    return done.returncode, done.stdout, done.stderr
+
+
+def dbt_children(server: subprocess.Popen) -> list[psutil.Process]:
+    return psutil.Process(server.pid).children()
+
+
+def test_the_client_without_a_server_is_dbt(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv(SOCKET_VARIABLE, raising=False)
+    for arguments in (["--version"], ["no-such-command"]):
+        assert run(client_executable(), *arguments) == run(dbt_executable(), *arguments)
+
+
+def test_a_fork_answers_as_dbt_would(tmp_path: Path):
+    expected = {arguments: run(dbt_executable(), *arguments) for arguments in (("--version",), ("no-such-command",))}
+    with serving() as server:
+        for arguments, direct in expected.items():
+            assert run(client_executable(), *arguments) == direct
+        assert server.poll() is None
+    assert server.returncode == 0  # ended when the block did
+
+
+def test_a_fork_runs_in_the_clients_folder_with_its_environment(tmp_path: Path):
+    # dbt reads the profile's folder from the environment, and resolves --project-dir from the
+    # working folder: both must be the client's.
+    environment = {**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "KRITINFO_HOME": str(tmp_path)}
+    arguments = ["debug", "--project-dir", DBT_PROJECT_DIR.name, "--log-level-file", "none", "--no-use-colors"]
+    with serving() as server:
+        environment[SOCKET_VARIABLE] = os.environ[SOCKET_VARIABLE]
+        code, stdout, _ = run(client_executable(), *arguments, env=environment, cwd=DBT_PROJECT_DIR.parent)
+        assert not dbt_children(server)  # the fork has ended with its client
+    assert code == 0, stdout[-2000:]
+    assert "profiles.yml file [OK found and valid]" in stdout
+    assert str(tmp_path / "warehouse.duckdb") in stdout
+
+
+@pytest.mark.parametrize("ending", [signal.SIGINT, signal.SIGKILL])
+def test_an_interrupted_or_killed_client_stops_its_dbt(tmp_path: Path, ending: signal.Signals):
+    environment = {**os.environ, "KRITINFO_HOME": str(tmp_path)}
+    arguments = ["show", "--inline", ENDLESS_QUERY, "--project-dir", str(DBT_PROJECT_DIR)]
+    arguments += ["--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path), "--log-level-file", "none"]
+    with serving() as server:
+        environment[SOCKET_VARIABLE] = os.environ[SOCKET_VARIABLE]
+        client = subprocess.Popen([client_executable(), *arguments], env=environment, stdout=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while not (children := dbt_children(server)) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert len(children) == 1  # the client's dbt is the server's fork
+            time.sleep(3)  # dbt is at its query
+            assert client.poll() is None
+            client.send_signal(ending)
+            client.wait(timeout=60)
+            _, alive = psutil.wait_procs(children, timeout=60)
+            assert not alive
+        finally:
+            client.kill()  # a failed assertion leaves no query running
+    assert client.returncode == (2 if ending == signal.SIGINT else -signal.SIGKILL)
