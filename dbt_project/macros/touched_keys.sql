@@ -6,7 +6,12 @@
     after that and deletes their rows (forget_touched, the pre-hook of incremental_by), then builds
     those keys again from all their events, whatever their age: a late event lands exactly where a
     full build puts it.
-    A model that fails keeps its mark, so the next run takes in what it missed. -#}
+    A model that fails keeps its mark, so the next run takes in what it missed.
+
+    Every row records the build that made it (built_at: the start of the transaction that built it,
+    one value per build): a build rewrites every row of the keys it rebuilds, so the rows of a
+    model's latest build are all that build changed, and the tests whose
+    cost grows with the history check only those (of_latest_build_combinations). -#}
 
 {% macro create_ingestion_marks() -%}
     {#- on-run-start: the table of marks, one row per incremental model. -#}
@@ -78,4 +83,24 @@
     insert or replace into kritinfo_state.ingested_through
     select '{{ this.identifier }}', coalesce(max(ingested_at), timestamptz '1970-01-01 00:00:00+00')
     from {{ ref('stg_registration_events') }}
+{%- endmacro %}
+
+{% macro of_latest_build(relation, alias) -%}
+    {#- A where-condition keeping the rows (named `alias`) of the relation's latest build. -#}
+    {{ alias }}.built_at = (select max(built_at) from {{ relation }})
+{%- endmacro %}
+
+{% macro of_latest_build_combinations(relation, columns) -%}
+    {#- A where-condition on the rows of `relation` named `tested`: those whose combination of
+        the columns occurs among the rows of its latest build. The rows a build kept were checked
+        when they were made; a duplicate made now has a row of this build. -#}
+    exists (
+        select 1
+        from {{ relation }} as rebuilt
+        where
+            {{ of_latest_build(relation, 'rebuilt') }}
+            {%- for column in columns %}
+            and rebuilt.{{ column }} is not distinct from tested.{{ column }}
+            {%- endfor %}
+    )
 {%- endmacro %}

@@ -44,6 +44,7 @@ RUN_TIME_COLUMNS = {
     "published_at",  # when a run published the serving copy (publish_info)
     # An incremental model's watermark: the latest ingested_at it has taken in (kritinfo_state).
     "ingested_through",
+    "built_at",  # the dbt invocation that built a row of an incremental model
 }
 # Not what the runs build from the deliveries: raw is ingestion's record of the files (dbt reads it),
 # the audit schema holds the rows of failed dbt tests.

@@ -15,7 +15,8 @@ select
     occurred_at,
     occurred_on as created_on,
     cast(date_trunc('month', occurred_on) as date) as created_month,
-    recorded_at
+    recorded_at,
+    current_timestamp as built_at
 from {{ ref('stg_registration_events') }}
 where event_type = 'created' and {{ only_touched('entry_id') }}
 qualify row_number() over (partition by entry_id order by {{ entry_order_key() }}) = 1

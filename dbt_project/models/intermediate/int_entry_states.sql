@@ -30,5 +30,6 @@ select
     deciding_events.occurred_on as valid_from,
     lead(deciding_events.occurred_on)
         over (partition by deciding_events.entry_id order by deciding_events.occurred_on)
-        as valid_to
+        as valid_to,
+    current_timestamp as built_at
 from deciding_events

@@ -48,6 +48,7 @@ select
     county_code,
     health_region,
     min(valid_from) as valid_from,
-    nullif(max(valid_to), date '9999-12-31') as valid_to
+    nullif(max(valid_to), date '9999-12-31') as valid_to,
+    current_timestamp as built_at
 from numbered
 group by patient_pseudonym, county_code, health_region, stretch

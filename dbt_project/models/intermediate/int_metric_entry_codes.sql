@@ -26,5 +26,6 @@ select
     len(list_filter(
         codings, lambda coding:
         coding.system = 'http://www.whocc.no/atc' and nullif(coding.code, '') is not null
-    )) > 0 as has_atc_code
+    )) > 0 as has_atc_code,
+    current_timestamp as built_at
 from codings

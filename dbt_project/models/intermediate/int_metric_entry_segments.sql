@@ -38,7 +38,8 @@ select
         when versions.valid_to is null then residences.valid_to
         when residences.valid_to is null then versions.valid_to
         else least(versions.valid_to, residences.valid_to)
-    end as valid_to
+    end as valid_to,
+    current_timestamp as built_at
 from versions
 inner join residences
     on

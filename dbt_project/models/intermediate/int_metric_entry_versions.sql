@@ -51,7 +51,8 @@ select
             coalesce(codes.has_coded_code, false)
             and events.clinical_status is not null
             and events.verification_status is not null
-    end as is_ips_complete
+    end as is_ips_complete,
+    current_timestamp as built_at
 from {{ ref('int_entry_states') }} as states
 inner join deciding_events as deciding
     on

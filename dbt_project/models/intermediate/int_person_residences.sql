@@ -21,6 +21,7 @@ select
     patient_municipality as municipality,
     patient_county_code as county_code,
     occurred_on as valid_from,
-    lead(occurred_on) over (partition by patient_pseudonym order by occurred_on) as valid_to
+    lead(occurred_on) over (partition by patient_pseudonym order by occurred_on) as valid_to,
+    current_timestamp as built_at
 from ranked
 where rank_in_day = 1

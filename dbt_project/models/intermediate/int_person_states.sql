@@ -50,7 +50,8 @@ select
     registration.active_entries > 0 as has_critical_information,
     lead(registration.changed_on) over (
         partition by registration.patient_pseudonym order by registration.changed_on
-    ) as valid_to
+    ) as valid_to,
+    current_timestamp as built_at
 from registration
 inner join residences
     on
