@@ -201,9 +201,13 @@
 
 {% macro creation_delay_metric(metric, cell_aggregates, numerator, denominator, value) -%}
     {#- A metric over the delay in hours from recordedDate to arrival of the entries created in each
-        month (creation_delays), by the channel and region of the registering organisation.
-        cell_aggregates: the select items computed per cell from delay_hours (count(*) is entries). -#}
-    with {{ creation_delays() }},
+        month (int_metric_creation_delays), by the channel and region of the registering
+        organisation. cell_aggregates: the select items computed per cell from delay_hours
+        (count(*) is entries). -#}
+    with facts as (
+        select period_end, health_region, channel, delay_hours
+        from {{ ref('int_metric_creation_delays') }}
+    ),
 
     cells as (
         select
@@ -211,68 +215,21 @@
             {{ metric_cell_columns() }},
             count(*) as entries,
             {{ cell_aggregates }}
-        from {{ metric_cells_of('creation_delays', metric) }}
+        from {{ metric_cells_of('facts', metric) }}
         group by all
     )
 
     {{ metric_table(metric, 'cells', numerator=numerator, denominator=denominator, value=value) }}
 {%- endmacro %}
 
-{% macro creation_delays() -%}
-    {#- The CTE creation_delays: the delays the creation delay metrics are computed from. -#}
-    creation_delays as (
-        select period_end, health_region, channel, delay_hours
-        from {{ ref('int_metric_creation_delays') }}
-    )
-{%- endmacro %}
-
 {% macro delay_quantile_metric(metric, quantile) -%}
-    {#- A continuous quantile of the delay per cell: linear interpolation between the two nearest
-        delays, as quantile_cont computes it, from the delays sorted per cell. DuckDB can spill a
-        sort to disk; quantile_cont keeps every cell's delays in memory, and two such metrics built
-        side by side ran out of it at ten times the national history. -#}
-    with {{ creation_delays() }},
-
-    ranked as (
-        select
-            period_end,
-            {{ metric_cell_columns() }},
-            delay_hours,
-            row_number() over (cell_delays order by delay_hours) as position,
-            count(*) over cell_delays as entries
-        from {{ metric_cells_of('creation_delays', metric) }}
-        window cell_delays as (
-            partition by
-                period_end, cell.grain, cell.health_region, cell.county_code, cell.dimension_name, cell.dimension_value
-        )
-    ),
-
-    nearest as (
-        -- The delays at the two positions around the quantile's (1-based: (entries - 1) * q + 1).
-        select
-            *,
-            (entries - 1) * cast({{ quantile }} as double) as quantile_offset
-        from ranked
-        where position in (floor(quantile_offset) + 1, ceil(quantile_offset) + 1)
-    ),
-
-    cells as (
-        select
-            period_end,
-            grain,
-            health_region,
-            county_code,
-            dimension_name,
-            dimension_value,
-            any_value(entries) as entries,
-            min(delay_hours)
-            + (max(delay_hours) - min(delay_hours))
-            * (any_value(quantile_offset) - floor(any_value(quantile_offset))) as delay_hours
-        from nearest
-        group by all
-    )
-
-    {{ metric_table(metric, 'cells', numerator='null', denominator='coalesce(cells.entries, 0)', value='cells.delay_hours') }}
+    {#- A continuous quantile of the delay (linear interpolation between the two nearest delays). -#}
+    {{ creation_delay_metric(
+        metric, 'quantile_cont(delay_hours, ' ~ quantile ~ ') as delay_hours',
+        numerator='null',
+        denominator='coalesce(cells.entries, 0)',
+        value='cells.delay_hours',
+    ) }}
 {%- endmacro %}
 
 {% macro coverage_metric(metric, denominator, value) -%}
