@@ -173,7 +173,8 @@ def bounds() -> Bounds:
 # (tests/pipeline/test_dbt_unit_tests.py), not every build, where they cost seconds per run.
 # dbt.log at info level (errors and each node's result): at dbt's default, debug, it logs every
 # statement as JSON, 7.7 MB and about 2 s of a day's increment.
-DBT_BUILD_COMMAND = ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "info"]
+DBT_LOG_FILE_LEVEL = ["--log-level-file", "info"]
+DBT_BUILD_COMMAND = ["build", "--exclude-resource-type", "unit_test", *DBT_LOG_FILE_LEVEL]
 
 
 def dbt_executable() -> str:

@@ -10,8 +10,8 @@
 
     Every row records the build that made it (built_at: the start of the transaction that built it,
     one value per build): a build rewrites every row of the keys it rebuilds, so the rows of a
-    model's latest build are all that build changed, and the tests whose
-    cost grows with the history check only those (of_latest_build_combinations). -#}
+    model's latest build are all that build changed, and the tests whose cost grows with the
+    history check only those (of_latest_build_combinations). -#}
 
 {% macro create_ingestion_marks() -%}
     {#- on-run-start: the table of marks, one row per incremental model. -#}

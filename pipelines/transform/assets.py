@@ -22,7 +22,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from pipelines.faults import dbt_build_failed, reported_as_no_room
 from pipelines.partitions import EVENT_DAYS, staged_days_environment
 from pipelines.publication_inputs import dbt_project_digest
-from pipelines.settings import DBT_BUILD_COMMAND, paths
+from pipelines.settings import DBT_BUILD_COMMAND, DBT_LOG_FILE_LEVEL, paths
 from pipelines.single_writer import POOL, warehouse_lock
 from pipelines.transform.project import KritinfoDbtTranslator, dbt_project
 
@@ -127,7 +127,7 @@ def _keep_failing_rows(dbt: DbtCliResource, run_results: dict, target: Path) -> 
         return {}
     names = [unique_id.split(".")[2] for unique_id in failed_tests]
     rerun = dbt.cli(
-        ["test", "--store-failures", "--log-level-file", "info", "--select", *names],
+        ["test", "--store-failures", *DBT_LOG_FILE_LEVEL, "--select", *names],
         manifest=dbt_project.manifest_path,
         raise_on_error=False,
         target_path=target / "failing-rows",

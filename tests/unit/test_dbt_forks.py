@@ -35,7 +35,7 @@ def test_the_client_without_a_server_is_dbt(monkeypatch: pytest.MonkeyPatch):
         assert run(client_executable(), *arguments) == run(dbt_executable(), *arguments)
 
 
-def test_a_fork_answers_as_dbt_would(tmp_path: Path):
+def test_a_fork_answers_as_dbt_would():
     expected = {arguments: run(dbt_executable(), *arguments) for arguments in (("--version",), ("no-such-command",))}
     with serving() as server:
         for arguments, direct in expected.items():
