@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -80,3 +81,23 @@ def test_an_interrupted_or_killed_client_stops_its_dbt(tmp_path: Path, ending: s
         finally:
             client.kill()  # a failed assertion leaves no query running
     assert client.returncode == (2 if ending == signal.SIGINT else -signal.SIGKILL)
+
+
+def test_a_killed_run_leaves_no_server_and_no_socket_folder():
+    # The run's process is killed (no `finally` of serving() runs): its server notices its
+    # lifeline closed, removes the socket's folder and ends.
+    starter = (
+        "import os, sys, time\n"
+        "from pipelines.transform.dbt_forks import SOCKET_VARIABLE, serving\n"
+        "with serving() as server:\n"
+        "    print(server.pid, os.environ[SOCKET_VARIABLE], flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    run_process = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
+    server_pid, address = run_process.stdout.readline().split()
+    assert Path(address).exists()
+    run_process.kill()
+    run_process.wait(timeout=60)
+    psutil.wait_procs([psutil.Process(int(server_pid))], timeout=60)
+    assert not psutil.pid_exists(int(server_pid)) or psutil.Process(int(server_pid)).status() == psutil.STATUS_ZOMBIE
+    assert not Path(address).parent.exists()
