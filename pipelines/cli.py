@@ -150,9 +150,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run(paths: Paths, args: argparse.Namespace, started: float) -> int:
     """Runs the pipeline's job once; called by cmd_run, which holds the warehouse lock."""
+    from pipelines.settings import dbt_project_dir
     from pipelines.transform.dbt_forks import serving
 
-    with serving():  # dbt is imported while Dagster is
+    # dbt is imported, and the project parsed, while Dagster is
+    with serving(dbt_project_dir(), paths.dbt_partial_parse):
         return _run_job(paths, args, started)
 
 

@@ -90,6 +90,15 @@ class Paths:
         return self.home / "dbt"
 
     @property
+    def dbt_partial_parse(self) -> Path:
+        """dbt skips parsing the unchanged files of the project when it finds the partial parse of
+        an earlier invocation with the same profile and vars. The profile names this home's
+        warehouse, so the repository's (made by `kritinfo prepare`, perhaps for another home) does
+        not serve: each home keeps the latest of its own, beside the runs' folders (housekeeping
+        prunes only those)."""
+        return self.dbt_runs / "partial_parse.msgpack"
+
+    @property
     def evaluation(self) -> Path:
         """Evaluation packages, one read-only folder per as-of day (pipelines/report/)."""
         return self.home / "evaluation"

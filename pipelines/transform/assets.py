@@ -24,6 +24,7 @@ from pipelines.partitions import EVENT_DAYS, staged_days_environment
 from pipelines.publication_inputs import dbt_project_digest
 from pipelines.settings import DBT_BUILD_COMMAND, DBT_LOG_FILE_LEVEL, paths
 from pipelines.single_writer import POOL, warehouse_lock
+from pipelines.transform.dbt_forks import keep_partial_parse
 from pipelines.transform.project import KritinfoDbtTranslator, dbt_project
 
 EVENT_DAY_MODELS = "stg_registration_events"
@@ -59,9 +60,6 @@ def dbt_asset_definitions() -> list[AssetsDefinition]:
     return [event_day_dbt_assets, kritinfo_dbt_assets]
 
 
-PARTIAL_PARSE_FILE = "partial_parse.msgpack"
-
-
 def _target_path(context: AssetExecutionContext) -> Path:
     """dbt's target and log files of this step: under KRITINFO_HOME, one folder per run, so that
     housekeeping can bound them (inside the repository they grew by some 25 MB per run)."""
@@ -89,13 +87,13 @@ def _environment_for_dbt(variables: dict[str, str]) -> Iterator[None]:
 def _build(context: AssetExecutionContext, dbt: DbtCliResource):
     """Runs dbt under the warehouse lock; a failure names its failed models and tests. Every
     invocation gets the run's staged days (see staged_days_environment) and this home's partial
-    parse (see _partial_parse_of_home). The first build after the project changed is a full
+    parse (see Paths.dbt_partial_parse). The first build after the project changed is a full
     refresh (see _built_project)."""
     target = _target_path(context)
-    kept = _partial_parse_of_home()
+    kept = paths().dbt_partial_parse
     if kept.exists():
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(kept, target / PARTIAL_PARSE_FILE)  # dagster-dbt then leaves it in place
+        shutil.copyfile(kept, target / kept.name)  # dagster-dbt then leaves it in place
     with (
         warehouse_lock(paths()),
         reported_as_no_room("the warehouse"),
@@ -106,7 +104,7 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource):
         refresh = [] if _read_text(built_project) == project else ["--full-refresh"]
         invocation = dbt.cli([*DBT_BUILD_COMMAND, *refresh], context=context, raise_on_error=False, target_path=target)
         yield from invocation.stream()
-        _keep_partial_parse(target / PARTIAL_PARSE_FILE)
+        keep_partial_parse(target / kept.name, kept)
         if not invocation.is_successful():
             run_results = invocation.get_artifact("run_results.json")
             failing_rows = _keep_failing_rows(dbt, run_results, target)
@@ -151,20 +149,3 @@ def _read_text(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-
-
-def _partial_parse_of_home() -> Path:
-    """dbt skips parsing the unchanged files of the project when it finds the partial parse of an
-    earlier invocation with the same profile and vars. The profile names this home's warehouse,
-    so the repository's (made by `kritinfo prepare`, perhaps for another home) does not serve:
-    each home keeps the latest of its own, beside the runs' folders (housekeeping prunes only
-    those)."""
-    return paths().dbt_runs / PARTIAL_PARSE_FILE
-
-
-def _keep_partial_parse(written: Path) -> None:
-    if written.exists():
-        kept = _partial_parse_of_home()
-        unfinished = kept.with_suffix(".tmp")
-        shutil.copyfile(written, unfinished)
-        unfinished.replace(kept)  # a run killed while copying leaves the previous one whole

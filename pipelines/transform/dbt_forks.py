@@ -8,6 +8,11 @@ working folder and standard streams, and the server forks a child that runs dbt'
 with them, exactly as the `dbt` script would. The client forwards signals to that child and exits
 with its exit code.
 
+Given the run's dbt project, the server also parses it once (with the home's partial parse), and
+a fork whose command would parse that same project the same way starts from that manifest, as
+dbt's own programmatic runner allows (dbtRunner(manifest=...)): each dbt step of a run parsed the
+project again, about 0.6 s each.
+
 Without a server (KRITINFO_DBT_FORKS unset, or nothing listening: another process started the
 run, or the server died) the client becomes the real dbt (exec), so every dbt invocation works
 either way.
@@ -47,9 +52,16 @@ def client_executable() -> str:
     return str(Path(sys.executable).parent / "kritinfo-dbt")
 
 
+# The commands a preloaded manifest serves (each parses the project first), and the options
+# under which they would parse another project, or the same one otherwise.
+_MANIFEST_COMMANDS = frozenset({"build", "run", "test", "seed", "compile", "show"})
+_PARSE_OPTIONS = ("--project-dir", "--profiles-dir", "--profile", "--target", "-t", "--vars")
+
+
 @contextmanager
-def serving() -> Iterator[subprocess.Popen]:
-    """A fork server for this process's dbt invocations while the block runs (see the module)."""
+def serving(project_dir: Path | None = None, partial_parse: Path | None = None) -> Iterator[subprocess.Popen]:
+    """A fork server for this process's dbt invocations while the block runs (see the module);
+    with ``project_dir``, the server parses that project for them, from ``partial_parse`` if it exists."""
     folder = tempfile.mkdtemp(prefix="kritinfo-dbt-")  # 0700: only this user reaches the socket
     address = os.path.join(folder, "socket")
     # Listening before the server starts: a client that comes before the server has imported
@@ -59,7 +71,13 @@ def serving() -> Iterator[subprocess.Popen]:
         listener.listen()
         # Its stdin is the server's lifeline: the server ends when this process closes it or dies.
         server = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.transform.dbt_forks", str(listener.fileno())],
+            [
+                sys.executable,
+                "-m",
+                "pipelines.transform.dbt_forks",
+                str(listener.fileno()),
+                *([str(project_dir), str(partial_parse)] if project_dir else []),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             pass_fds=[listener.fileno()],
@@ -78,8 +96,8 @@ def serving() -> Iterator[subprocess.Popen]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _serve(listener: socket.socket) -> None:
-    """Imports dbt, then forks a child for each client (see the module)."""
+def _serve(listener: socket.socket, project: Path | None, partial_parse: Path | None) -> None:
+    """Imports dbt (and parses ``project``), then forks a child for each client (see the module)."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches dbt through its client
     # Imported once, inherited by every fork: dbt, its DuckDB adapter and its build task.
@@ -87,6 +105,7 @@ def _serve(listener: socket.socket) -> None:
     import dbt.cli.main
     import dbt.task.build  # noqa: F401
 
+    preloaded = _parsed(project, partial_parse, Path(listener.getsockname()).parent) if project else None
     # Frozen, dbt's some 140,000 long-lived objects are not walked again by each fork's
     # garbage collections (nor written to by them, so the forks share their memory pages).
     gc.freeze()
@@ -102,14 +121,65 @@ def _serve(listener: socket.socket) -> None:
             request = json.loads(_receive(connection))
             if os.fork() == 0:
                 listener.close()
-                sys.exit(_run_dbt(connection, streams, request))  # the child never serves
+                manifest = preloaded if preloaded and _parses_as_served(request, project) else None
+                sys.exit(_run_dbt(connection, streams, request, manifest))  # the child never serves
             for stream in streams:
                 os.close(stream)
 
 
-def _run_dbt(connection: socket.socket, streams: list[int], request: dict) -> int:
-    """In the forked child: become the client's dbt process; dbt's exit code, sent to the client.
-    The child then exits as the `dbt` script does (sys.exit), which closes the warehouse."""
+def _parsed(project: Path, partial_parse: Path, folder: Path):
+    """The project's manifest as dbt parses it in this environment (the run's: its home's profile),
+    or None when it does not parse: each fork then parses it, and reports what fails, itself."""
+    from dbt.adapters.factory import reset_adapters
+    from dbt.cli.main import dbtRunner
+
+    target = folder / "parsed"
+    target.mkdir()
+    if partial_parse.exists():
+        shutil.copyfile(partial_parse, target / partial_parse.name)
+    # The profile from the project's folder, as a fork working there finds it.
+    options = ["--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(target)]
+    options += ["--log-path", str(target)]
+    # Not with dbt's static parser: its native library, once used, deadlocks a fork that parses
+    # (a fork whose command the served manifest does not serve). Files parse by Jinja instead,
+    # slower only for those changed since the home's partial parse.
+    parsed = dbtRunner().invoke(["--quiet", "--log-level-file", "none", "parse", "--no-static-parser", *options])
+    # The parse's adapter is not the forks' (each registers its own), and holds semaphores that
+    # would be reported leaked when the server ends.
+    reset_adapters()
+    gc.collect()
+    if not parsed.success:
+        return None
+    keep_partial_parse(target / partial_parse.name, partial_parse)
+    return parsed.result
+
+
+def keep_partial_parse(written: Path, kept: Path) -> None:
+    """``written`` (a dbt invocation's partial parse, if it wrote one) as the home's ``kept``."""
+    if written.exists():
+        unfinished = kept.with_suffix(".tmp")
+        shutil.copyfile(written, unfinished)
+        unfinished.replace(kept)  # a run killed while copying leaves the previous one whole
+
+
+def _parses_as_served(request: dict, project: Path) -> bool:
+    """The client's dbt would parse the served project as the server did: a command that parses,
+    from the project's folder, in the same home, with no option that changes what is parsed."""
+    arguments = request["arguments"]
+    return (
+        bool(arguments)
+        and arguments[0] in _MANIFEST_COMMANDS
+        and Path(request["cwd"]).resolve() == project.resolve()
+        and request["environment"].get("KRITINFO_HOME") == os.environ.get("KRITINFO_HOME")
+        and "DBT_PROFILES_DIR" not in request["environment"]
+        and not any(argument.split("=")[0] in _PARSE_OPTIONS for argument in arguments)
+    )
+
+
+def _run_dbt(connection: socket.socket, streams: list[int], request: dict, manifest) -> int:
+    """In the forked child: become the client's dbt process, starting from ``manifest`` if given;
+    dbt's exit code, sent to the client. The child then exits as the `dbt` script does
+    (sys.exit), which closes the warehouse."""
     os.setpgrp()  # a Ctrl-C at the terminal reaches dbt once: through its client, not also directly
     for signal_number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signal_number, signal.SIG_DFL)
@@ -128,7 +198,9 @@ def _run_dbt(connection: socket.socket, streams: list[int], request: dict) -> in
     from dbt.cli.main import cli
 
     try:
-        cli(prog_name="dbt")  # click's standalone mode ends with SystemExit; the name as the dbt script
+        # click's standalone mode ends with SystemExit; the name as the dbt script. A manifest in
+        # the context's object is what dbtRunner(manifest=...) hands dbt: parsing is skipped.
+        cli.main(prog_name="dbt", obj={"manifest": manifest} if manifest else None)
         code = 0
     except SystemExit as finished:
         code = finished.code if isinstance(finished.code, int) else int(finished.code is not None)
@@ -196,4 +268,5 @@ def _line(message: dict) -> bytes:
 
 
 if __name__ == "__main__":
-    _serve(socket.socket(fileno=int(sys.argv[1])))
+    served = [Path(argument) for argument in sys.argv[2:4]]
+    _serve(socket.socket(fileno=int(sys.argv[1])), *(served or [None, None]))

@@ -27,7 +27,9 @@ def run(executable: str, *arguments: str, **options) -> tuple[int, str, str]:
 
 
 def dbt_children(server: subprocess.Popen) -> list[psutil.Process]:
-    return psutil.Process(server.pid).children()
+    """The server's forks (its other child, multiprocessing's resource tracker, runs another command)."""
+    served = psutil.Process(server.pid)
+    return [child for child in served.children() if child.cmdline() == served.cmdline()]
 
 
 def test_the_client_without_a_server_is_dbt(monkeypatch: pytest.MonkeyPatch):
@@ -101,3 +103,33 @@ def test_a_killed_run_leaves_no_server_and_no_socket_folder():
     psutil.wait_procs([psutil.Process(int(server_pid))], timeout=60)
     assert not psutil.pid_exists(int(server_pid)) or psutil.Process(int(server_pid)).status() == psutil.STATUS_ZOMBIE
     assert not Path(address).parent.exists()
+
+
+def test_a_fork_starts_from_the_servers_parse_only_where_dbt_would_parse_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # dbt writes partial_parse.msgpack into its target folder when it has parsed the project.
+    monkeypatch.setenv("KRITINFO_HOME", str(tmp_path))  # the server parses in the run's home
+    (tmp_path / "other").mkdir()
+    monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
+    environment = dict(os.environ)
+    show = ["show", "--inline", "select 41 + 1 as answer", "--log-level-file", "none"]
+
+    def answered_and_parsed(executable: str, target: str, *options: str, **where) -> tuple[bool, bool]:
+        code, stdout, _ = run(executable, *show, "--target-path", str(tmp_path / target), *options, **where)
+        return code == 0 and "|     42 |" in stdout, (tmp_path / target / "partial_parse.msgpack").exists()
+
+    assert answered_and_parsed(dbt_executable(), "direct", env=environment, cwd=DBT_PROJECT_DIR) == (True, True)
+    with serving(DBT_PROJECT_DIR, tmp_path / "partial_parse.msgpack"):
+        environment[SOCKET_VARIABLE] = os.environ[SOCKET_VARIABLE]
+        client = client_executable()
+        served = answered_and_parsed(client, "served", env=environment, cwd=DBT_PROJECT_DIR)
+        with_vars = answered_and_parsed(client, "vars", "--vars", "{}", env=environment, cwd=DBT_PROJECT_DIR)
+        project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+        elsewhere = answered_and_parsed(client, "elsewhere", *project, env=environment, cwd=tmp_path)
+        other_home = answered_and_parsed(
+            client, "other_home", env={**environment, "KRITINFO_HOME": str(tmp_path / "other")}, cwd=DBT_PROJECT_DIR
+        )
+    assert served == (True, False)
+    assert (with_vars, elsewhere, other_home) == ((True, True),) * 3
+    assert (tmp_path / "partial_parse.msgpack").exists()  # the server's parse, kept for the next run
