@@ -69,6 +69,7 @@ not exist, such as the numerator of a median) is left out; rates are checked row
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -299,6 +300,13 @@ class Cells:
     def number(self, model: str, column: str, row: int) -> int:
         return self._first[(model, column)] + row
 
+    def numbers(self, model: str, columns: Sequence[str], rows: Sequence[int]) -> tuple[int, ...]:
+        """The cells of ``columns`` in ``rows``, row by row."""
+        if len(columns) == 1:
+            return tuple(map(self._first[(model, columns[0])].__add__, rows))
+        firsts = [self._first[(model, column)] for column in columns]
+        return tuple(first + row for row in rows for first in firsts)
+
     def has(self, model: str, column: str) -> bool:
         return (model, column) in self._first
 
@@ -323,15 +331,19 @@ def read_cells(con: duckdb.DuckDBPyConnection, tables: Sequence[PublishedTable])
 def read_relations(con: duckdb.DuckDBPyConnection, tables: Sequence[PublishedTable], cells: Cells) -> list[Relation]:
     """The relations every additive group declares, between cells of the tables ``con`` holds."""
     by_name = {table.name: table for table in tables}
+    values = cells.values
     relations: list[Relation] = []
+    # Several groups select the same rows: each selection is read once.
+    rows_by_key = functools.cache(lambda model, by, where: _rows_by_key(con, model, by, where))
     for table in tables:
         for group in table.additive_groups:
             total_model = by_name.get(group.total.model or table.name) if group.total else None
             if group.total and total_model is None:
                 raise DisclosureConfigError(f"{table.name}: the total's model {group.total.model} is not published")
-            parts = _rows_by_key(con, table.name, group.by, group.where)
+            parts = rows_by_key(table.name, group.by, group.where)
             matched = group.total.matched_on(group) if group.total else ()
-            totals = _rows_by_key(con, total_model.name, matched, group.total.where) if total_model else {}
+            totals = rows_by_key(total_model.name, matched, group.total.where) if total_model else {}
+            matched_positions = [position for position, column in enumerate(group.by) if column in matched]
             for columns in table.group_columns(group):
                 total_column = (group.total.column or columns[0]) if group.total else None
                 if total_model and not cells.has(total_model.name, total_column):
@@ -339,18 +351,17 @@ def read_relations(con: duckdb.DuckDBPyConnection, tables: Sequence[PublishedTab
                         f"{table.name}: the total {total_model.name}.{total_column} is not one of that model's counts"
                     )
                 for key, rows in parts.items():
-                    members = tuple(cells.number(table.name, column, row) for row in rows for column in columns)
-                    total_key = tuple(value for column, value in zip(group.by, key, strict=True) if column in matched)
-                    total_cells = [
-                        cells.number(total_model.name, total_column, row) for row in totals.get(total_key, ())
-                    ]
+                    members = cells.numbers(table.name, columns, rows)
+                    unknown = any(values[cell] is None for cell in members)
+                    total_rows = totals.get(tuple(key[position] for position in matched_positions), ())
+                    total_cells = cells.numbers(total_model.name, [total_column], total_rows) if total_rows else ()
                     for total in total_cells or [None]:
                         if total in members:
                             raise DisclosureConfigError(f"{table.name}: a cell of the group {group} is its own total")
-                        relation = Relation(total, members)
-                        if any(cells.values[cell] is None for cell in _cells_of(relation)):
+                        if unknown or (total is not None and values[total] is None):
                             continue
-                        if total is not None and not _adds_up(cells.values, relation):
+                        relation = Relation(total, members)
+                        if total is not None and not _adds_up(values, relation):
                             model, column, row = cells.place(total)
                             raise DisclosureConfigError(
                                 f"{table.name}: the group {key} of {list(columns)} does not add up to its total "
@@ -369,16 +380,17 @@ def _adds_up(values: Sequence[float], relation: Relation) -> bool:
 def _rows_by_key(
     con: duckdb.DuckDBPyConnection, model: str, by: Sequence[str], where: str | None
 ) -> dict[tuple, list[int]]:
-    keys = ", ".join(f'"{column}"' for column in by)
-    select = f'select rowid{", " + keys if keys else ""} from "{model}" where {where or "true"} order by rowid'
+    """The rows (rowids, ascending) of each key, keys in the order of their first row."""
+    keys = "".join(f'"{column}", ' for column in by)
+    select = (
+        f'select {keys}list(rowid order by rowid) from "{model}" where {where or "true"} '
+        f"group by all having count(*) > 0 order by min(rowid)"
+    )
     try:
-        rows = con.execute(select).fetchall()
+        groups = con.execute(select).fetchall()
     except duckdb.Error as error:
         raise DisclosureConfigError(f"{model}: cannot select the group's rows ({select}): {error}") from error
-    grouped: dict[tuple, list[int]] = defaultdict(list)
-    for row, *key in rows:
-        grouped[tuple(key)].append(row)
-    return grouped
+    return {tuple(key): rows for *key, rows in groups}
 
 
 def _cells_of(relation: Relation) -> tuple[int, ...]:
