@@ -10,7 +10,9 @@ For each scale (1.0: national volume, about 550,000 events over 2014-2026), on o
 - ingest: the validation and load of every line in-process (lines/s), and what the identifier
   guard costs of it (CPU time per line with and without its checks);
 - full run: `kritinfo run` on the history without its last day (wall time, lines/s, and the peak
-  resident memory of the whole process tree, sampled every 0.1 s);
+  memory of the whole process tree, sampled every 0.1 s: the sum of its processes' proportional
+  set sizes (PSS), each shared page counted once; the sum of their resident sizes (RSS) besides,
+  which counts a page each process shares, such as the dbt forks' with their server, once per process);
 - increment: the last day's file added, `kritinfo run` again;
 - idle: `kritinfo run` with nothing new;
 - dashboard: p50/p95 of page loads and of Effekt's filters in Chromium (bench/dashboard_latency.py).
@@ -85,24 +87,29 @@ group by all
 
 
 class PeakMemory:
-    """Samples the summed RSS of a process and all its descendants."""
+    """Samples the memory of a process and all its descendants: the peak of their summed PSS
+    (``peak``) and of their summed RSS (``peak_rss``)."""
 
     def __init__(self, pid: int):
         self.root = psutil.Process(pid)
         self.peak = 0
+        self.peak_rss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while not self._stop.is_set():
             try:
-                total = 0
+                pss = rss = 0
                 for process in [self.root, *self.root.children(recursive=True)]:
                     try:
-                        total += process.memory_info().rss
+                        memory = process.memory_full_info()
                     except psutil.Error:
-                        pass
-                self.peak = max(self.peak, total)
+                        continue
+                    pss += memory.pss
+                    rss += memory.rss
+                self.peak = max(self.peak, pss)
+                self.peak_rss = max(self.peak_rss, rss)
             except psutil.Error:
                 pass
             self._stop.wait(0.1)
@@ -218,7 +225,7 @@ def guard_cost(landing: Path) -> dict[str, float]:
     }
 
 
-def kritinfo_run(home: Path) -> tuple[float, int, str]:
+def kritinfo_run(home: Path) -> tuple[float, PeakMemory, str]:
     """`kritinfo run` on ``home`` in its own process: wall seconds, peak memory of its process tree, stdout."""
     env = {**os.environ, "KRITINFO_HOME": str(home)}
     env.pop("DAGSTER_HOME", None)
@@ -229,7 +236,7 @@ def kritinfo_run(home: Path) -> tuple[float, int, str]:
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise RuntimeError(f"kritinfo run failed ({process.returncode}):\n{stderr[-3000:]}")
-    return seconds, memory.peak, stdout
+    return seconds, memory, stdout
 
 
 def bench_scale(scale: float, workdir: Path, dashboard_repeats: int) -> dict:
@@ -265,7 +272,11 @@ def bench_scale(scale: float, workdir: Path, dashboard_repeats: int) -> dict:
         shutil.copy2(path, run_home.landing)  # copy2 keeps the modification time: the arrival time
     history_lines = lines - last_day.read_bytes().count(b"\n")
     full_seconds, full_peak, _ = kritinfo_run(run_home.home)
-    print(f"  full run ({history_lines} lines): {full_seconds:.1f} s, peak {full_peak / GIB:.2f} GiB", flush=True)
+    print(
+        f"  full run ({history_lines} lines): {full_seconds:.1f} s, peak {full_peak.peak / GIB:.2f} GiB "
+        f"(summed RSS {full_peak.peak_rss / GIB:.2f} GiB)",
+        flush=True,
+    )
     shutil.copy2(last_day, run_home.landing)
     increment_seconds, increment_peak, _ = kritinfo_run(run_home.home)
     print(f"  increment ({last_day.name}): {increment_seconds:.1f} s", flush=True)
@@ -287,12 +298,13 @@ def bench_scale(scale: float, workdir: Path, dashboard_repeats: int) -> dict:
             "seconds": round(full_seconds, 1),
             "lines": history_lines,
             "lines_per_second": round(history_lines / full_seconds),
-            "peak_memory_gib": round(full_peak / GIB, 2),
+            "peak_memory_gib": round(full_peak.peak / GIB, 2),
+            "peak_rss_sum_gib": round(full_peak.peak_rss / GIB, 2),
         },
         "increment": {
             "seconds": round(increment_seconds, 1),
             "file": last_day.name,
-            "peak_memory_gib": round(increment_peak / GIB, 2),
+            "peak_memory_gib": round(increment_peak.peak / GIB, 2),
         },
         "idle_seconds": round(idle_seconds, 2),
         "dashboard_ms": latency,
@@ -316,7 +328,7 @@ def targets(runs: list[dict]) -> list[tuple[str, str, bool]]:
         # Stated for scale 2; checked at every scale measured.
         speed, memory = run["full_run"]["lines_per_second"], run["full_run"]["peak_memory_gib"]
         found.append((f"full run >= 50,000 lines/s ({at}; target at scale 2)", f"{speed:,} lines/s", speed >= 50_000))
-        found.append((f"full run peak < 1.5 GiB ({at}; target at scale 2)", f"{memory} GiB", memory < 1.5))
+        found.append((f"full run peak (summed PSS) < 1.5 GiB ({at}; target at scale 2)", f"{memory} GiB", memory < 1.5))
         worst = max(run["dashboard_ms"].items(), key=lambda item: item[1]["p95_ms"])
         found.append(
             (f"dashboard p95 < 300 ms ({at}; worst: {worst[0]})", f"{worst[1]['p95_ms']} ms", worst[1]["p95_ms"] < 300)
@@ -336,7 +348,8 @@ def table(runs: list[dict]) -> str:
         ("ingest in-process (lines/s)", [f"{run['ingest']['lines_per_second']:,}" for run in runs]),
         ("kritinfo run, full (s)", [f"{run['full_run']['seconds']:.1f}" for run in runs]),
         ("  lines/s", [f"{run['full_run']['lines_per_second']:,}" for run in runs]),
-        ("  peak memory (GiB)", [f"{run['full_run']['peak_memory_gib']:.2f}" for run in runs]),
+        ("  peak memory, summed PSS (GiB)", [f"{run['full_run']['peak_memory_gib']:.2f}" for run in runs]),
+        ("  peak memory, summed RSS (GiB)", [f"{run['full_run']['peak_rss_sum_gib']:.2f}" for run in runs]),
         ("kritinfo run, day increment (s)", [f"{run['increment']['seconds']:.1f}" for run in runs]),
         ("kritinfo run, idle (s)", [f"{run['idle_seconds']:.2f}" for run in runs]),
         ("run / floor", [f"{run['full_run']['seconds'] / run['floor_seconds']:.1f} x" for run in runs]),
