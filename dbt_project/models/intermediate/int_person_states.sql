@@ -28,18 +28,66 @@ change_days as (
     from residences
 ),
 
+-- Each entry version counts towards its person from its first day and stops counting on its
+-- last: a running sum over a person's days gives, on each change day, the versions covering it
+-- and the active ones among them. A sort, where joining change days to the versions covering them
+-- built a hash table of all versions that outgrew DuckDB's memory limit at ten times the
+-- national history.
+entry_steps as (
+    select
+        patient_pseudonym,
+        valid_from as day,
+        1 as covering,
+        case when is_active then 1 else 0 end as active
+    from entry_states
+    union all
+    select
+        patient_pseudonym,
+        valid_to,
+        -1,
+        case when is_active then -1 else 0 end
+    from entry_states
+    where valid_to is not null
+),
+
+counted as (
+    select
+        patient_pseudonym,
+        day,
+        is_change_day,
+        sum(covering) over days_so_far as covering_entries,
+        sum(active) over days_so_far as active_entries
+    from (
+        select
+            patient_pseudonym,
+            day,
+            covering,
+            active,
+            false as is_change_day
+        from entry_steps
+        union all
+        select
+            patient_pseudonym,
+            changed_on,
+            0,
+            0,
+            true
+        from change_days
+    ) as steps_and_change_days
+    -- A day's steps come before its change day: they count on it.
+    window days_so_far as (
+        partition by patient_pseudonym order by day, is_change_day
+        rows between unbounded preceding and current row
+    )
+),
+
 registration as (
     select
-        change_days.patient_pseudonym,
-        change_days.changed_on,
-        count(*) filter (where entries.is_active) as active_entries
-    from change_days
-    inner join entry_states as entries
-        on
-            change_days.patient_pseudonym = entries.patient_pseudonym
-            and change_days.changed_on >= entries.valid_from
-            and (entries.valid_to is null or change_days.changed_on < entries.valid_to)
-    group by all
+        patient_pseudonym,
+        day as changed_on,
+        active_entries
+    from counted
+    where is_change_day and covering_entries > 0
 )
 
 select
@@ -53,8 +101,9 @@ select
     ) as valid_to,
     current_timestamp as built_at
 from registration
-inner join residences
+-- The residence a change day falls in: the latest begun by then, if it has not ended.
+asof inner join residences
     on
         registration.patient_pseudonym = residences.patient_pseudonym
         and registration.changed_on >= residences.valid_from
-        and (residences.valid_to is null or registration.changed_on < residences.valid_to)
+where residences.valid_to is null or registration.changed_on < residences.valid_to
