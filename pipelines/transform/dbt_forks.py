@@ -100,10 +100,9 @@ def _serve(listener: socket.socket, project: Path | None, partial_parse: Path | 
     """Imports dbt (and parses ``project``), then forks a child for each client (see the module)."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches dbt through its client
-    # Imported once, inherited by every fork: dbt, its DuckDB adapter and its build task.
     import dbt.adapters.duckdb
     import dbt.cli.main
-    import dbt.task.build  # noqa: F401
+    import dbt.task.build  # noqa: F401 (imported once, with the two above, to be inherited by every fork)
 
     preloaded = _parsed(project, partial_parse, Path(listener.getsockname()).parent) if project else None
     # Frozen, dbt's some 140,000 long-lived objects are not walked again by each fork's
