@@ -9,6 +9,7 @@ horizontally and every chart legend lies inside the viewport.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,9 +20,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from dashboards.accessibility import FRAME_TEXTS
-from tests.browser.page_actions import open_rendered
+from tests.browser.page_actions import RENDER_TIMEOUT_MS, open_rendered
 
 AXE_VERSION = "4.14.1"
 AXE_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kritinfo-tests" / "axe-core"
@@ -99,6 +101,16 @@ def assert_headings_in_order(page: Page) -> None:
 
 def assert_charts_named_with_tables(page: Page) -> None:
     """Every chart has an accessible name (its title and description) and a table in its block."""
+    # A block's table may be drawn after its chart: wait for every block to have one, then judge
+    # (a block that never gets one fails below, named).
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].every(chart => {
+                const block = chart.closest('[class*="st-key-chart-"]');
+                return block && block.querySelector('[data-testid="stDataFrame"], [data-testid="stTable"]');
+            })""",
+            timeout=RENDER_TIMEOUT_MS,
+        )
     charts = page.evaluate(
         """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].map(chart => {
             const block = chart.closest('[class*="st-key-chart-"]');
