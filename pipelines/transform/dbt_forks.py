@@ -104,7 +104,8 @@ def _serve(listener: socket.socket, project: Path | None, partial_parse: Path | 
     import dbt.cli.main
     import dbt.task.build  # noqa: F401 (imported once, with the two above, to be inherited by every fork)
 
-    preloaded = _parsed(project, partial_parse, Path(listener.getsockname()).parent) if project else None
+    folder = Path(listener.getsockname()).parent
+    preloaded = _parsed(project, partial_parse, folder) if project else None
     # Frozen, dbt's some 140,000 long-lived objects are not walked again by each fork's
     # garbage collections (nor written to by them, so the forks share their memory pages).
     gc.freeze()
@@ -112,7 +113,7 @@ def _serve(listener: socket.socket, project: Path | None, partial_parse: Path | 
     while True:
         readable, _, _ = select.select([listener, sys.stdin], [], [])
         if sys.stdin in readable:  # closed: the run is over, or its process died (and left it)
-            shutil.rmtree(os.path.dirname(listener.getsockname()), ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
             return
         connection, _ = listener.accept()
         with connection:
