@@ -103,13 +103,9 @@ def first_budget_year() -> int:
 
 
 def split(names: list[str]) -> list[list[str]]:
-    """The history first, then the later monthly files in consecutive groups, the redeliveries
-    added to the last: BATCHES in all, in name order.
-
-    A run fails while a complete month is reported but a metric has no figures (the dbt test
-    metric_definitions_have_figures), and cost_per_new_person has figures only in the mandate's
-    budget years: the first delivery runs into the first budget year, to its second month, so that
-    its first month is complete."""
+    """The history first (to the second month of the mandate's first budget year, so that the
+    first delivery already has figures of every metric), then the later monthly files in
+    consecutive groups, the redeliveries added to the last: BATCHES in all, in name order."""
     months = [name for name in names if monthly(name)]
     history = [name for name in months if file_month(name) <= f"{first_budget_year()}-02"]
     later = months[len(history) :]
