@@ -140,12 +140,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         with warehouse_lock(paths):
             decision = decide(paths)
             if not decision.needed and not args.force:
+                _apply_retention_while_idle(paths)
                 print(f"{decision.reason}: no run, {paths.serving} unchanged ({time.perf_counter() - started:.1f} s)")
                 return 0
             return _run(paths, args, started)
     except RunFault as fault:
         print(f"kritinfo run: {fault}", file=sys.stderr)
         return RUN_FAILED
+
+
+def _apply_retention_while_idle(paths: Paths) -> None:
+    """The retention of archived files (due with time alone) and of dbt's run folders; an idle run
+    adds no Dagster run, so Dagster's history (and importing Dagster) waits for the next run."""
+    from pipelines import housekeeping
+
+    housekeeping.apply(paths, housekeeping.planned_removals(paths, Retention.from_environment()))
 
 
 def _run(paths: Paths, args: argparse.Namespace, started: float) -> int:

@@ -9,8 +9,10 @@ Three areas grow with every run; each is bounded by a setting of ``settings.Rete
 - ``archive/``: ingested files, removed ``archive_days`` after they were archived. A removed
   file's lines can no longer be replayed; its events and counts stay in the warehouse.
 
-``kritinfo run`` applies the retention after its job, while it still holds the warehouse lock;
-``kritinfo doctor`` shows the sizes, the lock holders and what the retention would remove.
+``kritinfo run`` applies the retention after its job, while it still holds the warehouse lock, and
+a run with nothing new applies it too (all but Dagster's, to which it adds no run), so archived
+files go when they are due however long no delivery comes; ``kritinfo doctor`` shows the sizes,
+the lock holders and what the retention would remove.
 """
 
 from __future__ import annotations

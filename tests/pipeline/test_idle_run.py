@@ -50,6 +50,23 @@ def test_an_idle_run_runs_no_dbt_and_leaves_the_serving_copy_and_its_publication
     assert (home / "serving.duckdb").read_bytes() == published and published_at(home) == publication
 
 
+def test_an_idle_run_applies_the_archive_retention(home: Path, monkeypatch: pytest.MonkeyPatch):
+    """Archived files fall due with time, delivery or none: an idle run removes them (here, with a
+    retention of 0 days, every archived file) and still publishes nothing."""
+    archived = sorted(path.name for path in (home / "archive").iterdir())
+    published, runs = (home / "serving.duckdb").read_bytes(), runs_of(home)
+    assert archived
+
+    monkeypatch.setenv("KRITINFO_ARCHIVE_RETENTION_DAYS", "0")
+    idle = run_cli(home, "run")
+
+    assert idle.returncode == 0, idle.stderr[-3000:]
+    assert idle.stdout.startswith(f"{NOTHING_NEW}: no run"), idle.stdout
+    assert list((home / "archive").iterdir()) == []
+    assert runs_of(home) == runs
+    assert (home / "serving.duckdb").read_bytes() == published
+
+
 def test_a_new_file_a_changed_goal_an_unpublished_ingestion_or_a_removed_serving_copy_needs_a_run(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
