@@ -8,6 +8,21 @@
         or {{ day_column }} in (select occurred_on from touched_days))
 {%- endmacro %}
 
+{% macro restaged_instants(instant_column) -%}
+    {#- True for every instant of a restaged day (restaged) and for some before: the instants from
+        the start, in Norway, of the first restaged day. A condition on the instant itself, which
+        DuckDB checks against each block's minimum and maximum and so skips the older blocks of
+        raw.events: restaged() alone, a day computed per row, read and converted every row (2.5 s
+        of a day's increment at ten times the national history, 0.4 s with this). -#}
+    {{ instant_column }} >= timezone(
+        '{{ var("local_timezone") }}',
+        cast(least(
+            cast('{{ env_var("KRITINFO_MIN_DAY", "0001-01-01") }}' as date),
+            (select min(occurred_on) from touched_days)
+        ) as timestamp)
+    )
+{%- endmacro %}
+
 {% macro prepare_restage() -%}
     {#- Fix the touched days once, before the delete, so the delete and the insert agree. -#}
     create or replace temp table touched_days as

@@ -45,5 +45,5 @@ select
     ingested_at
 from {{ source('raw', 'events') }}
 {% if is_incremental() %}
-    where {{ restaged(local_date('occurred_at')) }}
+    where {{ restaged(local_date('occurred_at')) }} and {{ restaged_instants('occurred_at') }}
 {% endif %}
