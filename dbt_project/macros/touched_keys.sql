@@ -79,6 +79,14 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro materialized_when_incremental() -%}
+    {#- Between `name as` and a CTE keeping the touched keys' rows (only_touched) that a join uses:
+        on an incremental run, DuckDB works the CTE out first and joins the few rows it keeps.
+        Inlined, it joined all the history and filtered after (int_metric_entry_segments at ten
+        times the national history: 0.9 s, 0.4 s worked out first). A full build inlines it. -#}
+    {%- if is_incremental() %}materialized{% endif -%}
+{%- endmacro %}
+
 {% macro record_ingested_through() -%}
     insert or replace into kritinfo_state.ingested_through
     select '{{ this.identifier }}', coalesce(max(ingested_at), timestamptz '1970-01-01 00:00:00+00')

@@ -5,13 +5,13 @@
 -- touched person (macros/touched_keys.sql).
 {{ config(**incremental_by('patient_pseudonym')) }}
 
-with versions as (
+with versions as {{ materialized_when_incremental() }} (
     select *
     from {{ ref('int_metric_entry_versions') }}
     where is_active and {{ only_touched('patient_pseudonym') }}
 ),
 
-residences as (
+residences as {{ materialized_when_incremental() }} (
     select *
     from {{ ref('int_person_residences') }}
     where {{ only_touched('patient_pseudonym') }}
