@@ -22,6 +22,8 @@ from statistics import quantiles
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["", "maal", "effekt", "datakvalitet", "definisjoner", "rapporter"]
+# The menu's name of each page (dashboards/app.py), by its path.
+PAGE_TITLES = dict(zip(PAGES, ["Oversikt", "Mål", "Effekt", "Datakvalitet", "Definisjoner", "Rapporter"], strict=True))
 SETTLED = (
     "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') "
     "&& !document.querySelector('[data-stale=\"true\"]')"
@@ -103,9 +105,18 @@ def _segment_other(page, label: str) -> Callable[[], None]:
     return other.click
 
 
+def _menu_link(page, path: str) -> Callable[[], None]:
+    """The action choosing page ``path`` in the dashboard's menu (Streamlit switches pages in the
+    open session: no new load of the app in the browser)."""
+    link = page.locator('[data-testid="stSidebarNav"] a').filter(has_text=PAGE_TITLES[path])
+    return link.click
+
+
 def measure(home: Path, repeats: int) -> dict[str, dict[str, float]]:
-    """p50 and p95 in milliseconds per kind of interaction: the load of each page, and on Effekt
-    a change of indicator, region, breakdown and period."""
+    """p50 and p95 in milliseconds per kind of interaction: the load of each page (opening its
+    address: the browser loads the app, which then draws the page), the switch to each page by
+    the menu from the one before it, and on Effekt a change of indicator, region, breakdown and
+    period."""
     from playwright.sync_api import sync_playwright
 
     seconds: dict[str, list[float]] = {}
@@ -118,6 +129,9 @@ def measure(home: Path, repeats: int) -> dict[str, dict[str, float]]:
             for path in PAGES:
                 load = runs.seconds_until_settled(page, lambda path=path: page.goto(f"{url}/{path}"))
                 seconds.setdefault(f"load /{path}", []).append(load)
+            for path in PAGES[1:] + PAGES[:1]:
+                switch = runs.seconds_until_settled(page, _menu_link(page, path))
+                seconds.setdefault(f"menu /{path}", []).append(switch)
             # From Effekt's defaults each time (national, its first indicator): the region chosen
             # first publishes a breakdown, which the indicator chosen last might not.
             runs.seconds_until_settled(page, lambda: page.goto(f"{url}/effekt"))
