@@ -157,7 +157,7 @@ def analyst_script(landing: Path) -> dict[str, float]:
 
     rows = []
     for path in ready_files(landing):
-        for raw in path.read_text(encoding="utf-8").splitlines():
+        for raw in path.read_bytes().splitlines():  # json.loads decodes each line: a bad one is dropped
             try:
                 event = json.loads(raw)
                 resource = event["resource"]
