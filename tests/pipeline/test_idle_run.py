@@ -53,9 +53,8 @@ def test_an_idle_run_runs_no_dbt_and_leaves_the_serving_copy_and_its_publication
 def test_an_idle_run_applies_the_archive_retention(home: Path, monkeypatch: pytest.MonkeyPatch):
     """Archived files fall due with time, delivery or none: an idle run removes them (here, with a
     retention of 0 days, every archived file) and still publishes nothing."""
-    archived = sorted(path.name for path in (home / "archive").iterdir())
     published, runs = (home / "serving.duckdb").read_bytes(), runs_of(home)
-    assert archived
+    assert any((home / "archive").iterdir())
 
     monkeypatch.setenv("KRITINFO_ARCHIVE_RETENTION_DAYS", "0")
     idle = run_cli(home, "run")
