@@ -290,29 +290,32 @@ class Cells:
 
     def __init__(self) -> None:
         self.values: list[float | None] = []
-        self._first: dict[tuple[str, str], int] = {}
+        self._spans: dict[tuple[str, str], slice] = {}
 
     def add_column(self, model: str, column: str, values: Sequence[float | None]) -> None:
-        self._first[(model, column)] = len(self.values)
+        self._spans[(model, column)] = slice(len(self.values), len(self.values) + len(values))
         self.values.extend(values)
 
-    def number(self, model: str, column: str, row: int) -> int:
-        return self._first[(model, column)] + row
+    def span(self, model: str, column: str) -> slice:
+        """The numbers of a column's cells, row by row, as a slice of ``values``."""
+        return self._spans[(model, column)]
 
     def numbers(self, model: str, columns: Sequence[str], rows: Sequence[int]) -> tuple[int, ...]:
         """The cells of ``columns`` in ``rows``, row by row."""
         if len(columns) == 1:
-            return tuple(map(self._first[(model, columns[0])].__add__, rows))
-        firsts = [self._first[(model, column)] for column in columns]
+            return tuple(map(self._spans[(model, columns[0])].start.__add__, rows))
+        firsts = [self._spans[(model, column)].start for column in columns]
         return tuple(first + row for row in rows for first in firsts)
 
     def has(self, model: str, column: str) -> bool:
-        return (model, column) in self._first
+        return (model, column) in self._spans
 
     def place(self, number: int) -> tuple[str, str, int]:
         """The model, column and row (rowid) of a cell."""
-        model, column = max((key for key, first in self._first.items() if first <= number), key=self._first.get)
-        return model, column, number - self._first[(model, column)]
+        for (model, column), span in self._spans.items():
+            if span.start <= number < span.stop:
+                return model, column, number - span.start
+        raise IndexError(f"no cell {number}")
 
 
 def read_cells(con: duckdb.DuckDBPyConnection, tables: Sequence[PublishedTable]) -> Cells:

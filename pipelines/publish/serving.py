@@ -145,16 +145,15 @@ def _write_suppressed(con: duckdb.DuckDBPyConnection, tables: list[PublishedTabl
     for table in tables:
         # fetchall, not fetchone: an unfinished result would keep register() below from running.
         rows[table.name] = con.execute(f'select count(*) from "{table.name}"').fetchall()[0][0]
-        numbers = {
-            column: [cells.number(table.name, column, row) for row in range(rows[table.name])]
-            for column in table.counts
-        }
-        small_counts[table.name] = sum(small[n] for ns in numbers.values() for n in ns)
-        complementary_counts[table.name] = sum(hidden[n] and not small[n] for ns in numbers.values() for n in ns)
+        spans = [cells.span(table.name, column) for column in table.counts]
+        small_counts[table.name] = sum(sum(small[span]) for span in spans)
+        complementary_counts[table.name] = sum(
+            sum(h and not s for h, s in zip(hidden[span], small[span], strict=True)) for span in spans
+        )
         hidden_rows = pa.table(
             {
                 "row": pa.array(range(rows[table.name]), pa.int64()),
-                **{f"hidden_{i}": [hidden[n] for n in ns] for i, ns in enumerate(numbers.values())},
+                **{f"hidden_{i}": hidden[span] for i, span in enumerate(spans)},
             }
         )
         con.register("hidden_rows", hidden_rows)
