@@ -4,20 +4,25 @@ The staging model of events is partitioned by event day: a run replaces the days
 partition window (plus days touched by newly ingested events). The intermediate models of entries
 and persons rebuild only the entries and persons newly ingested events touch
 (dbt_project/macros/touched_keys.sql); the marts and metrics cover all history and are rebuilt
-whole.
+whole; the seeds, and what seeds alone make, are built only with a changed project
+(built_from_seeds_alone).
 
 The assets are made from the manifest when the definitions are loaded (`dbt_asset_definitions`),
 not on import, so importing this module reads no manifest.
 """
 
+import functools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 from dagster import AssetExecutionContext, AssetsDefinition, BackfillPolicy
 from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from pipelines.faults import dbt_build_failed, reported_as_no_room
 from pipelines.partitions import EVENT_DAYS, staged_days_environment
@@ -55,9 +60,55 @@ def dbt_asset_definitions() -> list[AssetsDefinition]:
         pool=POOL,
     )
     def kritinfo_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from _build(context, dbt)
+        yield from _build(context, dbt, seeded)
 
+    manifest, _, _ = get_manifest_and_translator_from_dbt_assets([kritinfo_dbt_assets])
+    seeded = built_from_seeds_alone(manifest, built_elsewhere=EVENT_DAY_MODELS)
     return [event_day_dbt_assets, kritinfo_dbt_assets]
+
+
+@dataclass(frozen=True)
+class SeededNodes:
+    """The seeds, and the models and tests built from seeds alone: the relations they make
+    (schema, name), and the dbt selection that leaves them out of a build of every other node."""
+
+    relations: frozenset[tuple[str, str]] = frozenset()
+    exclusion: tuple[str, ...] = ()
+
+
+def built_from_seeds_alone(manifest: Mapping, built_elsewhere: str) -> SeededNodes:
+    """Each seed, and each model or test all of whose parents are such nodes: as long as the dbt
+    project is the one last built (its files are their only input), a build would make them the same.
+
+    Left out by name with indirect selection off: dbt's default would leave out, with a seed, every
+    test that reads it beside another model (relationships to a seed), which must run. So the tests
+    of the model ``built_elsewhere`` (another step's), which the default leaves out with that
+    model, are named too."""
+    parents = manifest["parent_map"]
+    nodes = manifest["nodes"]
+
+    @functools.cache
+    def seeded(unique_id: str) -> bool:
+        if unique_id.startswith("seed."):
+            return True
+        ancestors = parents.get(unique_id, ())
+        return unique_id.startswith(("model.", "test.")) and bool(ancestors) and all(map(seeded, ancestors))
+
+    found = sorted(unique_id for unique_id in nodes if seeded(unique_id))
+    tested_elsewhere = sorted(
+        unique_id
+        for unique_id in nodes
+        if unique_id.startswith("test.")
+        and any(nodes.get(parent, {}).get("name") == built_elsewhere for parent in parents.get(unique_id, ()))
+    )
+    return SeededNodes(
+        relations=frozenset(
+            (nodes[unique_id]["schema"], nodes[unique_id]["alias"])
+            for unique_id in found
+            if not unique_id.startswith("test.")
+        ),
+        exclusion=tuple(nodes[unique_id]["name"] for unique_id in found + tested_elsewhere),
+    )
 
 
 def _target_path(context: AssetExecutionContext) -> Path:
@@ -84,11 +135,12 @@ def _environment_for_dbt(variables: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _build(context: AssetExecutionContext, dbt: DbtCliResource):
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, seeded: SeededNodes = SeededNodes()):
     """Runs dbt under the warehouse lock; a failure names its failed models and tests. Every
     invocation gets the run's staged days (see staged_days_environment) and this home's partial
     parse (see Paths.dbt_partial_parse). The first build after the project changed is a full
-    refresh (see _built_project)."""
+    refresh (see _built_project); later ones leave out the ``seeded`` nodes while their relations
+    are in the warehouse (at national scale, 24 of the 175 nodes, about 0.5 s of a day's increment)."""
     target = _target_path(context)
     kept = paths().dbt_partial_parse
     if kept.exists():
@@ -101,8 +153,15 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource):
     ):
         built_project = _built_project(context)
         project = dbt_project_digest()
-        refresh = [] if _read_text(built_project) == project else ["--full-refresh"]
-        invocation = dbt.cli([*DBT_BUILD_COMMAND, *refresh], context=context, raise_on_error=False, target_path=target)
+        if _read_text(built_project) != project:
+            selection = ["--full-refresh"]
+        elif seeded.exclusion and seeded.relations <= _warehouse_relations():
+            selection = ["--exclude", " ".join(seeded.exclusion), "--indirect-selection", "empty"]
+        else:
+            selection = []
+        invocation = dbt.cli(
+            [*DBT_BUILD_COMMAND, *selection], context=context, raise_on_error=False, target_path=target
+        )
         yield from invocation.stream()
         keep_partial_parse(target / kept.name, kept)
         if not invocation.is_successful():
@@ -142,6 +201,14 @@ def _built_project(context: AssetExecutionContext) -> Path:
     keep what earlier builds made: after the SQL changed, everything is built again (a full
     refresh), or days and entries untouched since would keep the old logic's results."""
     return paths().dbt_runs / f"built-project-{context.op_execution_context.op.name}.sha256"
+
+
+def _warehouse_relations() -> set[tuple[str, str]]:
+    """The tables and views of the warehouse (none while it does not exist), as (schema, name)."""
+    if not paths().warehouse.exists():
+        return set()
+    with duckdb.connect(str(paths().warehouse), read_only=True) as con:
+        return set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
 
 
 def _read_text(path: Path) -> str | None:
