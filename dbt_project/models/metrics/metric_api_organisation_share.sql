@@ -32,13 +32,29 @@ with facts as (
     group by all
 ),
 
-cells as (
+senders as (
+    -- one row per organisation and cell: whether it sent anything there through the API (two
+    -- counts of rows below, not two distinct counts: half the model's time)
     select
         period_end,
         {{ metric_cell_columns() }},
-        count(distinct organisation_id) filter (where sent_through_api) as organisations_through_api,
-        count(distinct organisation_id) as organisations
+        organisation_id,
+        bool_or(sent_through_api) as sent_through_api
     from {{ metric_cells_of('facts', metric) }}
+    group by all
+),
+
+cells as (
+    select
+        period_end,
+        grain,
+        health_region,
+        county_code,
+        dimension_name,
+        dimension_value,
+        count(*) filter (where sent_through_api) as organisations_through_api,
+        count(*) as organisations
+    from senders
     group by all
 )
 
