@@ -384,6 +384,11 @@ def _quoted(columns: Sequence[str]) -> list[str]:
     return [f'"{column}"' for column in columns]
 
 
+def _leading(columns: Sequence[str]) -> str:
+    """The (quoted) columns, each followed by a comma: the start of a select list, empty for none."""
+    return "".join(f"{column}, " for column in columns)
+
+
 def _group_rows(
     con: duckdb.DuckDBPyConnection, model: str, group: AdditiveGroup, total_model: str | None
 ) -> list[tuple[list[int], list[int] | None]]:
@@ -392,7 +397,7 @@ def _group_rows(
     a join there (read into Python, the keys of the metrics' 90,000 rows took half a second)."""
     by = _quoted(group.by)
     parts = (
-        f"select {''.join(column + ', ' for column in by)}list_sort(list(rowid)) as part_rows, "
+        f"select {_leading(by)}list_sort(list(rowid)) as part_rows, "
         f'min(rowid) as first_row from "{model}" where {group.where or "true"} group by all having count(*) > 0'
     )
     if total_model is None:
@@ -400,7 +405,7 @@ def _group_rows(
     else:
         matched = _quoted(group.total.matched_on(group))
         totals = (
-            f"select {''.join(column + ', ' for column in matched)}list_sort(list(rowid)) as total_rows "
+            f"select {_leading(matched)}list_sort(list(rowid)) as total_rows "
             f'from "{total_model}" where {group.total.where or "true"} group by all having count(*) > 0'
         )
         on = " and ".join(f"parts.{column} is not distinct from totals.{column}" for column in matched) or "true"

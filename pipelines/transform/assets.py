@@ -88,13 +88,13 @@ def built_from_seeds_alone(manifest: Mapping, built_elsewhere: str) -> SeededNod
     nodes = manifest["nodes"]
 
     @functools.cache
-    def seeded(unique_id: str) -> bool:
+    def from_seeds(unique_id: str) -> bool:
         if unique_id.startswith("seed."):
             return True
-        ancestors = parents.get(unique_id, ())
-        return unique_id.startswith(("model.", "test.")) and bool(ancestors) and all(map(seeded, ancestors))
+        node_parents = parents.get(unique_id, ())
+        return unique_id.startswith(("model.", "test.")) and bool(node_parents) and all(map(from_seeds, node_parents))
 
-    found = sorted(unique_id for unique_id in nodes if seeded(unique_id))
+    found = sorted(unique_id for unique_id in nodes if from_seeds(unique_id))
     tested_elsewhere = sorted(
         unique_id
         for unique_id in nodes

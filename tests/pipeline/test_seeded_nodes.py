@@ -29,7 +29,7 @@ def no_source_upstream(manifest: dict) -> set[str]:
     """The seeds, models and tests with no source among their ancestors (walked from the sources
     down); the run's hooks (operations) run every time."""
     children = manifest["child_map"]
-    reached, frontier = set(), [unique_id for unique_id in manifest["sources"]]
+    reached, frontier = set(), list(manifest["sources"])
     while frontier:
         for child in children.get(frontier.pop(), ()):
             if child not in reached:
