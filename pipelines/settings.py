@@ -72,6 +72,12 @@ class Paths:
         return self.home / "published_inputs.json"
 
     @property
+    def suppression_decisions(self) -> Path:
+        """The last publication's disclosure decisions, by digest of each linked set of cells: no
+        figure, only which positions of the set were hidden (pipelines/publish/disclosure.py)."""
+        return self.home / "suppression_decisions.json"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
 

@@ -12,6 +12,7 @@ the new copy, never a half-built one, and a failed publish leaves the last good 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -91,7 +92,9 @@ def publish(paths: Paths, manifest_path: Path) -> PublishReport:
         try:
             con.execute(f"attach '{paths.warehouse}' as warehouse (read_only)")
             con.execute(f"attach '{temporary}' as serving")
-            rows, small, complementary = _write_suppressed(con, tables, threshold)
+            rows, small, complementary, decisions = _write_suppressed(
+                con, tables, threshold, _earlier_decisions(paths.suppression_decisions)
+            )
             empty = [name for name, count in rows.items() if count == 0]
             # Before the first complete month (a history's first month) the month tables have
             # nothing to report and are published empty; after it, an empty table is a fault.
@@ -119,17 +122,20 @@ def publish(paths: Paths, manifest_path: Path) -> PublishReport:
         os.replace(temporary, paths.serving)
     finally:
         _remove_temporary_copies(paths)
+    _keep_decisions(paths.suppression_decisions, decisions)
     return PublishReport(paths.serving, rows, small, complementary, evaluation_tables, str(data_until))
 
 
-def _write_suppressed(con: duckdb.DuckDBPyConnection, tables: list[PublishedTable], threshold: int):
+def _write_suppressed(
+    con: duckdb.DuckDBPyConnection, tables: list[PublishedTable], threshold: int, earlier: dict[str, list[int]]
+):
     """Each table into the new copy with its hidden counts and rates NULL; rows in a fixed order
     (so the same warehouse always publishes the same cells)."""
     for table in tables:
         con.execute(f'create table "{table.name}" as select * from warehouse.main."{table.name}" order by all')
     cells = read_cells(con, tables)
     try:
-        hidden = suppress(cells.values, read_relations(con, tables, cells), threshold)
+        suppressed = suppress(cells.values, read_relations(con, tables, cells), threshold, earlier)
     except DisclosureError as error:
         model, column, row = cells.place(error.cell)
         table = next(table for table in tables if table.name == model)
@@ -140,6 +146,7 @@ def _write_suppressed(con: duckdb.DuckDBPyConnection, tables: list[PublishedTabl
             f"{model}.{column} in the row {key} could be recomputed from what would be "
             "published, and no cell around it can be hidden"
         ) from error
+    hidden = suppressed.hidden
     small = primary_suppression(cells.values, threshold)
     rows, small_counts, complementary_counts = {}, {}, {}
     for table in tables:
@@ -170,7 +177,24 @@ def _write_suppressed(con: duckdb.DuckDBPyConnection, tables: list[PublishedTabl
             "join hidden_rows on hidden_rows.row = t.rowid order by t.rowid"
         )
         con.unregister("hidden_rows")
-    return rows, small_counts, complementary_counts
+    return rows, small_counts, complementary_counts, suppressed.decisions
+
+
+def _earlier_decisions(path: Path) -> dict[str, list[int]]:
+    """The decisions kept by the last publication; none when it kept none or they cannot be read
+    (suppression then decides every linked set of cells again: slower, never different)."""
+    try:
+        decisions = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return decisions if isinstance(decisions, dict) else {}
+
+
+def _keep_decisions(path: Path, decisions: dict[str, list[int]]) -> None:
+    """This publication's decisions, for the next (only these: the file holds one publication's)."""
+    unfinished = path.with_suffix(".tmp")
+    unfinished.write_text(json.dumps(decisions), encoding="utf-8")
+    unfinished.replace(path)
 
 
 def _copy_evaluation(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -35,7 +36,16 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from pipelines.publish.disclosure import PublishedTable
+from pipelines.publish.disclosure import (
+    DisclosureError,
+    PublishedTable,
+    Relation,
+    _Suppression,
+    linked_sets,
+    read_cells,
+    read_relations,
+    suppress,
+)
 from pipelines.publish.serving import publish
 from pipelines.publish.verify import disclosure_violations
 from pipelines.settings import Paths
@@ -152,21 +162,7 @@ def published(tables: Tables, declared: dict) -> dict[str, list[dict]]:
     with tempfile.TemporaryDirectory() as folder:
         home = Paths(Path(folder))
         _write_warehouse(home.warehouse, tables)
-        manifest = Path(folder) / "manifest.json"
-        manifest.write_text(
-            json.dumps(
-                {
-                    "nodes": {
-                        f"model.test.{name}": {
-                            "resource_type": "model",
-                            "name": name,
-                            "config": {"meta": {"publish": meta}},
-                        }
-                        for name, meta in declared.items()
-                    }
-                }
-            )
-        )
+        manifest = _write_manifest(Path(folder), declared)
         previous = os.environ.get("KRITINFO_SUPPRESSION_THRESHOLD")
         os.environ["KRITINFO_SUPPRESSION_THRESHOLD"] = str(tables.threshold)
         try:
@@ -183,6 +179,17 @@ def published(tables: Tables, declared: dict) -> dict[str, list[dict]]:
                 columns = [d[0] for d in cursor.description]
                 result[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
             return result
+
+
+def _write_manifest(folder: Path, declared: dict) -> Path:
+    """A dbt manifest holding only the published models and their meta.publish."""
+    manifest = folder / "manifest.json"
+    nodes = {
+        f"model.test.{name}": {"resource_type": "model", "name": name, "config": {"meta": {"publish": meta}}}
+        for name, meta in declared.items()
+    }
+    manifest.write_text(json.dumps({"nodes": nodes}))
+    return manifest
 
 
 COLUMNS = {
@@ -608,3 +615,94 @@ def test_the_metrics_groups_come_from_each_metrics_additivity_and_whole_counts()
             {"suppress": {"counts": ["numerator"], "additive_groups_of_metrics": True}},
             {"odd": {"additivity": ["parts_to_whole"]}},
         )
+
+
+# --- Linked sets decided alone, and earlier decisions taken -----------------------------------------------
+
+
+def cells_and_relations(tables: Tables, folder: Path) -> tuple[list, list[Relation]]:
+    """The counts and relations publishing reads from the drawn tables (the production readers)."""
+    _write_warehouse(folder / "warehouse.duckdb", tables)
+    declared = [PublishedTable.from_meta(name, meta) for name, meta in sorted(DECLARED.items())]
+    with duckdb.connect() as con:
+        con.execute(f"attach '{folder / 'warehouse.duckdb'}' as warehouse (read_only)")
+        for table in declared:
+            con.execute(f"create table {table.name} as select * from warehouse.main.{table.name} order by all")
+        cells = read_cells(con, declared)
+        return cells.values, read_relations(con, declared, cells)
+
+
+def decided_in_one_pass(values: list, relations: list[Relation], threshold: int) -> list[bool] | str:
+    try:
+        return _Suppression(values, relations, threshold).run()
+    except DisclosureError:
+        return "a cell no other cell can protect"
+
+
+def decided_by_linked_sets(values, relations, threshold, earlier=None) -> list[bool] | str:
+    try:
+        return suppress(values, relations, threshold, earlier).hidden
+    except DisclosureError:
+        return "a cell no other cell can protect"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn_tables(), st.integers(0, 10**6))
+def test_each_linked_set_is_decided_as_one_pass_over_all_cells_decides_it(tables: Tables, seed: int):
+    with tempfile.TemporaryDirectory() as folder:
+        values, relations = cells_and_relations(tables, Path(folder))
+    threshold = tables.threshold
+    one_pass = decided_in_one_pass(values, relations, threshold)
+    assert decided_by_linked_sets(values, relations, threshold) == one_pass
+    assume(one_pass != "a cell no other cell can protect")
+
+    # A later publication, the last period's counts redrawn: its sets take the decisions kept from
+    # the first where nothing changed, and end as one pass over the new cells decides them.
+    kept = suppress(values, relations, threshold).decisions
+    rng = random.Random(seed)
+    for counts in (tables.persons, tables.entries, tables.dimension):
+        for key in counts:
+            if key[0] == tables.periods[-1]:
+                counts[key] = rng.choice([0, 1, 2, threshold, threshold + 1, rng.randint(0, 40)])
+    with tempfile.TemporaryDirectory() as folder:
+        values, relations = cells_and_relations(tables, Path(folder))
+    one_pass = decided_in_one_pass(values, relations, threshold)
+    assert decided_by_linked_sets(values, relations, threshold, kept) == one_pass
+
+
+def test_a_kept_decision_is_taken_for_a_set_with_the_same_values_and_relations():
+    """Shown with a kept decision unlike what suppression finds: one that hides one cell more is
+    taken as it is; one naming a position its set does not have is not (nor what is no list)."""
+    with tempfile.TemporaryDirectory() as folder:
+        values, relations = cells_and_relations(small_tables(), Path(folder))
+    found = suppress(values, relations, 4)
+    linked = next(linked for linked in linked_sets(values, relations, 4) if found.decisions[linked.digest])
+    hidden = found.decisions[linked.digest]
+    one_more = next(number for number, value in enumerate(linked.values) if value and number not in hidden)
+
+    taken = suppress(values, relations, 4, {linked.digest: sorted([*hidden, one_more])})
+    assert taken.hidden[linked.cells[one_more]] and not found.hidden[linked.cells[one_more]]
+    assert taken.decisions[linked.digest] == sorted([*hidden, one_more])
+
+    broken = suppress(values, relations, 4, {linked.digest: [len(linked.cells)], "other": "not a list"})
+    assert broken == found
+
+
+def test_publishing_keeps_its_decisions_and_a_broken_file_costs_only_time(tmp_path: Path):
+    home = Paths(tmp_path / "home")
+    home.home.mkdir()
+    _write_warehouse(home.warehouse, small_tables())
+    manifest = _write_manifest(tmp_path, DECLARED)
+
+    def published_tables() -> dict:
+        publish(home, manifest)
+        with duckdb.connect(str(home.serving), read_only=True) as con:
+            return {name: con.execute(f"select * from {name}").fetchall() for name in DECLARED}
+
+    first = published_tables()
+    kept = json.loads(home.suppression_decisions.read_text(encoding="utf-8"))
+    assert kept and all(isinstance(positions, list) for positions in kept.values())
+    assert published_tables() == first
+    home.suppression_decisions.write_text("{not json", encoding="utf-8")
+    assert published_tables() == first
+    assert json.loads(home.suppression_decisions.read_text(encoding="utf-8")) == kept
