@@ -16,6 +16,8 @@ kritinfo report verify DIR
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import gc
 import os
 import subprocess
@@ -455,5 +457,19 @@ def main(argv: list[str] | None = None) -> int:
     return args.handler(args)
 
 
+def console() -> None:
+    """The `kritinfo` command: main(), the exit handlers, then the process ends without tearing
+    the interpreter down. A run leaves Dagster, dbt's types and the definitions (some 400,000
+    objects) to be freed one by one at exit, about 0.25 s of every run, with nothing left to
+    write: each file and database is closed by its own block, and the exit handlers (logging's
+    among them) still run."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # a closed pipe: nothing more can be said
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()
