@@ -191,10 +191,16 @@ def _earlier_decisions(path: Path) -> dict[str, list[int]]:
 
 
 def _keep_decisions(path: Path, decisions: dict[str, list[int]]) -> None:
-    """This publication's decisions, for the next (only these: the file holds one publication's)."""
+    """This publication's decisions, for the next (only these: the file holds one publication's).
+    Written after the new copy is in place. When it cannot be written (no room), the previous
+    file stays: each decision is keyed by the values and relations it decided, so it stays right,
+    and what it lacks costs the next publication time only."""
     unfinished = path.with_suffix(".tmp")
-    unfinished.write_text(json.dumps(decisions), encoding="utf-8")
-    unfinished.replace(path)
+    try:
+        unfinished.write_text(json.dumps(decisions), encoding="utf-8")
+        unfinished.replace(path)
+    except OSError:
+        unfinished.unlink(missing_ok=True)
 
 
 def _copy_evaluation(con: duckdb.DuckDBPyConnection) -> list[str]:
