@@ -248,18 +248,20 @@ def kritinfo_run(home: Path) -> tuple[float, PeakMemory, str]:
 
 def timed_increments(home: Paths, last_day: Path, repeats: int) -> list[tuple[float, PeakMemory]]:
     """`kritinfo run` after the last day's file lands, ``repeats`` times on the home as it is now:
-    copied aside first, and put back in place before each repeat."""
+    copied aside first (when there is more than one), and put back in place before each repeat."""
     before = home.home.with_name(f"{home.home.name}-before-increment")
-    shutil.copytree(home.home, before, symlinks=True)
     timed = []
     for repeat in range(repeats):
         if repeat:
             shutil.rmtree(home.home)
             shutil.copytree(before, home.home, symlinks=True)
+        elif repeats > 1:
+            shutil.copytree(home.home, before, symlinks=True)
         shutil.copy2(last_day, home.landing)
         seconds, peak, _ = kritinfo_run(home.home)
         timed.append((seconds, peak))
-    shutil.rmtree(before)
+    if repeats > 1:
+        shutil.rmtree(before)
     return timed
 
 

@@ -69,6 +69,7 @@ not exist, such as the numerator of a median) is left out; rates are checked row
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import math
@@ -404,7 +405,6 @@ class _GroupRows:
     model, flat: group i's rows are parts[part_offsets[i]:part_offsets[i + 1]], its totals'
     totals[total_offsets[i]:total_offsets[i + 1]] (none: no total's row)."""
 
-    count: int
     parts: np.ndarray
     part_offsets: list[int]
     totals: np.ndarray
@@ -445,7 +445,7 @@ def _group_rows(
         raise DisclosureConfigError(f"{model}: cannot select the group's rows ({select}): {error}") from error
     parts_flat, part_offsets = _flat(rows.column("part_rows"))
     totals_flat, total_offsets = _flat(rows.column("total_rows"))
-    return _GroupRows(rows.num_rows, parts_flat, part_offsets, totals_flat, total_offsets)
+    return _GroupRows(parts_flat, part_offsets, totals_flat, total_offsets)
 
 
 def _flat(lists: pa.ChunkedArray) -> tuple[np.ndarray, list[int]]:
@@ -561,13 +561,16 @@ def _is_decision(decision: object, cells: int) -> bool:
     )
 
 
-# Part of every digest: a decision stands only for the code that made it.
-_ALGORITHM = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+@functools.cache
+def _algorithm() -> str:
+    """Part of every digest: a decision stands only for the code that made it (read when first
+    needed, not on import: the definitions of every run import this module)."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
 def _digest(threshold: int, values: Sequence[float | None], relations: Sequence[Relation]) -> str:
     described = repr((threshold, values, [(relation.total, relation.parts) for relation in relations]))
-    return hashlib.sha256(f"{_ALGORITHM}{described}".encode()).hexdigest()
+    return hashlib.sha256(f"{_algorithm()}{described}".encode()).hexdigest()
 
 
 class _Suppression:
