@@ -7,6 +7,7 @@ content, so it may be stored in Dagster's event log and printed by ``kritinfo ru
 from __future__ import annotations
 
 import errno
+import re
 import traceback
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
@@ -46,6 +47,9 @@ class DbtBuildFailed(RunFault):
 # dbt's statuses for a node that stops the build (a warning does not).
 _DBT_FAILED_STATUSES = ("error", "fail", "runtime error")
 _MESSAGE_CHARACTERS = 200
+# A contract's rule that refused a row: DuckDB names the table and the rule, never the row's values
+# (other errors may quote one, which may be personal data: of those only dbt's first line is shown).
+_BROKEN_RULE = re.compile(r"Constraint Error: (CHECK|NOT NULL) constraint failed\b.*")
 
 
 def dbt_build_failed(
@@ -63,12 +67,17 @@ def dbt_build_failed(
             where = f"; its rows: select * from {relation} in {warehouse}" if relation else ""
             parts.append(f"dbt {kind.replace('_', ' ')} {name} failed on {result['failures']} rows{where}")
         else:
-            # A model's or test's own error: its first line (dbt messages hold SQL, never event lines).
-            first_line = (result.get("message") or result["status"]).strip().splitlines()[0][:_MESSAGE_CHARACTERS]
-            parts.append(f"dbt {kind} {name}: {first_line}")
+            parts.append(f"dbt {kind} {name}: {_error_summary(result.get('message') or result['status'])}")
     if not parts:
         parts.append(f"dbt build failed before any model ran (see {dbt_log})")
     return DbtBuildFailed("; ".join(parts))
+
+
+def _error_summary(message: str) -> str:
+    """A model's or test's own error: the contract rule a row broke, else dbt's first line."""
+    lines = [line.strip() for line in message.strip().splitlines()]
+    broken_rule = next((line for line in lines if _BROKEN_RULE.fullmatch(line)), None)
+    return broken_rule or lines[0][:_MESSAGE_CHARACTERS]
 
 
 def error_location(error: BaseException) -> str:

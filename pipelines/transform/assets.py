@@ -184,7 +184,9 @@ def _keep_failing_rows(dbt: DbtCliResource, run_results: dict, target: Path) -> 
         return {}
     names = [unique_id.split(".")[2] for unique_id in failed_tests]
     rerun = dbt.cli(
-        ["test", "--store-failures", *DBT_LOG_FILE_LEVEL, "--select", *names],
+        # One argument holding every name, as dbt's selection syntax allows: with a name per
+        # argument only the last reached dbt's --select (the others stood alone, and dbt refused them).
+        ["test", "--store-failures", *DBT_LOG_FILE_LEVEL, "--select", " ".join(names)],
         manifest=dbt_project.manifest_path,
         raise_on_error=False,
         target_path=target / "failing-rows",

@@ -26,8 +26,43 @@ def kritinfo_lines(stderr: str) -> list[str]:
 
 
 def test_a_failing_dbt_test_is_named_last_with_where_its_rows_are(home: Path):
+    # A newly loaded event (its file's counters agreeing) of a type of critical information the
+    # seed does not know: only dbt's relationships test on int_entry_states can see it.
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        (source_file,) = con.execute("select min(source_file) from raw.events").fetchone()
+        con.execute(
+            "insert into raw.events select * replace ("
+            "  'planted-' || event_id as event_id, 'vaccine' as critical_information_type,"
+            "  (select max(source_line) + 1 from raw.events where source_file = $file) as source_line,"
+            "  now() as ingested_at"
+            ") from raw.events where source_file = $file order by event_id limit 1",
+            {"file": source_file},
+        )
+        con.execute(
+            "update raw.ingested_files set lines_read = lines_read + 1, loaded = loaded + 1 where source_file = ?",
+            [source_file],
+        )
+    published = (home / "serving.duckdb").read_bytes()
+
+    result = run_cli(home, "run")
+
+    assert result.returncode == 1
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"kritinfo run: step \w+ failed: dbt test relationships_int_entry_states_critical_information_type\S* "
+        r"failed on 1 rows; its rows: select \* from \S+ in \S+",
+        last_line,
+    ), result.stderr[-3000:]
+    relation, warehouse = re.search(r"select \* from (\S+) in (\S+)$", last_line).groups()
+    assert Path(warehouse) == home / "warehouse.duckdb"
+    with duckdb.connect(warehouse, read_only=True) as con:
+        assert con.execute(f"select * from {relation}").fetchall() == [("vaccine",)]
+    assert (home / "serving.duckdb").read_bytes() == published
+
+
+def test_a_row_refused_by_a_contract_names_the_model_and_the_rule(home: Path):
     # A loaded event whose channel is outside the contract, marked as newly ingested so its day is
-    # restaged: no reconciliation count changes, only dbt's accepted_values test can see it.
+    # restaged: no reconciliation count changes, the staging model's contract refuses the row.
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
         (event_id,) = con.execute("select min(event_id) from raw.events").fetchone()
         con.execute("update raw.events set channel = 'fax', ingested_at = now() where event_id = ?", [event_id])
@@ -38,14 +73,11 @@ def test_a_failing_dbt_test_is_named_last_with_where_its_rows_are(home: Path):
     assert result.returncode == 1
     last_line = result.stderr.strip().splitlines()[-1]
     assert re.fullmatch(
-        r"kritinfo run: step \w+ failed: dbt test accepted_values_stg_registration_events_channel\S* failed on 1 rows; "
-        r"its rows: select \* from \S+ in \S+",
+        r"kritinfo run: step \w+ failed: dbt model stg_registration_events: .*CHECK constraint failed.*"
+        r"channel IN \('api', 'portal'\).*",
         last_line,
     ), result.stderr[-3000:]
-    relation, warehouse = re.search(r"select \* from (\S+) in (\S+)$", last_line).groups()
-    assert Path(warehouse) == home / "warehouse.duckdb"
-    with duckdb.connect(warehouse, read_only=True) as con:
-        assert con.execute(f"select * from {relation}").fetchall() == [("fax", 1)]
+    assert event_id not in result.stderr
     assert (home / "serving.duckdb").read_bytes() == published
 
 

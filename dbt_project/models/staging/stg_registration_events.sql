@@ -1,9 +1,12 @@
 -- One row per accepted event: envelope columns renamed and typed, the FHIR resource flattened.
 -- Partitioned by event day (Dagster): an incremental build replaces exactly the days in
--- the restaged days (see macros/restage_days.sql).
+-- the restaged days (see macros/restage_days.sql). Its contract (_staging.yml) makes dbt ask what
+-- a changed schema does on an increment: fail (a changed project is built in full, see
+-- pipelines/transform/assets.py).
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    on_schema_change='fail',
     pre_hook="{% if is_incremental() %}{{ prepare_restage() }}{% endif %}",
 ) }}
 
