@@ -142,6 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         with warehouse_lock(paths):
             decision = decide(paths)
             if not decision.needed and not args.force:
+                _archive_sent_again(paths, decision.sent_again)
                 _apply_retention_while_idle(paths)
                 print(f"{decision.reason}: no run, {paths.serving} unchanged ({time.perf_counter() - started:.1f} s)")
                 return 0
@@ -149,6 +150,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     except RunFault as fault:
         print(f"kritinfo run: {fault}", file=sys.stderr)
         return RUN_FAILED
+
+
+def _archive_sent_again(paths: Paths, sent_again: dict[str, str]) -> None:
+    """Landing files whose deliveries are ingested already leave landing/ as ingestion would
+    take them out (archived under the name their delivery was ingested under): nothing to run."""
+    if not sent_again:
+        return
+    import duckdb
+
+    from pipelines.ingest.archive import archive_ingested
+
+    for landing_name, ingested_name in sent_again.items():
+        if landing_name != ingested_name:  # a renamed delivery, sent again
+            os.rename(paths.landing / landing_name, paths.landing / ingested_name)
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        archive_ingested(con, paths, sorted(sent_again.values()))
 
 
 def _apply_retention_while_idle(paths: Paths) -> None:

@@ -28,12 +28,12 @@ import json
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.ingest.landing import ready_files
+from pipelines.ingest.landing import ingested_name, inspect, ready_files
 from pipelines.ingest.rejected import shown_name
-from pipelines.settings import REPO_ROOT, Paths, dbt_project_dir, goals_path
+from pipelines.settings import REPO_ROOT, Paths, bounds, dbt_project_dir, goals_path
 from pipelines.single_writer import warehouse_lock
 
 # The raw tables and the column that dates their rows: with the row count, enough to see any
@@ -62,6 +62,9 @@ class RunDecision:
     needed: bool
     reason: str
     key: str
+    # Landing files whose deliveries are ingested already (sent again), by the name each was
+    # ingested under: an idle run archives them, as ingestion would.
+    sent_again: dict[str, str] = field(default_factory=dict)
 
 
 NOTHING_NEW = "nothing new since the last publication (no file in landing/, no input changed)"
@@ -74,20 +77,27 @@ def decide(paths: Paths, settled_before: float | None = None) -> RunDecision:
     Reads the warehouse under its lock (re-entrant; WarehouseBusy when another process keeps it
     beyond the lock timeout)."""
     waiting = waiting_files(paths, time.time() if settled_before is None else settled_before)
-    if waiting:
-        return RunDecision(True, f"{len(waiting)} new files in landing/", _digest(waiting))
+    if waiting and not paths.warehouse.exists():
+        return RunDecision(True, f"{len(waiting)} new files in landing/", _digest(map(_identity, waiting)))
     if not paths.warehouse.exists():
         return RunDecision(False, "nothing has been delivered yet (landing/ is empty)", "")
     with warehouse_lock(paths):
+        sent_again = _sent_again(paths, waiting)
+        if len(sent_again) < len(waiting):
+            new = len(waiting) - len(sent_again)
+            return RunDecision(True, f"{new} new files in landing/", _digest(map(_identity, waiting)))
         inputs = current_inputs(paths)
     key = _digest(f"{part}={value}" for part, value in sorted(inputs.items()))
     try:
         recorded = json.loads(paths.published_inputs.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return RunDecision(True, "the inputs of the published copy are not recorded", key)
+        return RunDecision(True, "the inputs of the published copy are not recorded", key, sent_again)
     changed = sorted(part for part, value in inputs.items() if recorded.get(part) != value)
     if changed:
-        return RunDecision(True, f"changed since the last publication: {', '.join(changed)}", key)
+        return RunDecision(True, f"changed since the last publication: {', '.join(changed)}", key, sent_again)
+    if sent_again:
+        reason = f"nothing new since the last publication ({len(sent_again)} files in landing/ were sent again)"
+        return RunDecision(False, reason, key, sent_again)
     return RunDecision(False, NOTHING_NEW, key)
 
 
@@ -99,16 +109,39 @@ def record_publication(paths: Paths) -> None:
     os.replace(temporary, paths.published_inputs)
 
 
-def waiting_files(paths: Paths, settled_before: float) -> list[str]:
-    """Each ready landing file modified before ``settled_before``, as name (shown masked), time and
-    size: a new file under a used name is a new delivery."""
-    waiting = []
-    for path in ready_files(paths.landing):
-        # lstat: a link still starts a run, which rejects it (links are never followed).
-        status = path.lstat()
-        if status.st_mtime <= settled_before:
-            waiting.append(f"{shown_name(path.name)}:{status.st_mtime_ns}:{status.st_size}")
-    return waiting
+def waiting_files(paths: Paths, settled_before: float) -> list[Path]:
+    """Each ready landing file modified before ``settled_before``."""
+    # lstat: a link still starts a run, which rejects it (links are never followed).
+    return [path for path in ready_files(paths.landing) if path.lstat().st_mtime <= settled_before]
+
+
+def _identity(path: Path) -> str:
+    """A waiting file as name (shown masked), time and size: a new file under a used name is a new delivery."""
+    status = path.lstat()
+    return f"{shown_name(path.name)}:{status.st_mtime_ns}:{status.st_size}"
+
+
+def _sent_again(paths: Paths, waiting: list[Path]) -> dict[str, str]:
+    """The waiting files whose deliveries are ingested already, with the name each was ingested
+    under. Only a file under an ingested name is read (hashed); one that cannot be read as an
+    event file is not sent again: the run rejects it."""
+    if not waiting:
+        return {}
+    import duckdb  # as in _raw_summary
+
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        logged = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'ingested_files'"
+        ).fetchone()[0]
+        ingested = dict(con.execute("select source_file, sha256 from raw.ingested_files").fetchall()) if logged else {}
+    sent_again = {}
+    for path in waiting:
+        if path.name in ingested:
+            inspection = inspect(path, bounds().max_file_bytes)
+            name = None if inspection.problem else ingested_name(path.name, inspection.sha256, ingested)
+            if name:
+                sent_again[path.name] = name
+    return sent_again
 
 
 def current_inputs(paths: Paths) -> dict[str, str]:

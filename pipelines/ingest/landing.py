@@ -55,6 +55,25 @@ def ready_files(landing: Path) -> list[Path]:
     )
 
 
+def ingested_name(name: str, sha256: str | None, ingested: dict[str, str | None]) -> str | None:
+    """The name under which the delivery of this landing file was ingested already, or None when it
+    is a new delivery. ``ingested``: raw.ingested_files' sha256 by name (None for files logged
+    before hashes were kept). A delivery is its name and bytes: a file under a used name with other
+    bytes is a new delivery, ingested as ``renamed_delivery``, which it may have been already."""
+    if name not in ingested:
+        return None
+    if ingested[name] in (None, sha256):
+        return name
+    renamed = renamed_delivery(name, sha256)
+    return renamed if ingested.get(renamed) == sha256 else None
+
+
+def renamed_delivery(name: str, sha256: str) -> str:
+    """The landing name under which a new file delivered under a used name is ingested."""
+    suffix = next(s for s in sorted(EVENT_FILE_SUFFIXES, key=len, reverse=True) if name.endswith(s))
+    return f"{name[: -len(suffix)]}~{sha256[:12]}{suffix}"
+
+
 @dataclass(frozen=True)
 class Inspection:
     """What a landing entry is: a readable event file (``problem`` None) or why it is not."""

@@ -37,7 +37,15 @@ import pyarrow.compute as pc
 from pipelines.contract.validation import AcceptedEvent, Rejection, validate_line
 from pipelines.ingest import warehouse
 from pipelines.ingest.archive import archive_ingested
-from pipelines.ingest.landing import EVENT_FILE_SUFFIXES, Inspection, inspect, read_file, ready_files, split_lines
+from pipelines.ingest.landing import (
+    Inspection,
+    ingested_name,
+    inspect,
+    read_file,
+    ready_files,
+    renamed_delivery,
+    split_lines,
+)
 from pipelines.ingest.rejected import RejectedFile, reject
 from pipelines.settings import Bounds, Paths, bounds
 
@@ -275,14 +283,6 @@ def _submit(executor: Executor | None, tasks: list[list[_Part]], limits: Bounds)
     return [executor.submit(_validate_parts, task, limits) for task in tasks]
 
 
-def _renamed_delivery(path: Path, sha256: str) -> Path:
-    """The landing name under which a new file delivered under a used name is ingested."""
-    suffix = next(s for s in sorted(EVENT_FILE_SUFFIXES, key=len, reverse=True) if path.name.endswith(s))
-    renamed = path.with_name(f"{path.name[: -len(suffix)]}~{sha256[:12]}{suffix}")
-    os.rename(path, renamed)
-    return renamed
-
-
 def _worker_context():
     """Workers fork from a server that has imported the validator and every FHIR model once."""
     context = get_context("forkserver")
@@ -304,16 +304,16 @@ def ingest_new_files(paths: Paths, workers: int | None = None) -> IngestReport:
             inspection = inspect(path, limits.max_file_bytes)
             if inspection.problem:
                 rejected.append(reject(con, paths, path, inspection))
-            elif path.name not in done:
-                todo.append((path, inspection))
-            elif done[path.name] in (None, inspection.sha256):  # None: logged before hashes were kept
-                finished.append(path.name)
+            elif ingested := ingested_name(path.name, inspection.sha256, done):
+                if ingested != path.name:  # a renamed delivery, sent again
+                    os.rename(path, path.with_name(ingested))
+                finished.append(ingested)
+            elif path.name in done:
+                renamed = path.with_name(renamed_delivery(path.name, inspection.sha256))
+                os.rename(path, renamed)
+                todo.append((renamed, inspection))
             else:
-                renamed = _renamed_delivery(path, inspection.sha256)
-                if done.get(renamed.name) == inspection.sha256:  # this new file was sent twice
-                    finished.append(renamed.name)
-                else:
-                    todo.append((renamed, inspection))
+                todo.append((path, inspection))
         archive_ingested(con, paths, finished)
         workers = workers or os.cpu_count() or 1
         total_bytes = sum(inspection.size_bytes for _, inspection in todo)

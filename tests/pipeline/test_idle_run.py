@@ -4,6 +4,7 @@ run below passes only if it did."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import time
 from pathlib import Path
@@ -64,6 +65,53 @@ def test_an_idle_run_applies_the_archive_retention(home: Path, monkeypatch: pyte
     assert list((home / "archive").iterdir()) == []
     assert runs_of(home) == runs
     assert (home / "serving.duckdb").read_bytes() == published
+
+
+def _archived_as_delivered(home: Path) -> Path:
+    """An archived file with the bytes it was delivered with (one without quarantined lines: the
+    archive masks those)."""
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        delivered = dict(con.execute("select source_file, sha256 from raw.ingested_files").fetchall())
+    return next(
+        path
+        for path in sorted((home / "archive").iterdir())
+        if hashlib.sha256(path.read_bytes()).hexdigest() == delivered.get(path.name)
+    )
+
+
+def test_a_delivery_sent_again_is_archived_without_a_run(home: Path):
+    """The same name and bytes again is the same delivery: nothing new, no run, nothing published;
+    the copy leaves landing/ as ingestion would take it."""
+    published, runs = (home / "serving.duckdb").read_bytes(), runs_of(home)
+    archived = _archived_as_delivered(home)
+    archived_bytes = archived.read_bytes()
+    shutil.copyfile(archived, home / "landing" / archived.name)
+
+    started = time.perf_counter()
+    idle = run_cli(home, "run")
+    seconds = time.perf_counter() - started
+
+    assert idle.returncode == 0, idle.stderr[-3000:]
+    [line] = idle.stdout.splitlines()
+    assert line.startswith("nothing new since the last publication (1 files in landing/ were sent again): no run"), line
+    assert seconds < IDLE_RUN_SECONDS
+    assert list((home / "landing").iterdir()) == []
+    assert archived.read_bytes() == archived_bytes
+    assert runs_of(home) == runs
+    assert (home / "serving.duckdb").read_bytes() == published
+    assert decide(Paths(home)).reason == NOTHING_NEW
+
+
+def test_a_delivery_sent_again_beside_a_new_file_runs_for_the_new_file(home: Path):
+    archived = _archived_as_delivered(home)
+    shutil.copyfile(archived, home / "landing" / archived.name)
+    (home / "landing" / "events-2099-01-01.ndjson").write_bytes(b"{}\n")
+    assert decide(Paths(home)).reason == "1 new files in landing/"
+
+    # Other bytes under an ingested name: a new delivery (ingested under a new name).
+    (home / "landing" / "events-2099-01-01.ndjson").unlink()
+    (home / "landing" / archived.name).write_bytes(archived.read_bytes() + b"\n")
+    assert decide(Paths(home)).reason == "1 new files in landing/"
 
 
 def test_a_new_file_a_changed_goal_an_unpublished_ingestion_or_a_removed_serving_copy_needs_a_run(
