@@ -25,6 +25,15 @@ def kritinfo_lines(stderr: str) -> list[str]:
     return [line for line in stderr.strip().splitlines() if line.startswith("kritinfo run: ")]
 
 
+def failed_run_last_line(home: Path) -> tuple[str, str]:
+    """A run that fails and leaves the published copy as it was: its stderr and last line."""
+    published = (home / "serving.duckdb").read_bytes()
+    result = run_cli(home, "run")
+    assert result.returncode == 1
+    assert (home / "serving.duckdb").read_bytes() == published
+    return result.stderr, result.stderr.strip().splitlines()[-1]
+
+
 def test_a_failing_dbt_test_is_named_last_with_where_its_rows_are(home: Path):
     # A newly loaded event (its file's counters agreeing) of a type of critical information the
     # seed does not know: only dbt's relationships test on int_entry_states can see it.
@@ -42,22 +51,18 @@ def test_a_failing_dbt_test_is_named_last_with_where_its_rows_are(home: Path):
             "update raw.ingested_files set lines_read = lines_read + 1, loaded = loaded + 1 where source_file = ?",
             [source_file],
         )
-    published = (home / "serving.duckdb").read_bytes()
 
-    result = run_cli(home, "run")
+    stderr, last_line = failed_run_last_line(home)
 
-    assert result.returncode == 1
-    last_line = result.stderr.strip().splitlines()[-1]
     assert re.fullmatch(
         r"kritinfo run: step \w+ failed: dbt test relationships_int_entry_states_critical_information_type\S* "
         r"failed on 1 rows; its rows: select \* from \S+ in \S+",
         last_line,
-    ), result.stderr[-3000:]
+    ), stderr[-3000:]
     relation, warehouse = re.search(r"select \* from (\S+) in (\S+)$", last_line).groups()
     assert Path(warehouse) == home / "warehouse.duckdb"
     with duckdb.connect(warehouse, read_only=True) as con:
         assert con.execute(f"select * from {relation}").fetchall() == [("vaccine",)]
-    assert (home / "serving.duckdb").read_bytes() == published
 
 
 def test_a_row_refused_by_a_contract_names_the_model_and_the_rule(home: Path):
@@ -66,19 +71,15 @@ def test_a_row_refused_by_a_contract_names_the_model_and_the_rule(home: Path):
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
         (event_id,) = con.execute("select min(event_id) from raw.events").fetchone()
         con.execute("update raw.events set channel = 'fax', ingested_at = now() where event_id = ?", [event_id])
-    published = (home / "serving.duckdb").read_bytes()
 
-    result = run_cli(home, "run")
+    stderr, last_line = failed_run_last_line(home)
 
-    assert result.returncode == 1
-    last_line = result.stderr.strip().splitlines()[-1]
     assert re.fullmatch(
         r"kritinfo run: step \w+ failed: dbt model stg_registration_events: .*CHECK constraint failed.*"
         r"channel IN \('api', 'portal'\).*",
         last_line,
-    ), result.stderr[-3000:]
-    assert event_id not in result.stderr
-    assert (home / "serving.duckdb").read_bytes() == published
+    ), stderr[-3000:]
+    assert event_id not in stderr
 
 
 def test_a_failing_reconciliation_check_is_named_with_its_figures(home: Path):
