@@ -1,8 +1,9 @@
 """Whether a run has anything to do: the one decision `kritinfo run`, the landing sensor and the
 daily schedule make before they start the pipeline.
 
-A run is needed when a complete file waits in landing/, or when anything else the serving copy
-is computed from differs from what the last successful publication recorded
+A run is needed when a complete file waits in landing/ (other than a copy of a delivery ingested
+already, which an idle `kritinfo run` archives), or when anything else the serving copy is
+computed from differs from what the last successful publication recorded
 (``KRITINFO_HOME/published_inputs.json``, written by the publish step right after the copy):
 
 - ``raw``: the raw schema of the warehouse, summarised by row counts and latest timestamps. It
