@@ -242,27 +242,41 @@ def kritinfo_run(home: Path) -> tuple[float, PeakMemory, str]:
         stdout, stderr = process.communicate()
     seconds = time.perf_counter() - started
     if process.returncode != 0:
-        raise RuntimeError(f"kritinfo run failed ({process.returncode}):\n{stderr[-3000:]}")
+        raise RunFailed(f"kritinfo run failed ({process.returncode}):\n{stderr[-3000:]}")
     return seconds, memory, stdout
 
 
-def timed_increments(home: Paths, last_day: Path, repeats: int) -> list[tuple[float, PeakMemory]]:
+class RunFailed(RuntimeError):
+    """`kritinfo run` exited with an error; the message ends with its last lines of stderr."""
+
+
+def timed_increments(home: Paths, last_day: Path, repeats: int) -> tuple[list[tuple[float, PeakMemory]], list[str]]:
     """`kritinfo run` after the last day's file lands, ``repeats`` times on the home as it is now:
-    copied aside first (when there is more than one), and put back in place before each repeat."""
+    copied aside first (when there is more than one), and put back in place before each repeat.
+    A repeat that fails is listed (its last line) and made again, so that the home ends as a
+    successful increment leaves it; as many failures as repeats stop the benchmark."""
     before = home.home.with_name(f"{home.home.name}-before-increment")
-    timed = []
-    for repeat in range(repeats):
-        if repeat:
+    timed: list[tuple[float, PeakMemory]] = []
+    failed: list[str] = []
+    if repeats > 1:
+        shutil.copytree(home.home, before, symlinks=True)
+    while len(timed) < repeats:
+        if timed or failed:
             shutil.rmtree(home.home)
             shutil.copytree(before, home.home, symlinks=True)
-        elif repeats > 1:
-            shutil.copytree(home.home, before, symlinks=True)
         shutil.copy2(last_day, home.landing)
-        seconds, peak, _ = kritinfo_run(home.home)
+        try:
+            seconds, peak, _ = kritinfo_run(home.home)
+        except RunFailed as failure:
+            if repeats == 1 or len(failed) + 1 >= repeats:
+                raise
+            failed.append(str(failure).strip().splitlines()[-1])
+            print(f"  increment failed, made again: {failed[-1]}", flush=True)
+            continue
         timed.append((seconds, peak))
     if repeats > 1:
         shutil.rmtree(before)
-    return timed
+    return timed, failed
 
 
 def bench_scale(scale: float, workdir: Path, increment_repeats: int, dashboard_repeats: int) -> dict:
@@ -303,7 +317,7 @@ def bench_scale(scale: float, workdir: Path, increment_repeats: int, dashboard_r
         f"(summed RSS {full_peak.peak_rss / GIB:.2f} GiB)",
         flush=True,
     )
-    increments = timed_increments(run_home, last_day, increment_repeats)
+    increments, failed_increments = timed_increments(run_home, last_day, increment_repeats)
     increment_times = [seconds for seconds, _ in increments]
     increment_seconds = statistics.median(increment_times)
     increment_peak = max(peak.peak for _, peak in increments)
@@ -336,6 +350,7 @@ def bench_scale(scale: float, workdir: Path, increment_repeats: int, dashboard_r
         "increment": {
             "seconds": round(increment_seconds, 1),
             "repeats_seconds": [round(seconds, 1) for seconds in increment_times],
+            "failed_repeats": failed_increments,
             "file": last_day.name,
             "peak_memory_gib": round(increment_peak / GIB, 2),
         },
