@@ -268,7 +268,7 @@ def timed_increments(home: Paths, last_day: Path, repeats: int) -> tuple[list[tu
         try:
             seconds, peak, _ = kritinfo_run(home.home)
         except RunFailed as failure:
-            if repeats == 1 or len(failed) + 1 >= repeats:
+            if len(failed) + 1 >= repeats:
                 raise
             failed.append(str(failure).strip().splitlines()[-1])
             print(f"  increment failed, made again: {failed[-1]}", flush=True)

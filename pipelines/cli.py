@@ -153,19 +153,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _archive_sent_again(paths: Paths, sent_again: dict[str, str]) -> None:
-    """Landing files whose deliveries are ingested already leave landing/ as ingestion would
-    take them out (archived under the name their delivery was ingested under): nothing to run."""
+    """Landing files whose deliveries are ingested already leave landing/ as ingestion takes them
+    out: nothing to run."""
     if not sent_again:
         return
     import duckdb
 
-    from pipelines.ingest.archive import archive_ingested
+    from pipelines.ingest.archive import archive_delivered_again
 
-    for landing_name, ingested_name in sent_again.items():
-        if landing_name != ingested_name:  # a renamed delivery, sent again
-            os.rename(paths.landing / landing_name, paths.landing / ingested_name)
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        archive_ingested(con, paths, sorted(sent_again.values()))
+        archive_delivered_again(con, paths, sent_again)
 
 
 def _apply_retention_while_idle(paths: Paths) -> None:

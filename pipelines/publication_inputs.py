@@ -78,15 +78,14 @@ def decide(paths: Paths, settled_before: float | None = None) -> RunDecision:
     Reads the warehouse under its lock (re-entrant; WarehouseBusy when another process keeps it
     beyond the lock timeout)."""
     waiting = waiting_files(paths, time.time() if settled_before is None else settled_before)
-    if waiting and not paths.warehouse.exists():
-        return RunDecision(True, f"{len(waiting)} new files in landing/", _digest(map(_identity, waiting)))
     if not paths.warehouse.exists():
+        if waiting:
+            return _new_files(waiting, len(waiting))
         return RunDecision(False, "nothing has been delivered yet (landing/ is empty)", "")
     with warehouse_lock(paths):
         sent_again = _sent_again(paths, waiting)
         if len(sent_again) < len(waiting):
-            new = len(waiting) - len(sent_again)
-            return RunDecision(True, f"{new} new files in landing/", _digest(map(_identity, waiting)))
+            return _new_files(waiting, len(waiting) - len(sent_again))
         inputs = current_inputs(paths)
     key = _digest(f"{part}={value}" for part, value in sorted(inputs.items()))
     try:
@@ -116,6 +115,10 @@ def waiting_files(paths: Paths, settled_before: float) -> list[Path]:
     return [path for path in ready_files(paths.landing) if path.lstat().st_mtime <= settled_before]
 
 
+def _new_files(waiting: list[Path], new: int) -> RunDecision:
+    return RunDecision(True, f"{new} new files in landing/", _digest(map(_identity, waiting)))
+
+
 def _identity(path: Path) -> str:
     """A waiting file as name (shown masked), time and size: a new file under a used name is a new delivery."""
     status = path.lstat()
@@ -135,10 +138,11 @@ def _sent_again(paths: Paths, waiting: list[Path]) -> dict[str, str]:
             "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'ingested_files'"
         ).fetchone()[0]
         ingested = dict(con.execute("select source_file, sha256 from raw.ingested_files").fetchall()) if logged else {}
+    max_bytes = bounds().max_file_bytes
     sent_again = {}
     for path in waiting:
         if path.name in ingested:
-            inspection = inspect(path, bounds().max_file_bytes)
+            inspection = inspect(path, max_bytes)
             name = None if inspection.problem else ingested_name(path.name, inspection.sha256, ingested)
             if name:
                 sent_again[path.name] = name

@@ -18,6 +18,7 @@ import errno
 import gzip
 import os
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipelines.ingest.landing import BOM
@@ -28,6 +29,15 @@ def ingested_file_path(paths: Paths, name: str) -> Path:
     """Where the lines of an ingested file are now: archive/, or landing/ until it is archived."""
     archived = paths.archive / name
     return archived if archived.exists() else paths.landing / name
+
+
+def archive_delivered_again(con, paths: Paths, ingested_names: Mapping[str, str]) -> None:
+    """Archive landing files whose deliveries are ingested already (sent again, or left in landing/
+    by an interrupted run), by landing name: each under the name its delivery was ingested under."""
+    for landing_name, ingested_name in ingested_names.items():
+        if landing_name != ingested_name:  # a renamed delivery, sent again
+            os.rename(paths.landing / landing_name, paths.landing / ingested_name)
+    archive_ingested(con, paths, sorted(ingested_names.values()))
 
 
 def archive_ingested(con, paths: Paths, names: list[str]) -> None:

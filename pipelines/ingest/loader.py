@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 
 from pipelines.contract.validation import AcceptedEvent, Rejection, validate_line
 from pipelines.ingest import warehouse
-from pipelines.ingest.archive import archive_ingested
+from pipelines.ingest.archive import archive_delivered_again, archive_ingested
 from pipelines.ingest.landing import (
     Inspection,
     ingested_name,
@@ -298,23 +298,21 @@ def ingest_new_files(paths: Paths, workers: int | None = None) -> IngestReport:
     rejected: list[RejectedFile] = []
     try:
         done = dict(con.execute("select source_file, sha256 from raw.ingested_files").fetchall())
-        finished: list[str] = []  # ingested already; left in landing/ by an interrupted run, or sent again
+        finished: dict[str, str] = {}  # ingested already (left by an interrupted run, or sent again): its name then
         todo: list[tuple[Path, Inspection]] = []
         for path in ready_files(paths.landing):
             inspection = inspect(path, limits.max_file_bytes)
             if inspection.problem:
                 rejected.append(reject(con, paths, path, inspection))
             elif ingested := ingested_name(path.name, inspection.sha256, done):
-                if ingested != path.name:  # a renamed delivery, sent again
-                    os.rename(path, path.with_name(ingested))
-                finished.append(ingested)
+                finished[path.name] = ingested
             elif path.name in done:
                 renamed = path.with_name(renamed_delivery(path.name, inspection.sha256))
                 os.rename(path, renamed)
                 todo.append((renamed, inspection))
             else:
                 todo.append((path, inspection))
-        archive_ingested(con, paths, finished)
+        archive_delivered_again(con, paths, finished)
         workers = workers or os.cpu_count() or 1
         total_bytes = sum(inspection.size_bytes for _, inspection in todo)
         parallel = workers > 1 and total_bytes > PARALLEL_THRESHOLD_BYTES
@@ -335,7 +333,7 @@ def ingest_new_files(paths: Paths, workers: int | None = None) -> IngestReport:
             raise writer.error
     finally:
         con.close()  # includes the final checkpoint, so it counts in the measured time
-    return IngestReport(writer.counts, time.perf_counter() - started, rejected, finished)
+    return IngestReport(writer.counts, time.perf_counter() - started, rejected, sorted(finished.values()))
 
 
 class _WarehouseWriter(Thread):
