@@ -108,9 +108,10 @@
     cell.dimension_value as dimension_value
 {%- endmacro %}
 
-{% macro metric_grid(metric) -%}
-    {#- Every cell the metric reports: each reported month end, each area of its grains, the total
-        and each value of each of its dimensions. -#}
+{% macro metric_grid(metric, with_creations_of_changed_entries=false) -%}
+    {#- Every cell the metric reports: each reported month end (on an incremental run, each one to
+        rebuild: macros/changed_periods.sql), each area of its grains, the total and each value of
+        each of its dimensions. -#}
     select
         month_ends.period_end,
         areas.grain,
@@ -123,11 +124,13 @@
     cross join {{ ref('int_metric_dimension_values') }} as breakdowns
     where areas.grain in ('{{ metric.grains | join("', '") }}')
         and breakdowns.dimension_name in ('total'{% for dimension in metric.dimensions %}, '{{ dimension }}'{% endfor %})
+        and {{ in_changed_periods('month_ends.period_end', with_creations_of_changed_entries=with_creations_of_changed_entries) }}
 {%- endmacro %}
 
-{% macro metric_table(metric, cells, numerator, denominator, value) -%}
+{% macro metric_table(metric, cells, numerator, denominator, value, with_creations_of_changed_entries=false) -%}
     {#- The metric in the registry's shape: one row per cell of the grid; numerator, denominator and
-        value are expressions over the aggregated `cells` (null where the grid cell has no facts). -#}
+        value are expressions over the aggregated `cells` (null where the grid cell has no facts).
+        with_creations_of_changed_entries: as the model's incremental_by_period config says. -#}
     select
         '{{ metric.id }}' as metric_id,
         grid.period_end,
@@ -140,7 +143,7 @@
         cast({{ numerator }} as double) as numerator,
         cast({{ denominator }} as double) as denominator,
         cast({{ value }} as double) as value
-    from ({{ metric_grid(metric) }}) as grid
+    from ({{ metric_grid(metric, with_creations_of_changed_entries) }}) as grid
     left join {{ cells }} as cells
         on cells.period_end = grid.period_end
         and cells.grain = grid.grain
@@ -207,6 +210,7 @@
     with facts as (
         select period_end, health_region, channel, delay_hours
         from {{ ref('int_metric_creation_delays') }}
+        where {{ in_changed_periods('period_end') }}
     ),
 
     cells as (
@@ -253,6 +257,7 @@
         cast({{ denominator }} as double) as denominator,
         cast({{ value }} as double) as value
     from {{ ref(mart) }}
+    where {{ in_changed_periods('period_end') }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}
@@ -269,7 +274,7 @@
             {{ metric.dimensions | join(', ') }},
             {{ sender }} as sender
         from {{ ref('stg_registration_events') }}
-        where channel = 'api' and {{ where }}
+        where channel = 'api' and {{ where }} and {{ in_changed_periods('cast(last_day(occurred_on) as date)') }}
     ),
 
     cells as (

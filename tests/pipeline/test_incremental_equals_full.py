@@ -14,8 +14,9 @@ import csv
 import gzip
 import json
 import shutil
+from calendar import monthrange
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -45,10 +46,13 @@ RUN_TIME_COLUMNS = {
     # An incremental model's watermark: the latest ingested_at it has taken in (kritinfo_state).
     "ingested_through",
     "built_at",  # the dbt invocation that built a row of an incremental model
+    "first_ingested_at",  # when a run first loaded a breakdown value (int_metric_dimension_values)
 }
 # Not what the runs build from the deliveries: raw is ingestion's record of the files (dbt reads it),
 # the audit schema holds the rows of failed dbt tests.
 NOT_BUILT = ("raw", "main_dbt_test__audit")
+# What the last run rebuilt, not what it built: the periods it changed (every one on a first run).
+RUN_WORK = {("main", "int_changed_periods")}
 # A few relations of each layer: the comparison reaches the models the incremental work changes.
 EXPECTED = {
     "stg_registration_events",
@@ -90,6 +94,14 @@ def file_events(path: Path) -> list[dict]:
 
 def oslo_month(instant: str) -> str:
     return f"{datetime.fromisoformat(instant).astimezone(OSLO):%Y-%m}"
+
+
+def month_end(year: int, month: int) -> date:
+    return date(year, month, monthrange(year, month)[1])
+
+
+def entry(event: dict) -> tuple[str, str]:
+    return event["resource"]["resourceType"], event["resource"]["id"]
 
 
 def months_between(earlier: str, later: str) -> int:
@@ -191,7 +203,7 @@ def select(alias: str, schema: str, table: str, columns: list[str]) -> str:
 
 def differences(homes: tuple[Path, Path], database: str) -> tuple[set[tuple[str, str]], list[str], set[str]]:
     """Compares one database file of both homes: (the relations compared, what differs, the
-    run-time columns left out)."""
+    run-time columns left out). Of RUN_WORK, the columns only."""
     con = duckdb.connect()
     for alias, home in zip(("incremental", "full"), homes, strict=True):
         con.execute(f"attach '{home / database}' as \"{alias}\" (read_only)")
@@ -206,6 +218,8 @@ def differences(homes: tuple[Path, Path], database: str) -> tuple[set[tuple[str,
         columns = ours[(schema, table)]
         if columns != theirs[(schema, table)]:
             found.append(f"{schema}.{table}: columns differ: {columns} vs {theirs[(schema, table)]}")
+            continue
+        if (schema, table) in RUN_WORK:
             continue
         left_out |= {column for column, _ in columns} & RUN_TIME_COLUMNS
         kept = [column for column, _ in columns if column not in RUN_TIME_COLUMNS]
@@ -256,3 +270,57 @@ def test_the_compared_relations_hold_rows(homes):
     with duckdb.connect(str(Paths(homes[0]).warehouse), read_only=True) as con:
         empty = [name for name in sorted(EXPECTED) if not con.execute(f'select count(*) from "{name}"').fetchone()[0]]
     assert empty == []
+
+
+def test_the_last_run_rebuilt_the_periods_its_events_can_change(delivery, homes):
+    """Marts and metrics of months are rebuilt per changed period: the last run's periods are the
+    reported month ends from its earliest new event's month on, and the creation months of the
+    entries its new events touch (docs/definitions.md, "Incremental runs"). Found from the files
+    alone; the delivery brings no breakdown value new to its last batch (which would reach every
+    month)."""
+    source, batches, valid = delivery
+    first_batch: dict[str, int] = {}
+    events: dict[str, dict] = {}
+    for k, batch in enumerate(batches):
+        for name in batch:
+            for event in file_events(source / name):
+                if event.get("event_id") in valid and event["event_id"] not in events:
+                    first_batch[event["event_id"]] = k
+                    events[event["event_id"]] = event
+    last = len(batches) - 1
+    new = [event for event_id, event in events.items() if first_batch[event_id] == last]
+    earlier = [event for event_id, event in events.items() if first_batch[event_id] < last]
+
+    def breakdown_values(of: list[dict]) -> set[tuple[str, str]]:
+        return (
+            {("channel", e["channel"]) for e in of}
+            | {("organisation_type", e["source"]["organisation_type"]) for e in of}
+            | {("system", e["source"]["system"]) for e in of if e["channel"] == "api"}
+        )
+
+    assert breakdown_values(new) <= breakdown_values(earlier)
+
+    days = [datetime.fromisoformat(e["occurred_at"]).astimezone(OSLO).date() for e in events.values()]
+    last_day = max(days)
+    reported = {
+        end
+        for year in range(min(days).year, last_day.year + 1)
+        for month in range(1, 13)
+        if min(days).replace(day=1) <= (end := month_end(year, month)) <= last_day
+    }
+    earliest_new = min(datetime.fromisoformat(e["occurred_at"]).astimezone(OSLO).date() for e in new)
+    reached = {end for end in reported if end >= month_end(earliest_new.year, earliest_new.month)}
+    # An entry is its resource (type and id); its creation, its first created event in time.
+    touched = {entry(e) for e in new}
+    created: dict[tuple[str, str], datetime] = {}
+    for e in events.values():
+        if e["event_type"] == "created" and entry(e) in touched:
+            instant = datetime.fromisoformat(e["occurred_at"])
+            created[entry(e)] = min(created.get(entry(e), instant), instant)
+    creation_months = {month_end(day.year, day.month) for day in (i.astimezone(OSLO).date() for i in created.values())}
+
+    with duckdb.connect(str(Paths(homes[0]).warehouse), read_only=True) as con:
+        rebuilt = dict(con.execute("select period_end, reached_by_new_events from int_changed_periods").fetchall())
+    assert {end for end, by_new_events in rebuilt.items() if by_new_events} == reached
+    assert set(rebuilt) == reached | (creation_months & reported)
+    assert reached < reported, "the last batch leaves earlier months as they were"

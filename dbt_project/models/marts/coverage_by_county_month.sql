@@ -2,6 +2,8 @@
 -- known home municipality that day, against the population and the estimated need.
 -- Counted from the changes at each month end (count_at_month_ends), not by joining every month end
 -- to every state: the cost grows with the states, not with states times months.
+{{ config(**incremental_by_period()) }}
+
 with registered as (
     {{ count_at_month_ends(
         '(select county_code, valid_from, valid_to from ' ~ ref('int_person_states')
@@ -30,3 +32,4 @@ left join registered
     on
         populations.period_end = registered.period_end
         and populations.county_code = registered.county_code
+where {{ in_changed_periods('populations.period_end') }}

@@ -1,4 +1,5 @@
 -- Persons with critical information registered at each month end in all of Norway.
+{{ config(**incremental_by_period()) }}
 select
     period_end,
     cast(sum(persons_with_critical_info) as bigint) as persons_with_critical_info,
@@ -7,4 +8,5 @@ select
     100.0 * sum(persons_with_critical_info) / sum(population) as coverage_pct_population,
     100.0 * sum(persons_with_critical_info) / (sum(population) * {{ var('estimated_need_share') }}) as coverage_pct_need
 from {{ ref('coverage_by_county_month') }}
+where {{ in_changed_periods('period_end') }}
 group by period_end

@@ -2,6 +2,8 @@
 -- critical information registered (at least one active entry) falls in the month, counted in the
 -- region of the county they lived in that day; with the region's population. The outcome of the
 -- rollout-effect estimate (pipelines/evaluation/effect.py).
+{{ config(**incremental_by_period()) }}
+
 with first_registered as (
     select
         county_code,
@@ -21,6 +23,7 @@ counted as (
         on
             populations.county_code = first_registered.county_code
             and first_registered.first_month = cast(date_trunc('month', populations.period_end) as date)
+    where {{ in_changed_periods('populations.period_end') }}
     group by all
 ),
 
@@ -30,6 +33,7 @@ populations as (
         health_region,
         sum(population) as population
     from {{ ref('int_county_populations') }}
+    where {{ in_changed_periods('period_end') }}
     group by all
 )
 

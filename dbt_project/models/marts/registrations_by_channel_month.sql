@@ -1,8 +1,11 @@
 -- New entries of critical information per complete month, regional health authority of the
 -- registering organisation and channel, with each channel's share of the region's new entries.
+{{ config(**incremental_by_period(period_end='last_day(period_month)')) }}
+
 with months as (
     select cast(date_trunc('month', period_end) as date) as period_month
     from {{ ref('int_month_ends') }}
+    where {{ in_changed_periods('period_end') }}
 ),
 
 channels as (
@@ -16,6 +19,7 @@ creations as (
         channel,
         count(*) as new_entries
     from {{ ref('int_entry_creations') }}
+    where {{ in_changed_periods('last_day(created_month)') }}
     group by all
 ),
 

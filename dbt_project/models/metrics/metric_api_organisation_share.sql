@@ -1,6 +1,7 @@
 -- Of the organisations that registered anything (any event) in each month, the share that sent
 -- at least one event through the API; an organisation counts in every region and organisation type
 -- it sent under (with what it sent under that region and type), once nationally and in the total.
+{{ config(**incremental_by_period()) }}
 {%- set metric = declare_metric({
     'name_nb': 'Andel registrerende virksomheter som bruker API',
     'definition':
@@ -29,6 +30,7 @@ with facts as (
         organisation_id,
         bool_or(channel = 'api') as sent_through_api
     from {{ ref('stg_registration_events') }}
+    where {{ in_changed_periods('cast(last_day(occurred_on) as date)') }}
     group by all
 ),
 

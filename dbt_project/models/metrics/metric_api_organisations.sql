@@ -1,6 +1,7 @@
 -- Organisations (organisation numbers) that sent at least one event through the API in each month,
 -- by organisation type and by EPJ product (adoption per product); once in every region, type and
 -- product they sent under, once nationally and in the total: parts do not add up.
+{{ config(**incremental_by_period()) }}
 {%- set metric = declare_metric({
     'name_nb': 'Virksomheter som melder inn via API',
     'definition':

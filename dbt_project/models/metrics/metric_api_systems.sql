@@ -1,6 +1,7 @@
 -- EPJ products (source.system normalised to its product, docs/definitions.md; the core record's own
 -- portal is not one) that sent at least one event through the API in each month, once in every
 -- region and organisation type they sent under, once nationally: parts do not add up.
+{{ config(**incremental_by_period()) }}
 {%- set metric = declare_metric({
     'name_nb': 'EPJ-systemer som melder inn via API',
     'definition':

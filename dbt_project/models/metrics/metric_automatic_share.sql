@@ -1,6 +1,7 @@
 -- New and changed entries (created and updated events) in each month that arrived automatically
 -- through the API, in percent of all of them; counted in the region of the registering
 -- organisation, by organisation type and by type of critical information.
+{{ config(**incremental_by_period()) }}
 {%- set metric = declare_metric({
     'name_nb': 'Andel automatisk innmeldt via API',
     'definition':
@@ -31,7 +32,7 @@ with facts as (
         count(*) filter (where channel = 'api') as api_events,
         count(*) as events
     from {{ ref('stg_registration_events') }}
-    where event_type in ('created', 'updated')
+    where event_type in ('created', 'updated') and {{ in_changed_periods('cast(last_day(occurred_on) as date)') }}
     group by all
 ),
 

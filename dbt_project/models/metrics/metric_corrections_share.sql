@@ -2,6 +2,7 @@
 -- the creating event in entry order leaves the entry not active (inactivated or entered in error,
 -- by event type or by a status; docs/definitions.md), as known from all events loaded; by channel
 -- and region of the registering organisation and by type of critical information.
+{{ config(**incremental_by_period(with_creations_of_changed_entries=true)) }}
 {%- set metric = declare_metric({
     'name_nb': 'Andel senere rettet eller inaktivert',
     'definition':
@@ -22,9 +23,15 @@
         'Tiltaket skal sikre at kritisk informasjon om pasienten blir registrert og kan deles med '
         'annet helsepersonell med tjenstlig behov på tvers av nivåer og aktører.',
 }) %}
-with corrected_entries as (
+with creations as (
+    select *
+    from {{ ref('int_entry_creations') }}
+    where {{ in_changed_periods('last_day(created_on)', with_creations_of_changed_entries=true) }}
+),
+
+corrected_entries as (
     select distinct creations.entry_id
-    from {{ ref('int_entry_creations') }} as creations
+    from creations
     inner join {{ ref('stg_registration_events') }} as events
         on
             creations.entry_id = events.entry_id
@@ -40,7 +47,7 @@ facts as (
         creations.critical_information_type,
         count(corrected_entries.entry_id) as corrected_entries,
         count(*) as entries
-    from {{ ref('int_entry_creations') }} as creations
+    from creations
     left join corrected_entries on creations.entry_id = corrected_entries.entry_id
     group by all
 ),
@@ -60,4 +67,5 @@ cells as (
     numerator='coalesce(cells.corrected_entries, 0)',
     denominator='coalesce(cells.entries, 0)',
     value=percent('cells.corrected_entries', 'cells.entries'),
+    with_creations_of_changed_entries=true,
 ) }}

@@ -2,6 +2,7 @@
 -- person newly registered in that year (the day they first have an active entry falls in it), in
 -- NOK per person. A year not yet fully reported counts its reported months: the budget pro rata
 -- (spent evenly over the year) and the persons new in those months.
+{{ config(**incremental_by_period(period='year')) }}
 {%- set metric = declare_metric({
     'name_nb': 'Kostnad per nyregistrert person',
     'definition':
@@ -68,3 +69,4 @@ select
 from {{ ref('mandate_budget') }} as budget
 inner join reported_months on budget.year = reported_months.year
 left join new_persons on budget.year = new_persons.year
+where {{ in_changed_periods('make_date(budget.year, 12, 31)', 'year') }}

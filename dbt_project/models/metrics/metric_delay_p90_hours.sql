@@ -1,5 +1,6 @@
 -- The 90th percentile of the delay in hours from recordedDate to arrival in the core record, over
 -- the entries created in each month, by channel and region of the registering organisation.
+{{ config(**incremental_by_period()) }}
 {%- set metric = declare_metric({
     'name_nb': 'Tid til kjernejournal, 90-persentil',
     'definition':

@@ -1,6 +1,7 @@
 -- Of the entries created in each month with a recordedDate (int_metric_creation_delays), the share
 -- that reached the core record at most 24 hours after it; by channel and region of the
 -- registering organisation.
+{{ config(**incremental_by_period()) }}
 {%- set metric = declare_metric({
     'name_nb': 'Andel i kjernejournal innen 24 timer',
     'definition':

@@ -1,5 +1,6 @@
 -- Of the drug-reaction entries active at each month end, the share whose substance is coded with
 -- ATC (http://www.whocc.no/atc); in the county and region the person lives in that day.
+{{ config(**incremental_by_period()) }}
 {%- set metric = declare_metric({
     'name_nb': 'Andel legemiddelreaksjoner kodet med ATC',
     'definition':
@@ -25,7 +26,7 @@ with facts as (
         has_atc_code,
         entries
     from {{ ref('int_metric_month_end_entries') }}
-    where critical_information_type = 'drug-reaction'
+    where critical_information_type = 'drug-reaction' and {{ in_changed_periods('period_end') }}
 ),
 
 cells as (

@@ -1,6 +1,7 @@
 -- Persons with at least one active drug-reaction entry (type drug-reaction, legemiddelreaksjon) at
 -- each month end, in the county and region they live in that day (a person lives in one county at
 -- a time, so the counties add up).
+{{ config(**incremental_by_period()) }}
 {%- set metric = declare_metric({
     'name_nb': 'Personer med registrert legemiddelreaksjon',
     'definition':
@@ -26,6 +27,7 @@ with facts as (
         county_code,
         persons
     from {{ ref('int_metric_month_end_drug_reaction_persons') }}
+    where {{ in_changed_periods('period_end') }}
 ),
 
 cells as (

@@ -2,6 +2,7 @@
 -- the International Patient Summary (int_metric_entry_versions.is_ips_complete: coded substance or
 -- condition, clinical and verification status, and for allergies criticality); in the county and
 -- region the person lives in that day, by type of critical information.
+{{ config(**incremental_by_period()) }}
 {%- set metric = declare_metric({
     'name_nb': 'Andel komplette for IPS',
     'definition':
@@ -30,7 +31,7 @@ with facts as (
         is_ips_complete,
         entries
     from {{ ref('int_metric_month_end_entries') }}
-    where is_ips_complete is not null
+    where is_ips_complete is not null and {{ in_changed_periods('period_end') }}
 ),
 
 cells as (

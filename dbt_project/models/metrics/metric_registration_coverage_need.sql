@@ -2,6 +2,7 @@
 -- (var estimated_need_share of the population), nationally, per region and per county they live
 -- in: the coverage marts in the registry's shape. Only the numerator is a whole count (whole_counts):
 -- the need is 5 % of the population.
+{{ config(**incremental_by_period()) }}
 {%- set metric = declare_metric({
     'name_nb': 'Registreringsgrad av anslått behov',
     'definition':

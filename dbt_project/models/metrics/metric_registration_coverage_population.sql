@@ -1,5 +1,6 @@
 -- Persons with critical information registered at each month end in percent of the population,
 -- nationally, per region and per county they live in: the coverage marts in the registry's shape.
+{{ config(**incremental_by_period()) }}
 {%- set metric = declare_metric({
     'name_nb': 'Registreringsgrad i befolkningen',
     'definition':

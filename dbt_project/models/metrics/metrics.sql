@@ -2,6 +2,7 @@
 -- one shape: one row per metric, period, area and breakdown cell.
 -- dbt records a model's refs while it parses, before the graph exists: the refs to the metric
 -- models come from a macro `kritinfo prepare` writes from their files.
+{{ config(**incremental_by_period(period='period', with_creations_of_changed_entries=true)) }}
 {{ metric_model_dependencies() }}
 {%- for metric in metric_registry() %}
 select
@@ -17,5 +18,6 @@ select
     cast(denominator as double) as denominator,
     cast(value as double) as value
 from {{ ref(metric.model) }}
+where {{ in_changed_periods('period_end', 'period', with_creations_of_changed_entries=true) }}
 {% if not loop.last %}union all{% endif %}
 {%- endfor %}
