@@ -23,20 +23,17 @@
         'Tiltaket skal sikre at kritisk informasjon om pasienten blir registrert og kan deles med '
         'annet helsepersonell med tjenstlig behov på tvers av nivåer og aktører.',
 }) %}
-with creations as (
-    select *
-    from {{ ref('int_entry_creations') }}
-    where {{ in_changed_periods('last_day(created_on)', with_creations_of_changed_entries=true) }}
-),
-
-corrected_entries as (
+{#- int_entry_creations is read twice, each time filtered, not through one CTE: DuckDB materializes a
+    CTE read twice, which took twice as long (2.7 s against 1.5 s at ten times the national history). -#}
+{%- set rebuilt = in_changed_periods('last_day(creations.created_on)', with_creations_of_changed_entries=true) %}
+with corrected_entries as (
     select distinct creations.entry_id
-    from creations
+    from {{ ref('int_entry_creations') }} as creations
     inner join {{ ref('stg_registration_events') }} as events
         on
             creations.entry_id = events.entry_id
             and {{ entry_order_key('events') }} > creations.order_key
-    where not {{ leaves_entry_active('events') }}
+    where not {{ leaves_entry_active('events') }} and {{ rebuilt }}
 ),
 
 facts as (
@@ -47,8 +44,9 @@ facts as (
         creations.critical_information_type,
         count(corrected_entries.entry_id) as corrected_entries,
         count(*) as entries
-    from creations
+    from {{ ref('int_entry_creations') }} as creations
     left join corrected_entries on creations.entry_id = corrected_entries.entry_id
+    where {{ rebuilt }}
     group by all
 ),
 
