@@ -92,12 +92,16 @@ def file_events(path: Path) -> list[dict]:
     return events
 
 
+def oslo_day(instant: str) -> date:
+    return datetime.fromisoformat(instant).astimezone(OSLO).date()
+
+
 def oslo_month(instant: str) -> str:
-    return f"{datetime.fromisoformat(instant).astimezone(OSLO):%Y-%m}"
+    return f"{oslo_day(instant):%Y-%m}"
 
 
-def month_end(year: int, month: int) -> date:
-    return date(year, month, monthrange(year, month)[1])
+def month_end(day: date) -> date:
+    return day.replace(day=monthrange(day.year, day.month)[1])
 
 
 def entry(event: dict) -> tuple[str, str]:
@@ -300,16 +304,16 @@ def test_the_last_run_rebuilt_the_periods_its_events_can_change(delivery, homes)
 
     assert breakdown_values(new) <= breakdown_values(earlier)
 
-    days = [datetime.fromisoformat(e["occurred_at"]).astimezone(OSLO).date() for e in events.values()]
+    days = [oslo_day(e["occurred_at"]) for e in events.values()]
     last_day = max(days)
     reported = {
         end
         for year in range(min(days).year, last_day.year + 1)
         for month in range(1, 13)
-        if min(days).replace(day=1) <= (end := month_end(year, month)) <= last_day
+        if min(days).replace(day=1) <= (end := month_end(date(year, month, 1))) <= last_day
     }
-    earliest_new = min(datetime.fromisoformat(e["occurred_at"]).astimezone(OSLO).date() for e in new)
-    reached = {end for end in reported if end >= month_end(earliest_new.year, earliest_new.month)}
+    earliest_new = min(oslo_day(e["occurred_at"]) for e in new)
+    reached = {end for end in reported if end >= month_end(earliest_new)}
     # An entry is its resource (type and id); its creation, its first created event in time.
     touched = {entry(e) for e in new}
     created: dict[tuple[str, str], datetime] = {}
@@ -317,7 +321,7 @@ def test_the_last_run_rebuilt_the_periods_its_events_can_change(delivery, homes)
         if e["event_type"] == "created" and entry(e) in touched:
             instant = datetime.fromisoformat(e["occurred_at"])
             created[entry(e)] = min(created.get(entry(e), instant), instant)
-    creation_months = {month_end(day.year, day.month) for day in (i.astimezone(OSLO).date() for i in created.values())}
+    creation_months = {month_end(instant.astimezone(OSLO).date()) for instant in created.values()}
 
     with duckdb.connect(str(Paths(homes[0]).warehouse), read_only=True) as con:
         rebuilt = dict(con.execute("select period_end, reached_by_new_events from int_changed_periods").fetchall())
