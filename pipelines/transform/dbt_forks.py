@@ -164,14 +164,16 @@ def keep_partial_parse(written: Path, kept: Path) -> None:
 
 def _parses_as_served(request: dict, project: Path) -> bool:
     """The client's dbt would parse the served project as the server did: a command that parses,
-    from the project's folder, in the same home, with no option that changes what is parsed."""
+    from the project's folder, in the same home, with the profile of the project's folder (where
+    dagster-dbt's DBT_PROFILES_DIR points), and no option that changes what is parsed."""
     arguments = request["arguments"]
+    environment = request["environment"]
     return (
         bool(arguments)
         and arguments[0] in _MANIFEST_COMMANDS
         and Path(request["cwd"]).resolve() == project.resolve()
-        and request["environment"].get("KRITINFO_HOME") == os.environ.get("KRITINFO_HOME")
-        and "DBT_PROFILES_DIR" not in request["environment"]
+        and environment.get("KRITINFO_HOME") == os.environ.get("KRITINFO_HOME")
+        and Path(environment.get("DBT_PROFILES_DIR", project)).resolve() == project.resolve()
         and not any(argument.split("=")[0] in _PARSE_OPTIONS for argument in arguments)
     )
 

@@ -5,6 +5,7 @@ dies takes its dbt with it."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,11 +15,16 @@ from pathlib import Path
 import psutil
 import pytest
 
+from pipelines.definitions import defs
 from pipelines.settings import DBT_PROJECT_DIR, dbt_executable
 from pipelines.transform.dbt_forks import SOCKET_VARIABLE, client_executable, serving
 
 # A query DuckDB works on for minutes: dbt is busy with it when the test signals.
 ENDLESS_QUERY = "select sum(a.range * b.range) as s from range(300000) as a, range(300000) as b"
+
+
+def definitions_dbt_resource():
+    return defs().resources["dbt"]
 
 
 def run(executable: str, *arguments: str, **options) -> tuple[int, str, str]:
@@ -124,12 +130,19 @@ def test_a_fork_starts_from_the_servers_parse_only_where_dbt_would_parse_the_sam
         environment[SOCKET_VARIABLE] = os.environ[SOCKET_VARIABLE]
         client = client_executable()
         served = answered_and_parsed(client, "served", env=environment, cwd=DBT_PROJECT_DIR)
+        # dagster-dbt hands dbt the profile's folder of the run's resource.
+        as_dagster_runs_it = {**environment, "DBT_PROFILES_DIR": str(definitions_dbt_resource().profiles_dir)}
+        from_dagster = answered_and_parsed(client, "from_dagster", env=as_dagster_runs_it, cwd=DBT_PROJECT_DIR)
+        (tmp_path / "profiles").mkdir()
+        shutil.copyfile(DBT_PROJECT_DIR / "profiles.yml", tmp_path / "profiles" / "profiles.yml")
+        other_profile = {**environment, "DBT_PROFILES_DIR": str(tmp_path / "profiles")}
+        profile_elsewhere = answered_and_parsed(client, "profile_elsewhere", env=other_profile, cwd=DBT_PROJECT_DIR)
         with_vars = answered_and_parsed(client, "vars", "--vars", "{}", env=environment, cwd=DBT_PROJECT_DIR)
         project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
         elsewhere = answered_and_parsed(client, "elsewhere", *project, env=environment, cwd=tmp_path)
         other_home = answered_and_parsed(
             client, "other_home", env={**environment, "KRITINFO_HOME": str(tmp_path / "other")}, cwd=DBT_PROJECT_DIR
         )
-    assert served == (True, False)
-    assert (with_vars, elsewhere, other_home) == ((True, True),) * 3
+    assert served == from_dagster == (True, False)
+    assert (with_vars, elsewhere, other_home, profile_elsewhere) == ((True, True),) * 4
     assert (tmp_path / "partial_parse.msgpack").exists()  # the server's parse, kept for the next run
