@@ -8,10 +8,10 @@ warehouse lock in the pool `warehouse` like every step that opens the warehouse.
 import duckdb
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
-from pipelines.evaluation.effect import NotEstimable, effect_rows, estimate_rollout_effect, load_panel
-from pipelines.evaluation.forecast import forecast_goals
+from pipelines.evaluation.effect import NotEstimable, effect_rows, estimate_rollout_effect, load_panel, panel_inputs
+from pipelines.evaluation.forecast import forecast_goals, goal_inputs, goal_series
 from pipelines.evaluation.goals import load_goals
-from pipelines.evaluation.tables import COLUMNS, SCHEMA, replace_tables
+from pipelines.evaluation.tables import SCHEMA, inputs_digest, kept_tables, replace_tables
 from pipelines.faults import reported_as_no_room
 from pipelines.settings import paths
 from pipelines.single_writer import POOL, warehouse_lock
@@ -51,16 +51,25 @@ def _results(written: dict[str, int], **metadata) -> list[MaterializeResult]:
 
 @multi_asset(specs=_specs(GOAL_TABLES, ["metrics"]), can_subset=False, pool=POOL)
 def goal_evaluation(context: AssetExecutionContext):
-    """Forecast every goal of goals.yml from the metrics mart, backtest the method, set each status."""
+    """Forecast every goal of goals.yml from the metrics mart, backtest the method, set each status;
+    the tables in place are kept when their inputs are unchanged (tables.kept_tables)."""
     goals = load_goals()  # before the lock: a mistake in goals.yml fails at once, naming it
     with warehouse_lock(paths()), reported_as_no_room("the warehouse"):
         with duckdb.connect(str(paths().warehouse)) as con:
-            rows = forecast_goals(con, goals)
-            written = replace_tables(con, rows)
-    status_column = [name for name, _ in COLUMNS["goal_status"]].index("status")
-    statuses = {row[0]: row[status_column] for row in rows["goal_status"]}
-    context.log.info("goals (version %s): %s", goals.version, ", ".join(f"{k} {v}" for k, v in statuses.items()))
-    yield from _results(written, goals_version=goals.version, goals_file=str(goals.path))
+            series = goal_series(con, goals)
+            digest = inputs_digest(*goal_inputs(goals, series))
+            written = kept_tables(con, GOAL_TABLES, digest)
+            kept = written is not None
+            if not kept:
+                written = replace_tables(con, forecast_goals(con, goals, series), digest)
+            statuses = con.execute(f"select goal_id, status from {SCHEMA}.goal_status").fetchall()
+    context.log.info(
+        "goals (version %s%s): %s",
+        goals.version,
+        ", inputs unchanged: tables kept" if kept else "",
+        ", ".join(f"{goal} {status}" for goal, status in statuses),
+    )
+    yield from _results(written, goals_version=goals.version, goals_file=str(goals.path), inputs_unchanged=kept)
 
 
 @multi_asset(
@@ -69,20 +78,37 @@ def goal_evaluation(context: AssetExecutionContext):
     pool=POOL,
 )
 def rollout_evaluation(context: AssetExecutionContext):
-    """Estimate the effect of the API rollout on new registrations (pipelines/evaluation/effect.py)."""
+    """Estimate the effect of the API rollout on new registrations (pipelines/evaluation/effect.py);
+    the tables in place are kept when their inputs are unchanged (tables.kept_tables)."""
+    panel, estimate, digest, written, reason = None, None, None, None, ""
     with warehouse_lock(paths()), reported_as_no_room("the warehouse"):
         with duckdb.connect(str(paths().warehouse)) as con:
             try:
-                estimate, reason = estimate_rollout_effect(load_panel(con)), ""
+                panel = load_panel(con)
+                digest = inputs_digest(*panel_inputs(panel))
+                written = kept_tables(con, ROLLOUT_TABLES, digest)
+                if written is None:
+                    estimate = estimate_rollout_effect(panel)
             except NotEstimable as not_estimable:
                 # Early data (no region live yet) is not a failure: the tables are left empty.
-                estimate, reason = None, str(not_estimable)
-            written = replace_tables(con, effect_rows(estimate))
-    if estimate is None:
+                reason = str(not_estimable)
+            kept = written is not None
+            if not kept:
+                written = replace_tables(con, effect_rows(estimate), digest)
+            effects = con.execute(f"select estimand, estimate, ci_low, ci_high from {SCHEMA}.rollout_effect").fetchall()
+    if not effects:
+        reason = reason or "its inputs are those of the run that could not estimate it"
         context.log.warning("rollout effect not estimated: %s", reason)
-        yield from _results(written, not_estimated=reason)
+        yield from _results(written, not_estimated=reason, inputs_unchanged=kept)
         return
-    summary = {e.estimand: f"{e.estimate:+.1%} ({e.ci_low:+.1%} to {e.ci_high:+.1%})" for e in estimate.effects}
-    context.log.info("rollout effect: %s", "; ".join(f"{k}: {v}" for k, v in summary.items()))
-    go_live = {region: str(day) if day else "not live" for region, day in estimate.go_live.items()}
-    yield from _results(written, estimates=MetadataValue.json(summary), go_live=MetadataValue.json(go_live))
+    summary = _summary(effects)
+    context.log.info("rollout effect%s: %s", " (inputs unchanged: tables kept)" if kept else "", summary)
+    go_live = {region: str(day) if day else "not live" for region, day in panel.go_live.items()}
+    yield from _results(
+        written, estimates=MetadataValue.json(summary), go_live=MetadataValue.json(go_live), inputs_unchanged=kept
+    )
+
+
+def _summary(effects: list[tuple[str, float, float, float]]) -> dict[str, str]:
+    """Each estimand's estimate and interval, as the log and the materialization show them."""
+    return {estimand: f"{value:+.1%} ({low:+.1%} to {high:+.1%})" for estimand, value, low, high in effects}

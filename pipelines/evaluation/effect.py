@@ -163,6 +163,12 @@ def load_panel(con: duckdb.DuckDBPyConnection, go_live: Mapping[str, date] | Non
     return Panel(regions, month_starts, counts, population, {r: go_live.get(r) for r in regions})
 
 
+def panel_inputs(panel: Panel) -> list[bytes]:
+    """Everything the rollout tables are computed from (for tables.inputs_digest)."""
+    described = repr((panel.regions, panel.month_starts, sorted(panel.go_live.items()))).encode()
+    return [described, panel.new_persons.tobytes(), panel.population.tobytes()]
+
+
 def estimation_window(panel: Panel) -> Panel:
     """The panel from PRE_MONTHS before the first go-live on."""
     live = [d for d in panel.go_live.values() if d is not None]

@@ -345,6 +345,21 @@ def goal_rows(goals: Goals, forecasts: list[GoalForecast]) -> dict[str, list[tup
     return {"goal_status": status, "goal_forecasts": paths, "forecast_backtest": backtests}
 
 
-def forecast_goals(con: duckdb.DuckDBPyConnection, goals: Goals) -> dict[str, list[tuple]]:
-    """Every goal's forecast, status and backtest, as rows of the evaluation tables."""
-    return goal_rows(goals, [forecast_goal(g, load_series(con, g.metric, g.area)) for g in goals.goals])
+def goal_series(con: duckdb.DuckDBPyConnection, goals: Goals) -> list[Series]:
+    """Each goal's series, in the goals' order."""
+    return [load_series(con, goal.metric, goal.area) for goal in goals.goals]
+
+
+def goal_inputs(goals: Goals, series: list[Series]) -> list[bytes]:
+    """Everything the goal tables are computed from (for tables.inputs_digest)."""
+    described = repr((goals.version, goals.goals, [goal.kind for goal in goals.goals])).encode()
+    return [described, *(each.months.tobytes() + each.values.tobytes() for each in series)]
+
+
+def forecast_goals(
+    con: duckdb.DuckDBPyConnection, goals: Goals, series: list[Series] | None = None
+) -> dict[str, list[tuple]]:
+    """Every goal's forecast, status and backtest, as rows of the evaluation tables; ``series``:
+    the goals' series when read already (goal_series)."""
+    series = goal_series(con, goals) if series is None else series
+    return goal_rows(goals, [forecast_goal(goal, each) for goal, each in zip(goals.goals, series, strict=True)])
