@@ -1,6 +1,6 @@
 """Benchmark: what kritinfo costs against the floor and an analyst's script, at several scales.
 
-    .venv/bin/python bench/run_benchmark.py [--scales 1,10] [--increment-repeats 3] [--dashboard-repeats 10]
+    .venv/bin/python bench/run_benchmark.py [--scales 1,10] [--repeats 3] [--dashboard-repeats 10]
                                             [--workdir DIR]
 
 For each scale (1.0: national volume, about 550,000 events over 2014-2026), on one simulation:
@@ -14,9 +14,11 @@ For each scale (1.0: national volume, about 550,000 events over 2014-2026), on o
   memory of the whole process tree, sampled every 0.1 s: the sum of its processes' proportional
   set sizes (PSS), each shared page counted once; the sum of their resident sizes (RSS) besides,
   which counts a page each process shares, such as the dbt forks' with their server, once per process);
-- increment: the last day's file added, `kritinfo run` again; repeated (three times by default)
-  on the home as the full run left it, copied aside and put back in place (its paths unchanged),
-  and reported as the median with every time: the same run varies by a fifth on this machine;
+- increment: the last day's file added, `kritinfo run` again on the home the full run left;
+- the two are measured in pairs, a full run on a fresh home then its increment, repeated (three
+  times by default), and each reported as the median with every time: this machine's speed drifts
+  by a fifth and more within minutes, and the increment's share of the full run is only meaningful
+  when both are sampled alike, side by side, rather than one full run against later increments;
 - idle: `kritinfo run` with nothing new;
 - dashboard: p50/p95 of page loads and of Effekt's filters in Chromium (bench/dashboard_latency.py).
 Every timed `kritinfo run` starts with the disk synced (os.sync), so that none pays for
@@ -250,36 +252,45 @@ class RunFailed(RuntimeError):
     """`kritinfo run` exited with an error; the message ends with its last lines of stderr."""
 
 
-def timed_increments(home: Paths, last_day: Path, repeats: int) -> tuple[list[tuple[float, PeakMemory]], list[str]]:
-    """`kritinfo run` after the last day's file lands, ``repeats`` times on the home as it is now:
-    copied aside first (when there is more than one), and put back in place before each repeat.
-    A repeat that fails is listed (its last line) and made again, so that the home ends as a
-    successful increment leaves it; as many failures as repeats stop the benchmark."""
+def timed_pairs(
+    home: Paths, history: list[Path], last_day: Path, repeats: int
+) -> tuple[list[tuple[float, PeakMemory]], list[tuple[float, PeakMemory]], list[str]]:
+    """``repeats`` times: a full run of ``history`` on a fresh ``home``, then its increment (the
+    last day's file added, `kritinfo run` again). An increment that fails is listed (its last line)
+    and made again on the home as its full run left it (copied aside first); as many failures as
+    repeats stop the benchmark. The home ends as the last successful increment leaves it."""
     before = home.home.with_name(f"{home.home.name}-before-increment")
-    timed: list[tuple[float, PeakMemory]] = []
+    full_runs: list[tuple[float, PeakMemory]] = []
+    increments: list[tuple[float, PeakMemory]] = []
     failed: list[str] = []
-    if repeats > 1:
+    while len(increments) < repeats:
+        shutil.rmtree(home.home, ignore_errors=True)
+        home.ensure()
+        for path in history:
+            shutil.copy2(path, home.landing)  # copy2 keeps the modification time: the arrival time
+        seconds, peak, _ = kritinfo_run(home.home)
+        full_runs.append((seconds, peak))
         shutil.copytree(home.home, before, symlinks=True)
-    while len(timed) < repeats:
-        if timed or failed:
-            shutil.rmtree(home.home)
-            shutil.copytree(before, home.home, symlinks=True)
-        shutil.copy2(last_day, home.landing)
-        try:
-            seconds, peak, _ = kritinfo_run(home.home)
-        except RunFailed as failure:
-            if len(failed) + 1 >= repeats:
-                raise
-            failed.append(str(failure).strip().splitlines()[-1])
-            print(f"  increment failed, made again: {failed[-1]}", flush=True)
-            continue
-        timed.append((seconds, peak))
-    if repeats > 1:
+        while True:
+            shutil.copy2(last_day, home.landing)
+            try:
+                seconds, peak, _ = kritinfo_run(home.home)
+            except RunFailed as failure:
+                if len(failed) + 1 >= repeats:
+                    raise
+                failed.append(str(failure).strip().splitlines()[-1])
+                print(f"  increment failed, made again: {failed[-1]}", flush=True)
+                shutil.rmtree(home.home)
+                shutil.copytree(before, home.home, symlinks=True)
+                continue
+            increments.append((seconds, peak))
+            break
         shutil.rmtree(before)
-    return timed, failed
+        print(f"  pair {len(increments)}: full run {full_runs[-1][0]:.1f} s, increment {seconds:.1f} s", flush=True)
+    return full_runs, increments, failed
 
 
-def bench_scale(scale: float, workdir: Path, increment_repeats: int, dashboard_repeats: int) -> dict:
+def bench_scale(scale: float, workdir: Path, repeats: int, dashboard_repeats: int) -> dict:
     source = Paths(workdir / f"scale-{scale:g}" / "source").ensure()
     env = {**os.environ, "KRITINFO_HOME": str(source.home)}
     env.pop("DAGSTER_HOME", None)
@@ -307,17 +318,19 @@ def bench_scale(scale: float, workdir: Path, increment_repeats: int, dashboard_r
     print(f"  ingest in-process: {ingest.events_per_second:,.0f} lines/s", flush=True)
     guard = guard_cost(source.landing)
 
-    run_home = Paths(workdir / f"scale-{scale:g}" / "run").ensure()
-    for path in files[:-1]:
-        shutil.copy2(path, run_home.landing)  # copy2 keeps the modification time: the arrival time
+    run_home = Paths(workdir / f"scale-{scale:g}" / "run")
     history_lines = lines - last_day.read_bytes().count(b"\n")
-    full_seconds, full_peak, _ = kritinfo_run(run_home.home)
+    full_runs, increments, failed_increments = timed_pairs(run_home, files[:-1], last_day, repeats)
+    full_times = [seconds for seconds, _ in full_runs]
+    full_seconds = statistics.median(full_times)
+    # The highest of the full runs' peaks: memory is a bound, not a typical value.
+    full_peak = max((peak for _, peak in full_runs), key=lambda peak: peak.peak)
     print(
-        f"  full run ({history_lines} lines): {full_seconds:.1f} s, peak {full_peak.peak / GIB:.2f} GiB "
-        f"(summed RSS {full_peak.peak_rss / GIB:.2f} GiB)",
+        f"  full run ({history_lines} lines): median {full_seconds:.1f} s of "
+        + ", ".join(f"{seconds:.1f}" for seconds in full_times)
+        + f"; peak {full_peak.peak / GIB:.2f} GiB (summed RSS {full_peak.peak_rss / GIB:.2f} GiB)",
         flush=True,
     )
-    increments, failed_increments = timed_increments(run_home, last_day, increment_repeats)
     increment_times = [seconds for seconds, _ in increments]
     increment_seconds = statistics.median(increment_times)
     increment_peak = max(peak.peak for _, peak in increments)
@@ -342,6 +355,7 @@ def bench_scale(scale: float, workdir: Path, increment_repeats: int, dashboard_r
         "identifier_guard": guard,
         "full_run": {
             "seconds": round(full_seconds, 1),
+            "repeats_seconds": [round(seconds, 1) for seconds in full_times],
             "lines": history_lines,
             "lines_per_second": round(history_lines / full_seconds),
             "peak_memory_gib": round(full_peak.peak / GIB, 2),
@@ -394,7 +408,7 @@ def table(runs: list[dict]) -> str:
         ("floor: read_ndjson coverage (s)", [f"{run['floor_seconds']:.1f}" for run in runs]),
         ("script: json+pandas+fhir.resources (s)", [f"{run['script_seconds']:.1f}" for run in runs]),
         ("ingest in-process (lines/s)", [f"{run['ingest']['lines_per_second']:,}" for run in runs]),
-        ("kritinfo run, full (s)", [f"{run['full_run']['seconds']:.1f}" for run in runs]),
+        ("kritinfo run, full, median (s)", [f"{run['full_run']['seconds']:.1f}" for run in runs]),
         ("  lines/s", [f"{run['full_run']['lines_per_second']:,}" for run in runs]),
         ("  peak memory, summed PSS (GiB)", [f"{run['full_run']['peak_memory_gib']:.2f}" for run in runs]),
         ("  peak memory, summed RSS (GiB)", [f"{run['full_run']['peak_rss_sum_gib']:.2f}" for run in runs]),
@@ -425,14 +439,17 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scales", default="1,10", help="comma-separated simulation scales (default 1,10)")
     parser.add_argument(
-        "--increment-repeats", type=int, default=3, help="times the day increment is run (default 3; the median counts)"
+        "--repeats",
+        type=int,
+        default=3,
+        help="times a full run and its day increment are run, in pairs (default 3; the medians count)",
     )
     parser.add_argument("--dashboard-repeats", type=int, default=10, help="times each dashboard interaction is timed")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/kritinfo-bench"))
     args = parser.parse_args()
     shutil.rmtree(args.workdir, ignore_errors=True)
     runs = [
-        bench_scale(float(scale), args.workdir, args.increment_repeats, args.dashboard_repeats)
+        bench_scale(float(scale), args.workdir, args.repeats, args.dashboard_repeats)
         for scale in args.scales.split(",")
     ]
 
