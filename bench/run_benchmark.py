@@ -11,7 +11,7 @@ For each scale (1.0: national volume, about 550,000 events over 2014-2026), on o
 - ingest: the validation and load of every line in-process (lines/s), and what the identifier
   guard costs of it (CPU time per line with and without its checks);
 - full run: `kritinfo run` on the history without its last day (wall time, lines/s, and the peak
-  memory of the whole process tree, sampled every 0.1 s: the sum of its processes' proportional
+  memory of the whole process tree, sampled every 0.5 s: the sum of its processes' proportional
   set sizes (PSS), each shared page counted once; the sum of their resident sizes (RSS) besides,
   which counts a page each process shares, such as the dbt forks' with their server, once per process);
 - increment: the last day's file added, `kritinfo run` again on the home the full run left;
@@ -94,6 +94,12 @@ group by all
 """
 
 
+# Reading a process's PSS walks its page tables: sampled every 0.1 s, the samples of a run's five
+# or so processes took some 2.5 s of CPU in a 13 s increment, a fifth of one of the two cores
+# the run itself needs. Every half second, a tenth of that; DuckDB's peaks last seconds.
+MEMORY_SAMPLE_SECONDS = 0.5
+
+
 class PeakMemory:
     """Samples the memory of a process and all its descendants: the peak of their summed PSS
     (``peak``) and of their summed RSS (``peak_rss``)."""
@@ -120,7 +126,7 @@ class PeakMemory:
                 self.peak_rss = max(self.peak_rss, rss)
             except psutil.Error:
                 pass
-            self._stop.wait(0.1)
+            self._stop.wait(MEMORY_SAMPLE_SECONDS)
 
     def __enter__(self) -> PeakMemory:
         self._thread.start()

@@ -194,23 +194,26 @@ def fit_untreated(
     """Expected counts ``exposure * region_level * month_level`` for every cell, the levels being
     the Poisson maximum-likelihood fit on the untreated cells (iterative proportional fitting:
     fitted and observed totals agree for every region and every month over untreated cells).
-    NaN where a region or a month has no untreated cell."""
+    NaN where a region or a month has no untreated cell. ``counts`` may hold several panels
+    (regions and months last, as in ``exposure`` and ``untreated``), each fitted on its own: the
+    bootstrap fits all its panels at once, iterating until the slowest has converged."""
     observed = np.where(untreated, counts, 0.0)
-    region_totals, month_totals = observed.sum(axis=1), observed.sum(axis=0)
-    region_level = np.ones(counts.shape[0])
-    month_level = np.ones(counts.shape[1])
+    region_totals, month_totals = observed.sum(axis=-1), observed.sum(axis=-2)
+    month_level = np.ones(month_totals.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
         for _ in range(max_iterations):
             # Sums over untreated cells only (a month without any has an unknown, NaN, level).
-            region_level = region_totals / np.where(untreated, exposure * month_level[None, :], 0.0).sum(axis=1)
-            new_month_level = month_totals / np.where(untreated, exposure * region_level[:, None], 0.0).sum(axis=0)
+            region_level = region_totals / np.where(untreated, exposure * month_level[..., None, :], 0.0).sum(axis=-1)
+            new_month_level = month_totals / np.where(untreated, exposure * region_level[..., :, None], 0.0).sum(
+                axis=-2
+            )
             change = np.nanmax(np.abs(new_month_level - month_level) / np.maximum(new_month_level, 1e-300), initial=0.0)
             month_level = new_month_level
             if change < tolerance:
                 break
         else:
             raise RuntimeError("the fixed-effects fit did not converge")
-    return exposure * region_level[:, None] * month_level[None, :]
+    return exposure * region_level[..., :, None] * month_level[..., None, :]
 
 
 @dataclass(frozen=True)
@@ -271,7 +274,11 @@ def _leverages(expected: np.ndarray, untreated: np.ndarray) -> np.ndarray:
 
 
 def _ratios(counts: np.ndarray, expected: np.ndarray, sets) -> np.ndarray:
-    return np.array([counts[cells].sum() / expected[cells].sum() - 1 for cells in sets.values()])
+    """Each set's observed over expected counts, less 1 (the last axis; one row per panel when
+    several are given)."""
+    return np.stack(
+        [counts[..., cells].sum(axis=-1) / expected[..., cells].sum(axis=-1) - 1 for cells in sets.values()], axis=-1
+    )
 
 
 def estimate_rollout_effect(
@@ -313,16 +320,15 @@ def estimate_rollout_effect(
     rng = np.random.default_rng(seed)
     months = counts.shape[1]
     blocks = -(-months // block_months)
-    offsets = np.arange(block_months)[None, :]
-    replicates = np.empty((draws, len(sets)))
-    noise = np.zeros_like(counts)
-    for draw in range(draws):
-        for region, pool in enumerate(pools):
-            if len(pool):
-                starts = rng.integers(0, len(pool), size=blocks)[:, None]
-                noise[region] = pool[((starts + offsets) % len(pool)).ravel()[:months]]
-        bootstrap_counts = np.maximum(0.0, mean + np.sqrt(mean) * noise)
-        replicates[draw] = _ratios(bootstrap_counts, fit_untreated(bootstrap_counts, exposure, untreated), sets)
+    offsets = np.arange(block_months)
+    # Every draw at once: noise[draw, region] is the region's residuals drawn in circular blocks.
+    noise = np.zeros((draws, *counts.shape))
+    for region, pool in enumerate(pools):
+        if len(pool):
+            starts = rng.integers(0, len(pool), size=(draws, blocks))
+            noise[:, region] = pool[((starts[:, :, None] + offsets) % len(pool)).reshape(draws, -1)[:, :months]]
+    bootstrap_counts = np.maximum(0.0, mean + np.sqrt(mean) * noise)
+    replicates = _ratios(bootstrap_counts, fit_untreated(bootstrap_counts, exposure, untreated), sets)
     # Each estimate's value in the bootstrap world (the estimand computed on the bootstrap mean):
     # the estimate itself for treated months, 0 before go-live.
     bootstrap_truth = _ratios(mean, np.nan_to_num(expected), sets)
