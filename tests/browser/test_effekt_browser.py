@@ -118,6 +118,10 @@ def test_effect_page_renders_a_real_publication(page: Page, dashboard_server, pu
     expect(metric(page, METRIC)).to_have_text(expected, timeout=RENDER_TIMEOUT_MS)
     segment(page, "Fordelt på", "Virksomhetstype")
     expect(page.locator('[data-testid="stMultiSelect"]')).to_have_count(1, timeout=RENDER_TIMEOUT_MS)
+    # The table by organisation type is drawn before the run that draws it is waited for: on a
+    # loaded machine the wait could end before that run began, and the download was the last one's.
+    table = page.locator('[data-testid="stTable"]').first
+    expect(table.locator("th", has_text="Virksomhetstype").first).to_be_visible(timeout=RENDER_TIMEOUT_MS)
     wait_rendered(page, downloads=3, last_text=LAST_TEXT)
 
     rows = csv_rows(download(page, "Last ned tallene (CSV)"))
