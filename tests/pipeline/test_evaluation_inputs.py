@@ -6,7 +6,6 @@ figure of the inputs changes, the mark is gone and the tables hold what the new 
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -22,22 +21,16 @@ MARK = "marked by the test"
 
 
 @pytest.fixture
-def home(published_home: Path, tmp_path: Path) -> Path:
-    """A copy of a real run's warehouse: its evaluation tables were computed by that run."""
+def home(published_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of a real run's warehouse, its evaluation tables computed by that run; the assets
+    materialized in the test find it through KRITINFO_HOME."""
     shutil.copy(published_home / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    monkeypatch.setenv("KRITINFO_HOME", str(tmp_path))
     return tmp_path
 
 
-def materialized(home: Path, asset: AssetsDefinition) -> None:
-    previous = os.environ.get("KRITINFO_HOME")
-    os.environ["KRITINFO_HOME"] = str(home)
-    try:
-        assert materialize([asset]).success
-    finally:
-        if previous is None:
-            del os.environ["KRITINFO_HOME"]
-        else:
-            os.environ["KRITINFO_HOME"] = previous
+def materialized(asset: AssetsDefinition) -> None:
+    assert materialize([asset]).success
 
 
 def query(home: Path, sql: str, *parameters) -> list[tuple]:
@@ -47,7 +40,7 @@ def query(home: Path, sql: str, *parameters) -> list[tuple]:
 
 def test_goal_tables_are_kept_while_the_series_are_unchanged_and_computed_again_after_a_change(home: Path):
     query(home, "update evaluation.goal_status set method = ?", MARK)
-    materialized(home, goal_evaluation)
+    materialized(goal_evaluation)
     assert query(home, "select distinct method from evaluation.goal_status") == [(MARK,)]
 
     goal = load_goals(GOALS_FILE).goals[0]
@@ -57,7 +50,7 @@ def test_goal_tables_are_kept_while_the_series_are_unchanged_and_computed_again_
                           and period = 'month' and dimension_name = 'total' and value is not null)"""
     [(value,)] = query(home, f"select value from metrics where {latest}", goal.metric, goal.metric)
     query(home, f"update metrics set value = value + 1 where {latest}", goal.metric, goal.metric)
-    materialized(home, goal_evaluation)
+    materialized(goal_evaluation)
     assert MARK not in {method for (method,) in query(home, "select method from evaluation.goal_status")}
     assert query(home, "select latest_value from evaluation.goal_status where goal_id = ?", goal.id) == [
         (pytest.approx(value + 1),)
@@ -68,7 +61,7 @@ def test_rollout_tables_are_kept_while_the_panel_is_unchanged_and_computed_again
     [(estimates,)] = query(home, "select count(*) from evaluation.rollout_effect")
     assert estimates > 0  # the run's simulation has a region live long enough to estimate
     query(home, "update evaluation.rollout_effect set method = ?", MARK)
-    materialized(home, rollout_evaluation)
+    materialized(rollout_evaluation)
     assert query(home, "select distinct method from evaluation.rollout_effect") == [(MARK,)]
 
     query(
@@ -76,6 +69,6 @@ def test_rollout_tables_are_kept_while_the_panel_is_unchanged_and_computed_again
         "update new_persons_by_region_month set new_persons = new_persons + 1 "
         "where period_end = (select max(period_end) from new_persons_by_region_month) and health_region = 'helse-vest'",
     )
-    materialized(home, rollout_evaluation)
+    materialized(rollout_evaluation)
     methods = {method for (method,) in query(home, "select method from evaluation.rollout_effect")}
     assert methods and MARK not in methods
