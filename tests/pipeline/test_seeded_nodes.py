@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.transform.assets import NODE_RESULTS_FILE
 from pipelines.transform.project import dbt_project
 from tests.conftest import run_cli
 
@@ -20,8 +21,8 @@ MAIN_DBT_STEP = "kritinfo_dbt_assets"
 def built_nodes(home: Path) -> set[str]:
     """The nodes dbt built or tested in the main dbt step of the home's latest run."""
     steps = [folder / MAIN_DBT_STEP for folder in (home / "dbt").iterdir() if (folder / MAIN_DBT_STEP).is_dir()]
-    latest = max(steps, key=lambda step: (step / "run_results.json").stat().st_mtime)
-    results = json.loads((latest / "run_results.json").read_text(encoding="utf-8"))["results"]
+    latest = max(steps, key=lambda step: (step / NODE_RESULTS_FILE).stat().st_mtime)
+    results = json.loads((latest / NODE_RESULTS_FILE).read_text(encoding="utf-8"))["results"]
     return {result["unique_id"] for result in results}
 
 
