@@ -4,6 +4,7 @@ dies takes its dbt with it."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -146,3 +147,32 @@ def test_a_fork_starts_from_the_servers_parse_only_where_dbt_would_parse_the_sam
     assert served == from_dagster == (True, False)
     assert (with_vars, elsewhere, other_home, profile_elsewhere) == ((True, True),) * 4
     assert (tmp_path / "partial_parse.msgpack").exists()  # the server's parse, kept for the next run
+
+
+@pytest.mark.parametrize("level", ["info", "debug"])
+def test_a_fork_logs_the_same_events_as_dbt(tmp_path: Path, level: str):
+    # A fork drops an event below its loggers' levels before formatting it (_format_only_logged_events):
+    # stdout (JSON, as dagster-dbt reads it) and dbt.log still get every event dbt would write.
+    environment = {**os.environ, "KRITINFO_HOME": str(tmp_path), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
+    arguments = ["--log-format", "json", "--log-level", level, "--log-level-file", "warn", "--no-partial-parse"]
+    arguments += ["show", "--inline", "select 41 + 1 as answer", "--project-dir", str(DBT_PROJECT_DIR)]
+
+    def event_names(lines: str) -> list[str]:
+        """dbt's events, less what it caught on stderr (import-time warnings: a fork imports nothing)."""
+        names = (json.loads(line)["info"]["name"] for line in lines.splitlines() if line.startswith("{"))
+        return [name for name in names if name != "SystemStdErr"]
+
+    def logged(executable: str, folder: str) -> tuple[list[str], list[str]]:
+        target = tmp_path / folder
+        where = ["--target-path", str(target), "--log-path", str(target)]
+        code, stdout, _ = run(executable, *arguments, *where, env=environment)
+        assert code == 0, stdout[-2000:]
+        return event_names(stdout), event_names((target / "dbt.log").read_text(encoding="utf-8"))
+
+    direct = logged(dbt_executable(), "direct")
+    with serving():
+        environment[SOCKET_VARIABLE] = os.environ[SOCKET_VARIABLE]
+        served_events, served_file = logged(client_executable(), "served")
+    assert ("SQLQuery" in served_events) == (level == "debug")
+    assert served_file == ["ShowNode"]  # a print event: dbt writes it out as an error
+    assert (served_events, served_file) == direct
