@@ -20,8 +20,6 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-import pandas as pd
-
 NBSP = "\u00a0"
 SUPPRESSED = ":"
 NOT_AVAILABLE = ".."
@@ -59,6 +57,8 @@ MONTHS_SHORT = (
 
 def is_missing(value: object) -> bool:
     """True for None, NaN and pandas' NA/NaT (what a NULL becomes after a read)."""
+    import pandas as pd  # here: `kritinfo run` imports this module, and never needs pandas (0.2 s)
+
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # not a scalar
