@@ -129,31 +129,51 @@ def _serve(listener: socket.socket, project: Path | None, partial_parse: Path | 
 
 
 def _format_only_logged_events() -> None:
-    """dbt formats every event for each of its loggers (a JSON line for dagster-dbt on stdout,
-    text for dbt.log) and only then lets Python's logging drop it below the logger's level: at
-    the levels of a run, nearly all of them (each query's SQL, status and connection, twice),
-    some 1.5 s of CPU in the main build of a day's increment. In the forks, an event below a
-    logger's level is dropped before it is formatted; what is written stays the same.
+    """dbt makes a message of every event it fires, and formats it for each of its loggers (a JSON
+    line for dagster-dbt on stdout, text for dbt.log); only then does Python's logging drop it
+    below the logger's level: at the levels of a run, nearly all of them (each query's SQL,
+    status and connection), some 2 s of CPU in the main build of a day's increment. In the forks,
+    an event below every logger's level (and below warn: warnings may be errors) is dropped
+    before its message is made, and one below a logger's level before it is formatted for that
+    logger; what is written stays the same.
 
-    Wraps dbt_common's private _Logger.write_line (dbt-core 1.11, which uv.lock pins): its
-    python logger, _is_print_event (such events go out as errors) and level names are dbt's own.
+    Wraps private parts of dbt_common (dbt-core 1.11, which uv.lock pins): EventManager.fire_event
+    and _Logger.write_line, whose python loggers, print events (these go out as errors) and level
+    names are dbt's own. Events still reach any callback other than dbt's tracking of warnings.
     """
+    from dbt.tracking import track_behavior_change_warn
+    from dbt_common.events import event_manager
     from dbt_common.events import logger as dbt_logger
 
-    write_line = dbt_logger._Logger.write_line
     python_levels = {str(level.value): number for level, number in dbt_logger._log_level_map.items()}
+    warning = python_levels["warn"]
+
+    def logs(logger, level: int) -> bool:
+        return logger._python_logger is not None and logger._python_logger.isEnabledFor(level)
+
+    fire_event = event_manager.EventManager.fire_event
+
+    def fire_event_if_logged(self, e, level=None, node=None, force_warn_or_error_handling=False) -> None:
+        name = "error" if type(e).__name__ in dbt_logger.PRINT_EVENT_NAMES else (level or e.level_tag()).value
+        python_level = python_levels.get(name, warning)
+        if (
+            python_level < warning
+            and not force_warn_or_error_handling
+            and all(callback is track_behavior_change_warn for callback in self.callbacks)
+            and not any(logs(logger, python_level) for logger in self.loggers)
+        ):
+            return
+        fire_event(self, e, level, node, force_warn_or_error_handling)
+
+    write_line = dbt_logger._Logger.write_line
 
     def write_line_if_logged(self, msg) -> None:
-        level = "error" if dbt_logger._is_print_event(msg) else msg.info.level
-        python_logger = self._python_logger
-        if (
-            python_logger is not None
-            and level in python_levels
-            and not python_logger.isEnabledFor(python_levels[level])
-        ):
+        name = "error" if dbt_logger._is_print_event(msg) else msg.info.level
+        if name in python_levels and not logs(self, python_levels[name]):
             return
         write_line(self, msg)
 
+    event_manager.EventManager.fire_event = fire_event_if_logged
     dbt_logger._Logger.write_line = write_line_if_logged
 
 
