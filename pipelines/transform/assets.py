@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 from dagster import AssetExecutionContext, AssetsDefinition, BackfillPolicy
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliEventMessage, DbtCliResource, dbt_assets
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from pipelines.faults import dbt_build_failed, reported_as_no_room
@@ -172,7 +172,7 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, seeded: SeededNo
         )
         node_results: dict[str, dict] = {}
         for event in invocation.stream_raw_events():
-            _record_node_result(node_results, event.raw_event)
+            _record_node_result(node_results, event)
             yield from event.to_default_asset_events(
                 manifest=invocation.manifest,
                 dagster_dbt_translator=invocation.dagster_dbt_translator,
@@ -189,25 +189,23 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, seeded: SeededNo
         built_project.write_text(project, encoding="utf-8")
 
 
-# dbt's events at its default log level that end a node (its status in node_info; a test's
-# failing rows in num_failures), and the one that carries a failed node's error message.
-_NODE_RESULT_EVENTS = frozenset({"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"})
+# The dbt event that carries a failed node's error message (dagster-dbt's result events carry
+# its status, and a test's failing rows in num_failures).
 _NODE_ERROR_EVENT = "RunResultError"
 
 
-def _record_node_result(node_results: dict[str, dict], raw_event: Mapping) -> None:
-    """Adds what ``raw_event`` (a dbt JSON log line) says of a node's result to ``node_results``,
-    by unique id, in run_results.json's shape (the fields kritinfo reads)."""
-    name, data = raw_event["info"]["name"], raw_event["data"]
-    if name not in _NODE_RESULT_EVENTS and name != _NODE_ERROR_EVENT:
-        return
+def _record_node_result(node_results: dict[str, dict], event: DbtCliEventMessage) -> None:
+    """Adds what ``event`` says of a node's result to ``node_results``, by unique id, in
+    run_results.json's shape (the fields kritinfo reads)."""
+    data = event.raw_event["data"]
     node = data.get("node_info") or {}
-    if not node.get("unique_id"):
+    is_error = event.raw_event["info"]["name"] == _NODE_ERROR_EVENT and node.get("unique_id")
+    if not (event.is_result_event or is_error):
         return
     result = node_results.setdefault(
         node["unique_id"], {"unique_id": node["unique_id"], "status": None, "message": None, "failures": None}
     )
-    if name == _NODE_ERROR_EVENT:
+    if is_error:
         result["message"] = data.get("msg")
     else:
         result["status"] = node.get("node_status") or str(data.get("status", "")).lower()
