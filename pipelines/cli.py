@@ -179,7 +179,7 @@ def _run(paths: Paths, args: argparse.Namespace, started: float) -> int:
     from pipelines.transform.dbt_forks import serving
 
     # dbt is imported, and the project parsed, while Dagster is
-    with serving(dbt_project_dir(), paths.dbt_partial_parse):
+    with serving(dbt_project_dir(), paths.dbt_partial_parse, paths.dbt_compiled_templates):
         return _run_job(paths, args, started)
 
 

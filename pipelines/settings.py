@@ -105,6 +105,12 @@ class Paths:
         return self.dbt_runs / "partial_parse.msgpack"
 
     @property
+    def dbt_compiled_templates(self) -> Path:
+        """The Python code of the Jinja templates dbt compiled in this home's runs (see
+        pipelines/transform/dbt_forks.py: CompiledTemplates), beside the partial parse."""
+        return self.dbt_runs / "compiled_templates.marshal"
+
+    @property
     def evaluation(self) -> Path:
         """Evaluation packages, one read-only folder per as-of day (pipelines/report/)."""
         return self.home / "evaluation"

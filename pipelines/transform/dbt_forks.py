@@ -11,7 +11,8 @@ with its exit code.
 Given the run's dbt project, the server also parses it once (with the home's partial parse), and
 a fork whose command would parse that same project the same way starts from that manifest, as
 dbt's own programmatic runner allows (dbtRunner(manifest=...)): each dbt step of a run parsed the
-project again, about 0.6 s each.
+project again, about 0.6 s each. And the forks of a home compile each Jinja template once, not once
+per process (`CompiledTemplates`).
 
 Without a server (KRITINFO_DBT_FORKS unset, or nothing listening: another process started the
 run, or the server died) the client becomes the real dbt (exec), so every dbt invocation works
@@ -21,7 +22,9 @@ either way.
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
+import marshal
 import os
 import select
 import shutil
@@ -59,9 +62,13 @@ _PARSE_OPTIONS = ("--project-dir", "--profiles-dir", "--profile", "--target", "-
 
 
 @contextmanager
-def serving(project_dir: Path | None = None, partial_parse: Path | None = None) -> Iterator[subprocess.Popen]:
+def serving(
+    project_dir: Path | None = None, partial_parse: Path | None = None, compiled_templates: Path | None = None
+) -> Iterator[subprocess.Popen]:
     """A fork server for this process's dbt invocations while the block runs (see the module);
-    with ``project_dir``, the server parses that project for them, from ``partial_parse`` if it exists."""
+    with ``project_dir``, the server parses that project for them, from ``partial_parse`` if it
+    exists; with ``compiled_templates``, its forks keep there the code of the templates they compile."""
+    served = {"project": project_dir, "partial_parse": partial_parse, "compiled_templates": compiled_templates}
     folder = tempfile.mkdtemp(prefix="kritinfo-dbt-")  # 0700: only this user reaches the socket
     address = os.path.join(folder, "socket")
     # Listening before the server starts: a client that comes before the server has imported
@@ -76,7 +83,7 @@ def serving(project_dir: Path | None = None, partial_parse: Path | None = None) 
                 "-m",
                 "pipelines.transform.dbt_forks",
                 str(listener.fileno()),
-                *([str(project_dir), str(partial_parse)] if project_dir else []),
+                json.dumps({name: str(path) for name, path in served.items() if path}),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
@@ -96,7 +103,12 @@ def serving(project_dir: Path | None = None, partial_parse: Path | None = None) 
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _serve(listener: socket.socket, project: Path | None, partial_parse: Path | None) -> None:
+def _serve(
+    listener: socket.socket,
+    project: Path | None = None,
+    partial_parse: Path | None = None,
+    compiled_templates: Path | None = None,
+) -> None:
     """Imports dbt (and parses ``project``), then forks a child for each client (see the module)."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches dbt through its client
@@ -105,6 +117,8 @@ def _serve(listener: socket.socket, project: Path | None, partial_parse: Path | 
     import dbt.task.build  # noqa: F401 (imported once, with the two above, to be inherited by every fork)
 
     _format_only_logged_events()
+    templates = CompiledTemplates(compiled_templates)
+    templates.install()
     folder = Path(listener.getsockname()).parent
     preloaded = _parsed(project, partial_parse, folder) if project else None
     # Frozen, dbt's some 140,000 long-lived objects are not walked again by each fork's
@@ -123,7 +137,7 @@ def _serve(listener: socket.socket, project: Path | None, partial_parse: Path | 
             if os.fork() == 0:
                 listener.close()
                 manifest = preloaded if preloaded and _parses_as_served(request, project) else None
-                sys.exit(_run_dbt(connection, streams, request, manifest))  # the child never serves
+                sys.exit(_run_dbt(connection, streams, request, manifest, templates))  # the child never serves
             for stream in streams:
                 os.close(stream)
 
@@ -177,6 +191,101 @@ def _format_only_logged_events() -> None:
     dbt_logger._Logger.write_line = write_line_if_logged
 
 
+class CompiledTemplates:
+    """dbt compiles the Jinja of every macro and node it renders into Python code, in every process
+    anew: some 0.5 s of the main build of a day's increment, 0.1 s of the event-day build. The
+    server loads the code its forks compiled before from ``kept`` (without it, nothing is kept),
+    and a fork that compiled a template not kept writes the file again with it.
+
+    Jinja makes a template's code from its source, its environment's class and extensions (dbt's
+    differ in these: dbt_common's get_environment) and its syntax options; globals, filters and
+    the class of undefined values are bound when the code runs. Jinja's own bytecode cache rests
+    on the same. The file is read only in the Python and Jinja it was written by (marshal's code
+    differs between Python versions). Not with dbt's macro debugging, which compiles each
+    template to a file of its own."""
+
+    # Beyond this many, a fork keeps only the templates it used: old projects' go.
+    LIMIT = 20_000
+
+    def __init__(self, kept: Path | None):
+        import jinja2
+
+        self.kept = kept
+        self.version = (sys.version, jinja2.__version__)
+        self.code = self._read()
+        self.read = set(self.code)
+        self.used: set[str] = set()
+
+    def install(self) -> None:
+        """From now on, this process and its forks compile a template only when its code is not here."""
+        import jinja2
+        from dbt_common.clients import jinja as dbt_jinja
+
+        compile_source = jinja2.Environment.compile
+        templates = self
+
+        def compile_once(environment, source, name=None, filename=None, raw=False, defer_init=False):
+            if raw or defer_init or name or filename or not isinstance(source, str) or dbt_jinja.MACRO_DEBUGGING:
+                return compile_source(environment, source, name, filename, raw, defer_init)
+            key = templates.key(environment, source)
+            templates.used.add(key)
+            if key not in templates.code:
+                templates.code[key] = compile_source(environment, source)
+            return templates.code[key]
+
+        jinja2.Environment.compile = compile_once
+
+    @staticmethod
+    def key(environment, source: str) -> str:
+        """What a template's code is kept by."""
+        syntax = (
+            type(environment).__module__,
+            type(environment).__qualname__,
+            sorted(environment.extensions),
+            environment.autoescape,
+            environment.optimized,
+            environment.is_async,
+            environment.trim_blocks,
+            environment.lstrip_blocks,
+            environment.keep_trailing_newline,
+            environment.newline_sequence,
+            environment.block_start_string,
+            environment.block_end_string,
+            environment.variable_start_string,
+            environment.variable_end_string,
+            environment.comment_start_string,
+            environment.comment_end_string,
+            environment.line_statement_prefix,
+            environment.line_comment_prefix,
+        )
+        return hashlib.sha256(repr((syntax, source)).encode("utf-8")).hexdigest()
+
+    def _read(self) -> dict:
+        if self.kept is None:
+            return {}
+        try:
+            version, code = marshal.loads(self.kept.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return {}  # none kept, or not readable: compiled again
+        return code if version == self.version and isinstance(code, dict) else {}
+
+    def keep(self) -> None:
+        """The file with this process's new templates, and those another fork kept meanwhile."""
+        if self.kept is None or self.used <= self.read:
+            return
+        code = {**self._read(), **self.code}
+        self.write(code if len(code) <= self.LIMIT else {key: code[key] for key in self.used})
+
+    def write(self, code: dict) -> None:
+        """``code`` (by key) as the file's templates."""
+        unfinished = self.kept.with_name(f"{self.kept.name}.{os.getpid()}.tmp")
+        try:
+            unfinished.write_bytes(marshal.dumps((self.version, code)))
+            unfinished.replace(self.kept)
+        except OSError:
+            unfinished.unlink(missing_ok=True)  # no room: compiled again next time
+
+
 def _parsed(project: Path, partial_parse: Path, folder: Path):
     """The project's manifest as dbt parses it in this environment (the run's: its home's profile),
     or None when it does not parse: each fork then parses it, and reports what fails, itself."""
@@ -228,10 +337,12 @@ def _parses_as_served(request: dict, project: Path) -> bool:
     )
 
 
-def _run_dbt(connection: socket.socket, streams: list[int], request: dict, manifest) -> int:
+def _run_dbt(
+    connection: socket.socket, streams: list[int], request: dict, manifest, templates: CompiledTemplates
+) -> int:
     """In the forked child: become the client's dbt process, starting from ``manifest`` if given;
-    dbt's exit code, sent to the client. The child then exits as the `dbt` script does
-    (sys.exit), which closes the warehouse."""
+    dbt's exit code, sent to the client once the templates it compiled are kept. The child then
+    exits as the `dbt` script does (sys.exit), which closes the warehouse."""
     os.setpgrp()  # a Ctrl-C at the terminal reaches dbt once: through its client, not also directly
     for signal_number in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signal_number, signal.SIG_DFL)
@@ -257,6 +368,7 @@ def _run_dbt(connection: socket.socket, streams: list[int], request: dict, manif
     except SystemExit as finished:
         code = finished.code if isinstance(finished.code, int) else int(finished.code is not None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the client may now go: its leaving stops nothing
+    templates.keep()
     sys.stdout.flush()
     sys.stderr.flush()
     try:
@@ -320,5 +432,5 @@ def _line(message: dict) -> bytes:
 
 
 if __name__ == "__main__":
-    served = [Path(argument) for argument in sys.argv[2:4]]
-    _serve(socket.socket(fileno=int(sys.argv[1])), *(served or [None, None]))
+    served = {name: Path(path) for name, path in json.loads(sys.argv[2]).items()}
+    _serve(socket.socket(fileno=int(sys.argv[1])), **served)

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import psutil
 import pytest
+from dbt_common.clients.jinja import get_environment
 
 from pipelines.definitions import defs
+from pipelines.publication_inputs import dbt_project_digest
 from pipelines.settings import DBT_PROJECT_DIR, dbt_executable
-from pipelines.transform.dbt_forks import SOCKET_VARIABLE, client_executable, serving
+from pipelines.transform.dbt_forks import SOCKET_VARIABLE, CompiledTemplates, client_executable, serving
 
 # A query DuckDB works on for minutes: dbt is busy with it when the test signals.
 ENDLESS_QUERY = "select sum(a.range * b.range) as s from range(300000) as a, range(300000) as b"
@@ -127,6 +129,7 @@ def test_a_fork_starts_from_the_servers_parse_only_where_dbt_would_parse_the_sam
         return code == 0 and "|     42 |" in stdout, (tmp_path / target / "partial_parse.msgpack").exists()
 
     assert answered_and_parsed(dbt_executable(), "direct", env=environment, cwd=DBT_PROJECT_DIR) == (True, True)
+    project_digest = dbt_project_digest()
     with serving(DBT_PROJECT_DIR, tmp_path / "partial_parse.msgpack"):
         environment[SOCKET_VARIABLE] = os.environ[SOCKET_VARIABLE]
         client = client_executable()
@@ -147,6 +150,7 @@ def test_a_fork_starts_from_the_servers_parse_only_where_dbt_would_parse_the_sam
     assert served == from_dagster == (True, False)
     assert (with_vars, elsewhere, other_home, profile_elsewhere) == ((True, True),) * 4
     assert (tmp_path / "partial_parse.msgpack").exists()  # the server's parse, kept for the next run
+    assert dbt_project_digest() == project_digest  # nothing written into the project (a later build would be full)
 
 
 @pytest.mark.parametrize("level", ["info", "debug"])
@@ -176,3 +180,34 @@ def test_a_fork_logs_the_same_events_as_dbt(tmp_path: Path, level: str):
     assert ("SQLQuery" in served_events) == (level == "debug")
     assert served_file == ["ShowNode"]  # a print event: dbt writes it out as an error
     assert (served_events, served_file) == direct
+
+
+def test_the_forks_of_a_home_compile_each_template_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # CompiledTemplates: a fork keeps the code of the Jinja templates it compiled; the forks of a
+    # later server run that code, and compile none of those templates again.
+    monkeypatch.setenv("KRITINFO_HOME", str(tmp_path))
+    monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
+    kept = tmp_path / "compiled_templates.marshal"
+    model = DBT_PROJECT_DIR / "models" / "intermediate" / "int_entry_states.sql"  # through dbt's and our macros
+
+    def compiled_sql(executable: str, target: str) -> str:
+        arguments = ["compile", "--select", model.stem, "--log-level-file", "none"]
+        arguments += ["--target-path", str(tmp_path / target)]
+        code, stdout, _ = run(executable, *arguments, env=dict(os.environ), cwd=DBT_PROJECT_DIR)
+        assert code == 0, stdout[-2000:]
+        (written,) = (tmp_path / target / "compiled").rglob(model.name)
+        return written.read_text(encoding="utf-8")
+
+    def served_sql(target: str) -> str:
+        with serving(DBT_PROJECT_DIR, tmp_path / "partial_parse.msgpack", kept):
+            return compiled_sql(client_executable(), target)
+
+    assert served_sql("first") == compiled_sql(dbt_executable(), "direct")
+    # The model's own template, replaced in the file by other code, shows which code a fork runs.
+    templates = CompiledTemplates(kept)
+    key = CompiledTemplates.key(get_environment(), model.read_text(encoding="utf-8").strip())  # as dbt reads it
+    assert key in templates.code and len(templates.code) > 10
+    templates.write({**templates.code, key: get_environment().compile("select 'kept' as code")})
+    written = (kept.stat().st_mtime_ns, kept.read_bytes())
+    assert served_sql("second") == "select 'kept' as code"
+    assert (kept.stat().st_mtime_ns, kept.read_bytes()) == written  # nothing compiled anew
