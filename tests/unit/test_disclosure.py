@@ -516,6 +516,10 @@ def small_tables() -> Tables:
             lambda d: d["dimension_t"]["suppress"]["additive_groups"][0].update(where="dimension_value = 'v0'"),
             "does not add up to its total dimension_t.n",
         ),
+        (
+            lambda d: d["channel_t"]["suppress"]["additive_groups"][1]["total"].pop("where"),
+            "a cell of the group .* is its own total",
+        ),
     ],
 )
 def test_a_declaration_that_is_wrong_stops_the_publication_with_a_clear_error(change, message):
