@@ -222,16 +222,15 @@ class CompiledTemplates:
         from dbt_common.clients import jinja as dbt_jinja
 
         compile_source = jinja2.Environment.compile
-        templates = self
 
         def compile_once(environment, source, name=None, filename=None, raw=False, defer_init=False):
             if raw or defer_init or name or filename or not isinstance(source, str) or dbt_jinja.MACRO_DEBUGGING:
                 return compile_source(environment, source, name, filename, raw, defer_init)
-            key = templates.key(environment, source)
-            templates.used.add(key)
-            if key not in templates.code:
-                templates.code[key] = compile_source(environment, source)
-            return templates.code[key]
+            key = self.key(environment, source)
+            self.used.add(key)
+            if key not in self.code:
+                self.code[key] = compile_source(environment, source)
+            return self.code[key]
 
         jinja2.Environment.compile = compile_once
 
