@@ -177,9 +177,13 @@ def _run(paths: Paths, args: argparse.Namespace, started: float) -> int:
     """Runs the pipeline's job once; called by cmd_run, which holds the warehouse lock."""
     from pipelines.settings import dbt_project_dir
     from pipelines.transform.dbt_forks import serving
+    from pipelines.transform.metric_registry import write_metric_model_dependencies
 
-    # dbt is imported, and the project parsed, while Dagster is
-    with serving(dbt_project_dir(), paths.dbt_partial_parse, paths.dbt_compiled_templates):
+    project = dbt_project_dir()
+    # The generated macro first: the server parses the project while Dagster is imported (a
+    # fork would otherwise find the project changed since, and parse it again).
+    write_metric_model_dependencies(project)
+    with serving(project, paths.dbt_partial_parse, paths.dbt_compiled_templates):
         return _run_job(paths, args, started)
 
 

@@ -59,6 +59,8 @@ def client_executable() -> str:
 # under which they would parse another project, or the same one otherwise.
 _MANIFEST_COMMANDS = frozenset({"build", "run", "test", "seed", "compile", "show"})
 _PARSE_OPTIONS = ("--project-dir", "--profiles-dir", "--profile", "--target", "-t", "--vars")
+# What dbt writes into a project's folder, and its installed packages (their lock is a source).
+_NOT_PARSED = frozenset({"target", "logs", "dbt_packages"})
 
 
 @contextmanager
@@ -120,6 +122,8 @@ def _serve(
     templates = CompiledTemplates(compiled_templates)
     templates.install()
     folder = Path(listener.getsockname()).parent
+    # The sources as they were before the parse: a fork whose project has changed since parses it anew.
+    sources = _project_sources(project) if project else None
     preloaded = _parsed(project, partial_parse, folder) if project else None
     # Frozen, dbt's some 140,000 long-lived objects are not walked again by each fork's
     # garbage collections (nor written to by them, so the forks share their memory pages).
@@ -136,7 +140,8 @@ def _serve(
             request = json.loads(_receive(connection))
             if os.fork() == 0:
                 listener.close()
-                manifest = preloaded if preloaded and _parses_as_served(request, project) else None
+                served = preloaded and _parses_as_served(request, project) and _project_sources(project) == sources
+                manifest = preloaded if served else None
                 sys.exit(_run_dbt(connection, streams, request, manifest, templates))  # the child never serves
             for stream in streams:
                 os.close(stream)
@@ -318,6 +323,18 @@ def keep_partial_parse(written: Path, kept: Path) -> None:
         unfinished = kept.with_suffix(".tmp")
         shutil.copyfile(written, unfinished)
         unfinished.replace(kept)  # a run killed while copying leaves the previous one whole
+
+
+def _project_sources(project: Path) -> list[tuple[str, int, int]]:
+    """Every file dbt would parse in ``project`` (not what dbt writes there), with its time and size."""
+    sources = []
+    for folder, subfolders, files in os.walk(project):
+        subfolders[:] = sorted(name for name in subfolders if name not in _NOT_PARSED and not name.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                status = os.stat(os.path.join(folder, name))
+                sources.append((os.path.join(folder, name), status.st_mtime_ns, status.st_size))
+    return sources
 
 
 def _parses_as_served(request: dict, project: Path) -> bool:

@@ -211,3 +211,29 @@ def test_the_forks_of_a_home_compile_each_template_once(tmp_path: Path, monkeypa
     written = (kept.stat().st_mtime_ns, kept.read_bytes())
     assert served_sql("second") == "select 'kept' as code"
     assert (kept.stat().st_mtime_ns, kept.read_bytes()) == written  # nothing compiled anew
+
+
+def test_a_fork_parses_a_project_changed_since_the_servers_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # `kritinfo run` writes a generated macro while its server parses: a fork must not start from
+    # a parse that missed a change (the union `metrics` then lacked a new metric's ref).
+    monkeypatch.setenv("KRITINFO_HOME", str(tmp_path))
+    monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    kept_parse = tmp_path / "partial_parse.msgpack"
+
+    def compiled_answer(target: str) -> str | None:
+        arguments = ["compile", "--select", "answer", "--log-level-file", "none"]
+        arguments += ["--target-path", str(tmp_path / target)]
+        code, stdout, _ = run(client_executable(), *arguments, env=dict(os.environ), cwd=project)
+        assert code == 0, stdout[-2000:]
+        return next((path.read_text(encoding="utf-8") for path in (tmp_path / target).rglob("answer.sql")), None)
+
+    with serving(project, kept_parse):
+        deadline = time.monotonic() + 120
+        while not kept_parse.exists():  # the server has parsed the project
+            assert time.monotonic() < deadline, "the server did not parse the project"
+            time.sleep(0.1)
+        assert compiled_answer("before") is None  # no such model yet: the served parse is used
+        (project / "models" / "answer.sql").write_text("select 42 as answer\n", encoding="utf-8")
+        assert compiled_answer("after") == "select 42 as answer"
