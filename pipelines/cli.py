@@ -225,7 +225,7 @@ def _run_job(paths: Paths, args: argparse.Namespace, started: float) -> int:
             for abandoned in release_abandoned_runs(instance):
                 print(f"run {abandoned} had died without ending: marked failed, its pool slot freed", file=sys.stderr)
             # The first run covers every event-day partition. Later ones cover the late-arrival
-            # window: the staging model restages every day touched by newly ingested events anyway.
+            # window: the staging model adds newly ingested events of any day anyway.
             staged_before = instance.get_latest_materialization_event(AssetKey(EVENT_DAY_MODELS)) is not None
             days = recent_days_tags(date.today()) if staged_before else all_days_tags()
             result = _execute(

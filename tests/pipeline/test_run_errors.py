@@ -66,8 +66,8 @@ def test_a_failing_dbt_test_is_named_last_with_where_its_rows_are(home: Path):
 
 
 def test_a_row_refused_by_a_contract_names_the_model_and_the_rule(home: Path):
-    # A loaded event whose channel is outside the contract, marked as newly ingested so its day is
-    # restaged: no reconciliation count changes, the staging model's contract refuses the row.
+    # A loaded event whose channel is outside the contract, marked as newly ingested so it is
+    # staged again: no reconciliation count changes, the staging model's contract refuses the row.
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
         (event_id,) = con.execute("select min(event_id) from raw.events").fetchone()
         con.execute("update raw.events set channel = 'fax', ingested_at = now() where event_id = ?", [event_id])

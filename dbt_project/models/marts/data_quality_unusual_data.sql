@@ -1,7 +1,9 @@
 -- Unusual but valid data: what contract v1.1 allows and the figures handle as docs/definitions.md
 -- says, counted over all events loaded so producers and analysts see how often it happens. Never a
 -- reason to stop a run. Every finding has a row (zero where it never happened).
-with events as (
+-- Not materialized: each finding reads only its own columns of the events (all of them, kept
+-- once for the six readers: 0.24 s against 0.17 s at national scale).
+with events as not materialized (
     select
         *,
         cast(date_trunc('month', occurred_on) as date) as occurred_month

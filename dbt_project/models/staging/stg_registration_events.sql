@@ -1,8 +1,8 @@
 -- One row per accepted event: envelope columns renamed and typed, the FHIR resource flattened.
--- Partitioned by event day (Dagster): an incremental build replaces exactly the days in
--- the restaged days (see macros/restage_days.sql). Its contract (_staging.yml) makes dbt ask what
--- a changed schema does on an increment: fail (a changed project is built in full, see
--- pipelines/transform/assets.py).
+-- Partitioned by event day (Dagster): an incremental build replaces the days of the run's window
+-- and adds the events ingested since (see macros/restage_days.sql). Its contract (_staging.yml)
+-- makes dbt ask what a changed schema does on an increment: fail (a changed project is built in
+-- full, see pipelines/transform/assets.py).
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -46,7 +46,8 @@ select
     source_file,
     source_line,
     ingested_at
-from {{ source('raw', 'events') }}
 {% if is_incremental() %}
-    where {{ restaged(local_date('occurred_at')) }} and {{ restaged_instants('occurred_at') }}
+    from ({{ restaged_events() }}) as events_to_stage
+{% else %}
+    from {{ source('raw', 'events') }}
 {% endif %}
