@@ -34,7 +34,7 @@ from pathlib import Path
 
 from pipelines.ingest.landing import ingested_name, inspect, ready_files
 from pipelines.ingest.rejected import shown_name
-from pipelines.settings import REPO_ROOT, Paths, bounds, dbt_project_dir, goals_path
+from pipelines.settings import REPO_ROOT, Paths, bounds, dbt_project_dir, dbt_project_files, goals_path
 from pipelines.single_writer import warehouse_lock
 
 # The raw tables and the column that dates their rows: with the row count, enough to see any
@@ -51,8 +51,6 @@ RAW_TABLE_TIMES = {
 RAW_FILE_SUMS = "sum(lines_read), sum(loaded), sum(duplicates), sum(quarantined)"
 # Environment variables whose values change what is published.
 PUBLISHING_SETTINGS = ("KRITINFO_SUPPRESSION_THRESHOLD",)
-# What dbt writes inside the project folder, which no build reads.
-DBT_OUTPUT = {"target", "logs", "dbt_packages", ".user.yml"}
 
 
 @dataclass(frozen=True)
@@ -163,7 +161,7 @@ def current_inputs(paths: Paths) -> dict[str, str]:
 
 def dbt_project_digest() -> str:
     """Changes whenever a file of the dbt project (models, macros, seeds, tests) does."""
-    return _files_digest(_project_files(dbt_project_dir()), dbt_project_dir())
+    return _files_digest(dbt_project_files(dbt_project_dir()), dbt_project_dir())
 
 
 def _raw_summary(warehouse: Path) -> str:
@@ -182,12 +180,6 @@ def _raw_summary(warehouse: Path) -> str:
         if "ingested_files" in present:
             figures["file_lines"] = con.execute(f"select {RAW_FILE_SUMS} from raw.ingested_files").fetchone()
     return json.dumps(figures, default=str, sort_keys=True)
-
-
-def _project_files(project: Path) -> list[Path]:
-    return sorted(
-        path for path in project.rglob("*") if path.is_file() and path.relative_to(project).parts[0] not in DBT_OUTPUT
-    )
 
 
 def _files_digest(files: Iterable[Path], relative_to: Path) -> str:

@@ -199,6 +199,17 @@ DBT_LOG_FILE_LEVEL = ["--log-level-file", "warn"]
 DBT_BUILD_COMMAND = ["build", "--exclude-resource-type", "unit_test", *DBT_LOG_FILE_LEVEL]
 
 
+# What dbt writes inside the project folder, which no build reads.
+DBT_OUTPUT = frozenset({"target", "logs", "dbt_packages", ".user.yml"})
+
+
+def dbt_project_files(project: Path) -> list[Path]:
+    """The dbt project's own files (what dbt reads, not what it writes there), sorted."""
+    return sorted(
+        path for path in project.rglob("*") if path.is_file() and path.relative_to(project).parts[0] not in DBT_OUTPUT
+    )
+
+
 def dbt_executable() -> str:
     """The dbt beside this interpreter, so an unactivated virtualenv still finds it."""
     import shutil

@@ -2,8 +2,8 @@
 
 The staging model of events is partitioned by event day: a run replaces the days of its
 partition window and adds the events ingested since its last build, of any day. The
-intermediate models of entries and persons rebuild only the entries and persons newly ingested events touch
-(dbt_project/macros/touched_keys.sql); the marts and metrics cover all history and are rebuilt
+intermediate models of entries and persons rebuild only the entries and persons newly ingested
+events touch (dbt_project/macros/touched_keys.sql); the marts and metrics cover all history and are rebuilt
 whole; the seeds, and what seeds alone make, are built only with a changed project
 (built_from_seeds_alone).
 

@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipelines.settings import dbt_executable
+from pipelines.settings import dbt_executable, dbt_project_files
 
 SOCKET_VARIABLE = "KRITINFO_DBT_FORKS"
 _LENGTH = struct.Struct(">I")
@@ -59,8 +59,6 @@ def client_executable() -> str:
 # under which they would parse another project, or the same one otherwise.
 _MANIFEST_COMMANDS = frozenset({"build", "run", "test", "seed", "compile", "show"})
 _PARSE_OPTIONS = ("--project-dir", "--profiles-dir", "--profile", "--target", "-t", "--vars")
-# What dbt writes into a project's folder, and its installed packages (their lock is a source).
-_NOT_PARSED = frozenset({"target", "logs", "dbt_packages"})
 
 
 @contextmanager
@@ -325,16 +323,9 @@ def keep_partial_parse(written: Path, kept: Path) -> None:
         unfinished.replace(kept)  # a run killed while copying leaves the previous one whole
 
 
-def _project_sources(project: Path) -> list[tuple[str, int, int]]:
-    """Every file dbt would parse in ``project`` (not what dbt writes there), with its time and size."""
-    sources = []
-    for folder, subfolders, files in os.walk(project):
-        subfolders[:] = sorted(name for name in subfolders if name not in _NOT_PARSED and not name.startswith("."))
-        for name in sorted(files):
-            if not name.startswith("."):
-                status = os.stat(os.path.join(folder, name))
-                sources.append((os.path.join(folder, name), status.st_mtime_ns, status.st_size))
-    return sources
+def _project_sources(project: Path) -> list[tuple[Path, int, int]]:
+    """The project's files with their times and sizes: what a parse of it depends on."""
+    return [(path, (status := path.stat()).st_mtime_ns, status.st_size) for path in dbt_project_files(project)]
 
 
 def _parses_as_served(request: dict, project: Path) -> bool:
